@@ -110,10 +110,14 @@ class Indicator(_Strict):
                 if v is None:
                     continue
                 if (self.lower is not None and v < self.lower) or (self.upper is not None and v > self.upper):
-                    raise ValueError(f"{where}: {name} {v} is outside the bounds [{self.lower}, {self.upper}]")
-        keys = [(t.region, t.target_year) for t in self.targets]
-        if len(keys) != len(set(keys)):
-            raise ValueError("two targets for the same region and year")
+                    raise ValueError(
+                        f"{where}: {name} {v} is outside the bounds [{self.lower}, {self.upper}]"
+                    )
+        regions = [t.region for t in self.targets]
+        if len(regions) != len(set(regions)):
+            raise ValueError(
+                "two targets for the same region: the kpis table holds one target per indicator and region"
+            )
         return self
 
 
@@ -289,10 +293,14 @@ def load_registry(registry_dir: Path | None = None) -> Registry:
     for kpi_id, ind in kpi_file.indicators.items():
         for i, t in enumerate(ind.targets):
             if t.region not in regions:
-                problems.append(f"  at key indicators.{kpi_id}.targets.{i}.region: unknown region {t.region!r}")
+                problems.append(
+                    f"  at key indicators.{kpi_id}.targets.{i}.region: unknown region {t.region!r}"
+                )
         for i, b in enumerate(ind.baselines):
             if b.region not in regions:
-                problems.append(f"  at key indicators.{kpi_id}.baselines.{i}.region: unknown region {b.region!r}")
+                problems.append(
+                    f"  at key indicators.{kpi_id}.baselines.{i}.region: unknown region {b.region!r}"
+                )
     if problems:
         raise RegistryError("\n".join([f"{kpi_path}: {len(problems)} problem(s)", *problems]))
     return Registry(indicators=kpi_file.indicators, regions=regions, kpi_path=kpi_path)

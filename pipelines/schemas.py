@@ -6,8 +6,8 @@ which raises :class:`TableError` naming the table, the column and the first offe
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 
@@ -242,8 +242,6 @@ def validate(frame: pl.DataFrame, schema: pa.DataFrameSchema, *, what: str) -> p
     except SchemaErrors as exc:
         cases = exc.failure_cases
         head = cases.head(5) if isinstance(cases, pl.DataFrame) else cases
-        raise TableError(
-            f"{what}: table {schema.name!r} breaks its contract:\n{head}"
-        ) from exc
+        raise TableError(f"{what}: table {schema.name!r} breaks its contract:\n{head}") from exc
     except SchemaError as exc:
         raise TableError(f"{what}: table {schema.name!r} breaks its contract: {exc}") from exc

@@ -1,0 +1,356 @@
+"""The ``dtscope`` command line. Configuration enters here once, as :class:`Settings`, and flows down.
+
+Every command takes ``--home DIR`` (or ``$DTSCOPE_HOME``): the folder holding ``warehouse.duckdb``, the
+published tables and, for a non-default home, ``mlruns/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines.settings import HOME_ENV, Settings, resolve_settings
+from pipelines.warehouse import Warehouse
+
+app = typer.Typer(
+    name="dtscope",
+    help="Scenario evaluation and KPI forecasting for district digital-transformation offices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console(soft_wrap=True)
+log = logging.getLogger("dtscope")
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        envvar=HOME_ENV,
+        help="Folder holding warehouse.duckdb, published tables and mlruns/ (default: the project's data/).",
+        show_default=False,
+    ),
+]
+
+
+class Fmt(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Scale(StrEnum):
+    two = "two"
+    all = "all"
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, show_time=False)],
+        force=True,
+    )
+
+
+def _settings(home: Path | None) -> Settings:
+    return resolve_settings(home)
+
+
+def _warehouse(settings: Settings) -> Warehouse:
+
+    return Warehouse(
+        settings.warehouse_path,
+        lock_path=settings.lock_path,
+        lock_timeout=settings.lock_timeout,
+        on_wait=lambda msg: console.print(f"[yellow]{msg}[/yellow]"),
+    )
+
+
+def _emit(frame: pl.DataFrame, fmt: Fmt, title: str) -> None:
+    if fmt is Fmt.csv:
+        sys.stdout.write(frame.write_csv())
+    elif fmt is Fmt.json:
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        table = Table(title=title, show_lines=False)
+        for c in frame.columns:
+            table.add_column(c, overflow="fold")
+        for row in frame.iter_rows():
+            table.add_row(*["" if v is None else str(v) for v in row])
+        out.print(table)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/bold red] {message}")
+    return typer.Exit(code)
+
+
+# ---------------------------------------------------------------------------------------------- kpis
+@app.command()
+def kpis(
+    region: Annotated[
+        str | None, typer.Option(help="Only this region (id or name, e.g. pudong, 虹口).")
+    ] = None,
+    obligation: Annotated[
+        str | None, typer.Option(help="Only 'expected' (预期性) or 'binding' (约束性) targets.")
+    ] = None,
+    fmt: Annotated[Fmt, typer.Option("--format", help="table, csv or json.")] = Fmt.table,
+    home: HomeOpt = None,
+) -> None:
+    """Print the KPI registry: one row per indicator and region with its target."""
+    from pipelines.registry import RegistryError, load_registry
+
+    settings = _settings(home)
+    try:
+        registry = load_registry(settings.registry_dir)
+    except RegistryError as exc:
+        raise _fail(str(exc)) from exc
+    frame = registry.kpis_table()
+    if region:
+        rid = registry.region_id(region)
+        if rid is None:
+            raise _fail(f"unknown region {region!r}; known: {', '.join(registry.regions)}")
+        frame = frame.filter(pl.col("region") == rid)
+    if obligation:
+        key = {"预期性": "expected", "约束性": "binding"}.get(obligation, obligation)
+        if key not in ("expected", "binding"):
+            raise _fail("--obligation takes expected (预期性) or binding (约束性)")
+        frame = frame.filter(pl.col("obligation") == key)
+    if fmt is Fmt.table:
+        frame = frame.select(
+            "kpi_id",
+            "region",
+            "name_zh",
+            "unit",
+            "kind",
+            "target_kind",
+            "target_value",
+            "target_high",
+            "target_label",
+            "target_year",
+            "obligation",
+        )
+    _emit(frame, fmt, "KPI registry")
+
+
+# ---------------------------------------------------------------------------------------------- ingest
+@app.command()
+def ingest(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="CSV, Excel (.xlsx) or Parquet files; long, wide or published layout."),
+    ],
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name (default: the first).")] = None,
+    show_rejects: Annotated[int, typer.Option(help="How many rejected rows to list per file.")] = 10,
+    home: HomeOpt = None,
+) -> None:
+    """Validate files against the registry and append new vintages to the warehouse.
+
+    Every input row ends up accepted (a new vintage), unchanged (already held), or rejected (kept in the
+    ``rejects`` table with file, row, column and reason). Exit code 1 when no row of any file was valid,
+    2 when a file could not be read at all.
+    """
+    from pipelines.catalog import InputFileError, file_sha256, read_table
+    from pipelines.ingest import validate_table
+    from pipelines.registry import RegistryError, load_registry
+    from pipelines.warehouse import WarehouseBusy
+
+    settings = _settings(home)
+    try:
+        registry = load_registry(settings.registry_dir)
+    except RegistryError as exc:
+        raise _fail(str(exc)) from exc
+    warehouse = _warehouse(settings)
+    summaries = []
+    unreadable = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for path in files:
+            progress.update(task, description=f"ingesting {path.name}")
+            try:
+                raw = read_table(path, sheet=sheet)
+                result = validate_table(raw, registry, file_label=path.name)
+                summary = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path))
+            except InputFileError as exc:
+                console.print(f"[bold red]error:[/bold red] {exc}")
+                unreadable += 1
+                progress.advance(task)
+                continue
+            except WarehouseBusy as exc:
+                raise _fail(str(exc), code=3) from exc
+            summaries.append((summary, result))
+            progress.advance(task)
+    table = Table(title=f"ingest into {settings.warehouse_path}")
+    for c in ("file", "layout", "in", "accepted", "unchanged", "rejected", "reject reasons"):
+        table.add_column(c)
+    for s, _ in summaries:
+        reasons = ", ".join(f"{k} {v}" for k, v in s.rejects_by_reason.items())
+        table.add_row(
+            Path(s.file).name,
+            s.layout,
+            str(s.rows_in),
+            str(s.accepted),
+            str(s.unchanged),
+            str(s.rejected),
+            reasons,
+        )
+    out.print(table)
+    for s, result in summaries:
+        if s.rejected and show_rejects > 0:
+            out.print(
+                f"[bold]{Path(s.file).name}[/bold]: first {min(show_rejects, s.rejected)} of {s.rejected} rejected"
+            )
+            for r in result.rejects.head(show_rejects).iter_rows(named=True):
+                out.print(f"  row {r['row']}, column {r['column']}: {r['reason']}")
+    if unreadable:
+        raise typer.Exit(2)
+    if summaries and all(s.accepted + s.unchanged == 0 for s, _ in summaries):
+        console.print("[bold red]nothing was accepted[/bold red]: every row was rejected (see above)")
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    scale: Annotated[
+        Scale, typer.Option(help="'two' = Pudong and Hongkou; 'all' = all 16 districts.")
+    ] = Scale.two,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 20211013,
+    ingest_data: Annotated[
+        bool, typer.Option("--ingest/--no-ingest", help="Load it into the warehouse.")
+    ] = True,
+    home: HomeOpt = None,
+) -> None:
+    """Generate the SYNTHETIC demo data set (source = "synthetic-demo") and load it into the warehouse.
+
+    Also loads the registry as the ``kpis`` table and the real published figures and plan baselines
+    (data/published/), so the warehouse holds both, each labelled by its source.
+    """
+    from pipelines import demo as demo_mod
+    from pipelines.catalog import file_sha256, read_table
+    from pipelines.ingest import validate_table
+    from pipelines.registry import load_registry
+    from pipelines.settings import PUBLISHED_DATA_DIR
+
+    settings = _settings(home)
+    registry = load_registry(settings.registry_dir)
+    with console.status(f"generating synthetic demo data (scale {scale.value}, seed {seed})"):
+        data = demo_mod.generate_demo(registry, seed=seed, scale=scale.value)
+        demo_dir = settings.home / "demo"
+        paths = demo_mod.write_demo(data, demo_dir)
+    console.print(f"SYNTHETIC demo data written to {demo_dir} ({data.scenarios.height} scenarios)")
+    if not ingest_data:
+        return
+    warehouse = _warehouse(settings)
+    warehouse.replace_reference("kpis", registry.kpis_table())
+    warehouse.replace_reference("scenarios", data.scenarios)
+    warehouse.replace_reference("scenario_metrics", data.scenario_metrics)
+    warehouse.replace_reference("street_outcomes", data.street_outcomes)
+    sources = [
+        paths["observations"],
+        PUBLISHED_DATA_DIR / "published_figures.csv",
+        PUBLISHED_DATA_DIR / "plan_baselines.csv",
+    ]
+    table = Table(title=f"loaded into {settings.warehouse_path}")
+    for c in ("file", "in", "accepted", "unchanged", "rejected"):
+        table.add_column(c)
+    for path in sources:
+        result = validate_table(read_table(path), registry, file_label=path.name)
+        s = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path))
+        table.add_row(path.name, str(s.rows_in), str(s.accepted), str(s.unchanged), str(s.rejected))
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------------------------- reads
+@app.command()
+def observations(
+    kpi: Annotated[str | None, typer.Option(help="Only this kpi_id.")] = None,
+    region: Annotated[str | None, typer.Option(help="Only this region id.")] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option(help="Read the data as it stood at this time (a vintage).")
+    ] = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    home: HomeOpt = None,
+) -> None:
+    """Print observations: the latest vintage of each, or as they stood at ``--as-of``."""
+    frame = _warehouse(_settings(home)).observations(as_of=as_of, kpi_id=kpi, region=region)
+    _emit(frame, fmt, "observations")
+
+
+@app.command()
+def rejects(
+    file: Annotated[
+        str | None, typer.Option(help="Only rejects of files whose path contains this text.")
+    ] = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    home: HomeOpt = None,
+) -> None:
+    """Print rejected input rows with their file, row, column and reason."""
+    frame = _warehouse(_settings(home)).table("rejects")
+    if file:
+        frame = frame.filter(pl.col("file").str.contains(file, literal=True))
+    if fmt is Fmt.table:
+        frame = frame.select("file", "row", "column", "reason_code", "reason")
+    _emit(frame, fmt, "rejects")
+
+
+@app.command()
+def status(home: HomeOpt = None) -> None:
+    """Summarise the warehouse: ingests, vintages, observations by source, rejects by reason."""
+    settings = _settings(home)
+    wh = _warehouse(settings)
+    obs = wh.observations()
+    out.print(
+        f"warehouse: {settings.warehouse_path} ({'present' if settings.warehouse_path.exists() else 'absent'})"
+    )
+    out.print(f"vintages: {len(wh.vintages())}; latest observations: {obs.height}")
+    if obs.height:
+        kind = (
+            pl.when(pl.col("source").str.starts_with("synthetic"))
+            .then(pl.lit("synthetic-demo (SYNTHETIC)"))
+            .when(pl.col("source").str.starts_with("plan:"))
+            .then(pl.lit("plan baselines (real)"))
+            .when(pl.col("source").str.starts_with("file:"))
+            .then(pl.lit("user files"))
+            .otherwise(pl.lit("published figures (real, sourced)"))
+        )
+        by_kind = obs.group_by(kind.alias("data set")).agg(
+            pl.len().alias("observations"),
+            pl.col("kpi_id").n_unique().alias("kpis"),
+            pl.col("region").n_unique().alias("regions"),
+        )
+        _emit(by_kind.sort("observations", descending=True), Fmt.table, "observations by data set")
+    rej = wh.table("rejects")
+    if rej.height:
+        _emit(rej.group_by("reason_code").len().sort("len", descending=True), Fmt.table, "rejects by reason")
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

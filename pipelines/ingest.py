@@ -1,0 +1,406 @@
+"""Validate an input table against the registry: the pure half of ``dtscope ingest``.
+
+:func:`validate_table` takes a text table (from :func:`pipelines.catalog.read_table`) and returns the
+accepted observation rows and the rejected ones, each reject with its row number, column, a stable reason
+code and a readable reason. Nothing is dropped: ``rows_in == len(accepted) + len(rejects)``.
+
+Layouts:
+- **long**: ``kpi_id, region, period, value`` (+ optional ``std_error, source, status, note, unit``);
+- **wide**: ``kpi_id, region`` (+ optional ``source, status, note, unit``) and one column per period
+  (``2019``, ``2020年``, ``2022Q3`` …) — every period cell is one input item;
+- **published**: the layout of ``data/published/published_figures.csv`` (real figures with sources), mapped
+  to registry KPIs through ``data/published/mapping.csv``.
+
+Header names may be English or Chinese (``指标``, ``区``, ``年份``, ``数值`` …); KPIs may be named by id,
+Chinese or English name; regions by id, name or alias.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.parsing import CellError, is_missing, parse_period, parse_value, to_kpi_unit
+from pipelines.registry import Indicator, Registry
+
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "kpi_id": ("kpi_id", "kpi", "indicator_id", "指标", "指标名称", "指标代码", "指标id"),
+    "region": ("region", "district", "区", "地区", "区域", "行政区", "区县"),
+    "period": ("period", "year", "date", "年份", "年度", "年", "时间", "期间", "日期"),
+    "value": ("value", "数值", "值", "指标值", "数据"),
+    "std_error": ("std_error", "se", "standard_error", "标准误"),
+    "source": ("source", "来源", "数据来源"),
+    "status": ("status", "状态"),
+    "note": ("note", "notes", "备注", "说明"),
+    "unit": ("unit", "单位"),
+}
+STATUS_ALIASES = {
+    "final": "final",
+    "正式": "final",
+    "最终": "final",
+    "provisional": "provisional",
+    "初步": "provisional",
+    "快报": "provisional",
+    "预计": "provisional",
+}
+ACCEPTED_SCHEMA: dict[str, Any] = {
+    "row": pl.Int64,
+    "column": pl.String,
+    "kpi_id": pl.String,
+    "region": pl.String,
+    "period": pl.Date,
+    "freq": pl.String,
+    "value": pl.Float64,
+    "std_error": pl.Float64,
+    "qualifier": pl.String,
+    "source": pl.String,
+    "status": pl.String,
+    "note": pl.String,
+}
+REJECT_SCHEMA: dict[str, Any] = {
+    "row": pl.Int64,
+    "column": pl.String,
+    "reason_code": pl.String,
+    "reason": pl.String,
+    "raw": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What :func:`validate_table` found.
+
+    Attributes:
+        layout: ``long``, ``wide`` or ``published``.
+        rows_in: input items (rows of a long table, period cells of a wide table).
+        accepted: valid observations, columns :data:`ACCEPTED_SCHEMA` (``row``/``column`` locate the cell).
+        rejects: the rest, columns :data:`REJECT_SCHEMA`.
+    """
+
+    layout: str
+    rows_in: int
+    accepted: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", str(text)).strip().casefold()
+
+
+def _canonical_columns(columns: list[str]) -> dict[str, str]:
+    """Map canonical names (kpi_id, region, …) to the file's actual header names."""
+    folded = {_fold(c): c for c in columns}
+    found: dict[str, str] = {}
+    for canonical, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in folded:
+                found[canonical] = folded[alias]
+                break
+    return found
+
+
+def _period_columns(columns: list[str], used: set[str]) -> list[str]:
+    out = []
+    for c in columns:
+        if c in used or c == "row":
+            continue
+        try:
+            parse_period(c)
+        except CellError:
+            continue
+        out.append(c)
+    return out
+
+
+class _KpiLookup:
+    def __init__(self, registry: Registry) -> None:
+        self.by_label: dict[str, str] = {}
+        for kpi_id, ind in registry.indicators.items():
+            for label in (kpi_id, ind.name_zh, ind.name_en):
+                self.by_label[_fold(label)] = kpi_id
+
+    def get(self, label: str) -> str | None:
+        return self.by_label.get(_fold(label))
+
+
+def _raw_json(record: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in record.items() if k != "row"}, ensure_ascii=False)
+
+
+def _check_value(ind: Indicator, kpi_id: str, text: str, unit_text: str | None) -> tuple[float, str]:
+    """Parse a value cell for ``ind``; return (value in the KPI's unit, qualifier) or raise CellError."""
+    if ind.kind == "level" and ind.levels is not None:
+        label = unicodedata.normalize("NFKC", text).strip()
+        if label in ind.levels:
+            return float(ind.levels.index(label)), "="
+    cell = text if not unit_text or is_missing(text) else f"{text}{unit_text.strip()}"
+    parsed = parse_value(cell)
+    value = to_kpi_unit(parsed, ind.unit, ind.kind)
+    if ind.kind == "share" and not parsed.percent and 0 < value <= 1:
+        # Excel keeps a cell shown as "50%" as 0.5; storing it as 0.5 % would be a silent 100x error.
+        raise CellError(
+            "ambiguous_share",
+            f"{text!r} is ambiguous for a share kept in percent: write {value * 100:g}% if it is a fraction, "
+            f"or {value:g}% if it is already a percentage",
+        )
+    if ind.kind == "level":
+        assert ind.levels is not None
+        if value != int(value) or not 0 <= value < len(ind.levels):
+            raise CellError(
+                "bad_value",
+                f"{text!r} is not a level of {kpi_id}: give one of {ind.levels} or its position 0–{len(ind.levels) - 1}",
+            )
+    if ind.lower is not None and value < ind.lower:
+        raise CellError(
+            "out_of_bounds",
+            f"value {value:g} is below the natural lower bound {ind.lower:g} of {kpi_id} ({ind.unit})",
+        )
+    if ind.upper is not None and value > ind.upper:
+        raise CellError(
+            "out_of_bounds",
+            f"value {value:g} is above the natural upper bound {ind.upper:g} of {kpi_id} ({ind.unit})",
+        )
+    return value, parsed.qualifier
+
+
+def _validate_item(
+    item: dict[str, Any], registry: Registry, kpis: _KpiLookup, default_source: str
+) -> tuple[dict[str, Any] | None, tuple[str, str, str] | None]:
+    """Validate one input item; return (accepted row, None) or (None, (column, code, reason))."""
+    kpi_label = item.get("kpi_id") or ""
+    if is_missing(kpi_label):
+        return None, ("kpi_id", "unknown_kpi", "the KPI cell is blank")
+    kpi_id = kpis.get(kpi_label)
+    if kpi_id is None:
+        return None, (
+            "kpi_id",
+            "unknown_kpi",
+            f"unknown KPI {kpi_label!r}: not an id or name in the registry (see `dtscope kpis`)",
+        )
+    region_label = item.get("region") or ""
+    region = registry.region_id(region_label) if not is_missing(region_label) else None
+    if region is None:
+        return None, (
+            "region",
+            "unknown_region",
+            f"unknown region {region_label!r}: use a district id or name such as pudong / 浦东新区",
+        )
+    ind = registry.indicators[kpi_id]
+    try:
+        period, freq = parse_period(item.get("period") or "")
+    except CellError as exc:
+        return None, (item["period_column"], exc.code, str(exc))
+    try:
+        value, qualifier = _check_value(ind, kpi_id, item.get("value") or "", item.get("unit"))
+    except CellError as exc:
+        return None, (item["value_column"], exc.code, str(exc))
+    std_error = None
+    se_text = item.get("std_error")
+    if se_text is not None and not is_missing(se_text):
+        try:
+            std_error = parse_value(se_text).number
+        except CellError:
+            return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is not a number")
+        if std_error < 0:
+            return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is negative")
+    status_text = item.get("status")
+    status = "final"
+    if status_text is not None and not is_missing(status_text):
+        status_opt = STATUS_ALIASES.get(_fold(status_text))
+        if status_opt is None:
+            return None, ("status", "bad_status", f"status {status_text!r} is not provisional or final")
+        status = status_opt
+    source_text = item.get("source")
+    source = default_source if source_text is None or is_missing(source_text) else source_text.strip()
+    note_text = item.get("note")
+    note = None if note_text is None or is_missing(note_text) else note_text.strip()
+    return {
+        "row": item["row"],
+        "column": item["value_column"],
+        "kpi_id": kpi_id,
+        "region": region,
+        "period": period,
+        "freq": freq,
+        "value": value,
+        "std_error": std_error,
+        "qualifier": qualifier,
+        "source": source,
+        "status": status,
+        "note": note,
+    }, None
+
+
+def _items_long(raw: pl.DataFrame, cols: dict[str, str]) -> list[dict[str, Any]]:
+    items = []
+    for rec in raw.iter_rows(named=True):
+        item = {canonical: rec.get(actual) for canonical, actual in cols.items()}
+        item["row"] = rec["row"]
+        item["period_column"] = cols["period"]
+        item["value_column"] = cols["value"]
+        item["_raw"] = _raw_json(rec)
+        items.append(item)
+    return items
+
+
+def _items_wide(raw: pl.DataFrame, cols: dict[str, str], period_cols: list[str]) -> list[dict[str, Any]]:
+    items = []
+    for rec in raw.iter_rows(named=True):
+        base = {canonical: rec.get(actual) for canonical, actual in cols.items()}
+        raw_text = _raw_json(rec)
+        for pc in period_cols:
+            items.append(
+                base
+                | {
+                    "row": rec["row"],
+                    "period": pc,
+                    "value": rec.get(pc),
+                    "period_column": pc,
+                    "value_column": pc,
+                    "_raw": raw_text,
+                }
+            )
+    return items
+
+
+def detect_layout(columns: list[str]) -> str | None:
+    """``long``, ``wide``, ``published`` or None when the header fits none of them.
+
+    >>> detect_layout(["kpi_id", "region", "period", "value"]), detect_layout(["指标", "区", "2020年", "2021年"])
+    ('long', 'wide')
+    """
+    from pipelines import published
+
+    if published.is_published_layout(columns):
+        return "published"
+    cols = _canonical_columns(columns)
+    if {"kpi_id", "region", "period", "value"} <= cols.keys():
+        return "long"
+    if {"kpi_id", "region"} <= cols.keys() and _period_columns(columns, set(cols.values())):
+        return "wide"
+    return None
+
+
+def validate_table(
+    raw: pl.DataFrame,
+    registry: Registry,
+    *,
+    file_label: str,
+    mapping_path: Path | None = None,
+) -> ValidationResult:
+    """Validate a text table; every input item ends up accepted or rejected, never dropped.
+
+    Args:
+        raw: String columns plus Int64 ``row`` (see :func:`pipelines.catalog.read_table`).
+        registry: the KPI and region registry.
+        file_label: the file's name, used as the default ``source`` when the table has none.
+        mapping_path: ``mapping.csv`` for the published layout (default: ``data/published/mapping.csv``).
+
+    Returns:
+        A :class:`ValidationResult`; a header that fits no layout gives every row a ``bad_layout`` reject.
+    """
+    columns = [c for c in raw.columns if c != "row"]
+    layout = detect_layout(columns)
+    default_source = f"file:{file_label}"
+    set_aside: list[dict[str, Any]] = []
+    if layout is None:
+        reason = (
+            f"cannot tell the layout from the header {columns}: expected long (kpi_id, region, period, value) "
+            "or wide (kpi_id, region, 2019, 2020, …)"
+        )
+        rejects = pl.DataFrame(
+            [
+                {
+                    "row": r["row"],
+                    "column": "(header)",
+                    "reason_code": "bad_layout",
+                    "reason": reason,
+                    "raw": _raw_json(r),
+                }
+                for r in raw.iter_rows(named=True)
+            ],
+            schema=REJECT_SCHEMA,
+        )
+        return ValidationResult("unknown", raw.height, pl.DataFrame(schema=ACCEPTED_SCHEMA), rejects)
+    if layout == "published":
+        from pipelines import published
+        from pipelines.settings import PUBLISHED_DATA_DIR
+
+        mapping = published.load_mapping(mapping_path or PUBLISHED_DATA_DIR / "mapping.csv")
+        long, aside = published.published_to_long(raw, mapping)
+        set_aside = aside.to_dicts()
+        cols = _canonical_columns([c for c in long.columns if c != "row"])
+        items = _items_long(long, cols)
+        rows_in = raw.height
+    else:
+        cols = _canonical_columns(columns)
+        if layout == "long":
+            items = _items_long(raw, cols)
+        else:
+            period_cols = _period_columns(columns, set(cols.values()))
+            items = _items_wide(raw, cols, period_cols)
+        rows_in = len(items)
+
+    kpis = _KpiLookup(registry)
+    accepted: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = list(set_aside)
+    for item in items:
+        ok, bad = _validate_item(item, registry, kpis, default_source)
+        if ok is not None:
+            ok["_raw"] = item["_raw"]
+            accepted.append(ok)
+        else:
+            assert bad is not None
+            column, code, reason = bad
+            rejected.append(
+                {
+                    "row": item["row"],
+                    "column": column,
+                    "reason_code": code,
+                    "reason": reason,
+                    "raw": item["_raw"],
+                }
+            )
+
+    # Duplicate keys within the file: we cannot know which one is right, so every copy is rejected.
+    by_key: dict[tuple[str, str, date, str, str], list[int]] = defaultdict(list)
+    for i, row in enumerate(accepted):
+        by_key[(row["kpi_id"], row["region"], row["period"], row["freq"], row["source"])].append(i)
+    dup_idx: set[int] = set()
+    for key, idxs in by_key.items():
+        if len(idxs) > 1:
+            places = ", ".join(f"row {accepted[i]['row']} column {accepted[i]['column']}" for i in idxs)
+            for i in idxs:
+                dup_idx.add(i)
+                row = accepted[i]
+                rejected.append(
+                    {
+                        "row": row["row"],
+                        "column": row["column"],
+                        "reason_code": "duplicate_key",
+                        "reason": f"duplicate key ({key[0]}, {key[1]}, period {key[2]}, source {key[4]!r}) "
+                        f"appears at {places}; keep one",
+                        "raw": row["_raw"],
+                    }
+                )
+    kept = [
+        {k: v for k, v in row.items() if k != "_raw"} for i, row in enumerate(accepted) if i not in dup_idx
+    ]
+    result = ValidationResult(
+        layout=layout,
+        rows_in=rows_in,
+        accepted=pl.DataFrame(kept, schema=ACCEPTED_SCHEMA),
+        rejects=pl.DataFrame(rejected, schema=REJECT_SCHEMA).sort("row", "column"),
+    )
+    if result.accepted.height + result.rejects.height != result.rows_in:  # the conservation law
+        raise AssertionError(
+            f"{file_label}: {result.rows_in} items in but {result.accepted.height} accepted + "
+            f"{result.rejects.height} rejected"
+        )
+    return result
