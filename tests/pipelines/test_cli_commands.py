@@ -1,0 +1,140 @@
+"""The ``dtscope`` command line: contracts outside tools rely on, exit codes, and every command's --help."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipelines import schemas
+from pipelines.cli import app
+from pipelines.settings import PUBLISHED_DATA_DIR
+from pipelines.warehouse import Warehouse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+runner = CliRunner()
+
+
+def test_kpis_csv_prints_the_kpis_table_columns() -> None:
+    result = runner.invoke(app, ["kpis", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(io.StringIO(result.stdout))
+    assert frame.columns == list(schemas.KPIS_POLARS)
+    assert frame.filter(pl.col("region") == "pudong")["target_kind"].drop_nulls().len() == 15
+
+
+def test_kpis_filters_by_region_name_and_chinese_obligation() -> None:
+    result = runner.invoke(app, ["kpis", "--format", "csv", "--region", "虹口", "--obligation", "约束性"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[1:] == []  # Hongkou has no binding targets
+    result = runner.invoke(app, ["kpis", "--format", "csv", "--region", "Pudong", "--obligation", "binding"])
+    frame = pl.read_csv(io.StringIO(result.stdout))
+    assert frame.height == 6  # rows 4, 5, 6, 12, 13 and 14 of the plan's table are 约束性
+    assert set(frame["obligation"]) == {"binding"}
+
+
+def test_kpis_unknown_region_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["kpis", "--region", "atlantis"])
+    assert result.exit_code == 2
+    assert "unknown region 'atlantis'" in result.output
+
+
+def test_ingest_published_figures_loses_no_row(tmp_path: Path) -> None:
+    path = PUBLISHED_DATA_DIR / "published_figures.csv"
+    result = runner.invoke(app, ["ingest", str(path), "--home", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    wh = Warehouse(tmp_path / "warehouse.duckdb")
+    n_rows = pl.read_csv(path, infer_schema=False).height
+    log = wh.table("ingests").row(0, named=True)
+    assert log["rows_in"] == n_rows == log["accepted"] + log["rejected"]
+    assert wh.table("rejects").height == log["rejected"]
+    obs = wh.observations()
+    assert obs.height == log["accepted"]
+    # qualifiers survive: the ">4000" Pudong revenue is a lower bound, not an exact 4000
+    pudong_rev = obs.filter((pl.col("kpi_id") == "info_software_revenue") & (pl.col("region") == "pudong"))
+    assert pudong_rev.select("value", "qualifier").rows() == [(4000.0, ">")]
+    # targets and part-year figures are kept as rejects with their reason, never as observations
+    reasons = set(wh.table("rejects")["reason_code"])
+    assert {"target", "part_year"} <= reasons
+
+
+def test_ingest_exit_code_1_when_nothing_is_accepted(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("kpi_id,region,period,value\nno_such_kpi,pudong,2021,1\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(bad), "--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "nothing was accepted" in result.output
+    assert "row 2, column kpi_id: unknown KPI 'no_such_kpi'" in result.output
+    # the rejected row is still kept
+    assert Warehouse(tmp_path / "warehouse.duckdb").table("rejects").height == 1
+
+
+def test_ingest_exit_code_2_for_an_unreadable_file_and_others_still_load(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["ingest", str(tmp_path / "absent.csv"), str(FIXTURES / "ingest_wide.csv"), "--home", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "absent.csv: no such file" in result.output
+    assert Warehouse(tmp_path / "warehouse.duckdb").observations().height == 6
+
+
+def test_reingest_is_idempotent_through_the_cli(tmp_path: Path) -> None:
+    args = ["ingest", str(FIXTURES / "ingest_good_long.csv"), "--home", str(tmp_path)]
+    assert runner.invoke(app, args).exit_code == 0
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0  # unchanged rows are valid rows: a re-run is not a failure
+    wh = Warehouse(tmp_path / "warehouse.duckdb")
+    assert wh.table("ingests").height == 1
+    assert wh.observations().height == 13
+
+
+def test_home_from_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DTSCOPE_HOME", str(tmp_path))
+    result = runner.invoke(app, ["ingest", str(FIXTURES / "ingest_wide.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_observations_as_of_through_the_cli(tmp_path: Path) -> None:
+    path = tmp_path / "rev.csv"
+    path.write_text("kpi_id,region,period,value\nopen_datasets,pudong,2022,450\n", encoding="utf-8")
+    runner.invoke(app, ["ingest", str(path), "--home", str(tmp_path)])
+    first_vintage = Warehouse(tmp_path / "warehouse.duckdb").vintages()[0]
+    path.write_text("kpi_id,region,period,value\nopen_datasets,pudong,2022,470\n", encoding="utf-8")
+    runner.invoke(app, ["ingest", str(path), "--home", str(tmp_path)])
+    now = runner.invoke(app, ["observations", "--format", "csv", "--home", str(tmp_path)])
+    then = runner.invoke(
+        app, ["observations", "--format", "csv", "--as-of", first_vintage.isoformat(), "--home", str(tmp_path)]
+    )
+    assert pl.read_csv(io.StringIO(now.stdout))["value"].to_list() == [470.0]
+    assert pl.read_csv(io.StringIO(then.stdout))["value"].to_list() == [450.0]
+
+
+def _commands() -> list[str]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return sorted(group.commands)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help_and_takes_home(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert len(text) > 80
+    assert "--home" in text
+
+
+def test_console_script_is_installed() -> None:
+    exe = shutil.which("dtscope", path=str(Path(__file__).resolve().parents[2] / ".venv" / "bin"))
+    if exe is None:
+        pytest.skip("the dtscope console script is only checked inside the project's .venv")
+    result = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "ingest" in result.stdout
