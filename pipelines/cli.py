@@ -284,6 +284,80 @@ def demo(
     out.print(table)
 
 
+# ---------------------------------------------------------------------------------------------- score
+@app.command()
+def score(
+    scheme: Annotated[
+        Path | None,
+        typer.Option(help="Assessment scheme YAML (default: data/registry/assessment/default.yaml)."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Period to score, YYYY or YYYY-MM (default: latest full year).")
+    ] = None,
+    draws: Annotated[int, typer.Option(help="Monte-Carlo draws for rank and grade uncertainty.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed; same data and seed give the same scores.")] = 0,
+    home: HomeOpt = None,
+) -> None:
+    """Score every application scenario: dimension scores, grade, rank with its 5–95% interval, efficacy.
+
+    Publishes the scores, efficacy, explanations and sensitivity tables (each row with the MLflow run id),
+    and writes the count of 标杆 scenarios per region as observations of efficient_disposal_scenarios.
+    """
+    from evaluation.assessment.scheme import SchemeError
+    from pipelines import publish
+    from pipelines.registry import load_registry
+    from pipelines.score import MetricsError
+    from pipelines.steps import NoDataError, score_step
+    from pipelines.tracking import Tracker
+
+    settings = _settings(home)
+    registry = load_registry(settings.registry_dir)
+    tracker = Tracker(settings)
+    with console.status("scoring scenarios"):
+        try:
+            result = score_step(
+                _warehouse(settings),
+                registry,
+                tracker,
+                scheme_path=scheme,
+                period=period,
+                n_draws=draws,
+                seed=seed,
+            )
+        except (SchemeError, MetricsError, NoDataError) as exc:
+            raise _fail(str(exc)) from exc
+        publish.publish(
+            settings.home, result.tables, run_id=result.run_id, info={"scheme": result.scheme_label}
+        )
+    scores = result.tables["scores"]
+    out.print(
+        f"scored {scores.height} scenarios ({result.scheme_label}, period {result.period}); "
+        f"MLflow run {result.run_id}; benchmark observations written: {result.benchmark_ingest.accepted}"
+    )
+    top = (
+        scores.join(
+            _warehouse(settings).table("scenarios").select("scenario_id", "region", "name_zh"),
+            on="scenario_id",
+        )
+        .filter(pl.col("total").is_not_null())
+        .sort("region", "rank")
+        .group_by("region", maintain_order=True)
+        .head(5)
+        .select(
+            "region",
+            "scenario_id",
+            "name_zh",
+            pl.col("total").round(1),
+            "grade",
+            pl.format("{} ({}–{})", pl.col("rank"), pl.col("rank_lo"), pl.col("rank_hi")).alias(
+                "rank (5–95%)"
+            ),
+            "benchmark",
+        )
+    )
+    _emit(top, Fmt.table, "top 5 scenarios per region (ranks within the region)")
+
+
 # ---------------------------------------------------------------------------------------------- reads
 @app.command()
 def observations(
