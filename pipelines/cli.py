@@ -358,6 +358,59 @@ def score(
     _emit(top, Fmt.table, "top 5 scenarios per region (ranks within the region)")
 
 
+# ---------------------------------------------------------------------------------------------- file contracts
+class Kind(StrEnum):
+    auto = "auto"
+    share = "share"
+    count = "count"
+    amount = "amount"
+
+
+@app.command("forecast-file")
+def forecast_file_cmd(
+    in_path: Annotated[
+        Path, typer.Argument(help="Long CSV: series_id, period, value (period = year or ISO date).")
+    ],
+    horizon: Annotated[int, typer.Option(help="Periods to forecast.")],
+    out: Annotated[Path, typer.Option(help="Output CSV: series_id, period, mean, q0.025 … q0.975, model.")],
+    kind: Annotated[
+        Kind, typer.Option(help="auto, share (bounded 0–100 or 0–1), count or amount.")
+    ] = Kind.auto,
+    home: HomeOpt = None,
+) -> None:
+    """Forecast any table of series with the calibrated champion (the contract outside tools rely on)."""
+    from pipelines.forecast_files import FileContractError, forecast_file
+
+    _settings(home)
+    try:
+        frame = forecast_file(in_path, out, horizon=horizon, kind=kind.value)
+    except FileContractError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"wrote {frame.height} rows for {frame['series_id'].n_unique()} series to {out}")
+
+
+@app.command()
+def attain(
+    in_path: Annotated[Path, typer.Argument(help="Long CSV: series_id, period, value.")],
+    targets: Annotated[
+        Path, typer.Option(help="CSV: series_id, target_period, target_value, direction (>= or <=).")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Output CSV: series_id, target_period, p_reach, status, … expected_period.")
+    ],
+    home: HomeOpt = None,
+) -> None:
+    """Probability that each series reaches its target, with the growth view and the expected period."""
+    from pipelines.forecast_files import FileContractError, attain_file
+
+    _settings(home)
+    try:
+        frame = attain_file(in_path, targets, out)
+    except FileContractError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"wrote {frame.height} targets to {out}")
+
+
 # ---------------------------------------------------------------------------------------------- reads
 @app.command()
 def observations(

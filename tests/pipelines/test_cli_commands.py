@@ -76,7 +76,8 @@ def test_ingest_exit_code_1_when_nothing_is_accepted(tmp_path: Path) -> None:
 
 def test_ingest_exit_code_2_for_an_unreadable_file_and_others_still_load(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["ingest", str(tmp_path / "absent.csv"), str(FIXTURES / "ingest_wide.csv"), "--home", str(tmp_path)]
+        app,
+        ["ingest", str(tmp_path / "absent.csv"), str(FIXTURES / "ingest_wide.csv"), "--home", str(tmp_path)],
     )
     assert result.exit_code == 2
     assert "absent.csv: no such file" in result.output
@@ -109,7 +110,8 @@ def test_observations_as_of_through_the_cli(tmp_path: Path) -> None:
     runner.invoke(app, ["ingest", str(path), "--home", str(tmp_path)])
     now = runner.invoke(app, ["observations", "--format", "csv", "--home", str(tmp_path)])
     then = runner.invoke(
-        app, ["observations", "--format", "csv", "--as-of", first_vintage.isoformat(), "--home", str(tmp_path)]
+        app,
+        ["observations", "--format", "csv", "--as-of", first_vintage.isoformat(), "--home", str(tmp_path)],
     )
     assert pl.read_csv(io.StringIO(now.stdout))["value"].to_list() == [470.0]
     assert pl.read_csv(io.StringIO(then.stdout))["value"].to_list() == [450.0]
@@ -138,3 +140,81 @@ def test_console_script_is_installed() -> None:
     result = subprocess.run([exe, "--help"], check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "ingest" in result.stdout
+
+
+def _series_csv(path: Path) -> Path:
+    rows = ["series_id,period,value"]
+    for year, (a, b) in enumerate(
+        zip([10, 12, 15, 17, 21, 24], [50, 55, 61, 64, 70, 72], strict=True), start=2015
+    ):
+        rows += [f"a,{year},{a}", f"b,{year},{b}"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_forecast_file_cli_writes_the_contract_columns(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    result = runner.invoke(
+        app, ["forecast-file", str(_series_csv(tmp_path / "in.csv")), "--horizon", "3", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(out)
+    assert frame.columns == [
+        "series_id",
+        "period",
+        "mean",
+        "q0.025",
+        "q0.1",
+        "q0.5",
+        "q0.9",
+        "q0.975",
+        "model",
+    ]
+    assert frame.height == 6
+    assert frame["period"].to_list() == [2021, 2022, 2023] * 2
+
+
+def test_attain_cli_writes_the_contract_columns(tmp_path: Path) -> None:
+    targets = tmp_path / "t.csv"
+    targets.write_text(
+        "series_id,target_period,target_value,direction\na,2023,30,>=\nb,2023,60,<=\n", encoding="utf-8"
+    )
+    out = tmp_path / "att.csv"
+    result = runner.invoke(
+        app, ["attain", str(_series_csv(tmp_path / "in.csv")), "--targets", str(targets), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(out)
+    assert frame.columns == [
+        "series_id",
+        "target_period",
+        "p_reach",
+        "status",
+        "anticipated_growth",
+        "required_growth",
+        "expected_period",
+    ]
+    assert frame.height == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("series_id,period\na,2016\n", "missing column(s) ['value']"),
+        (
+            "series_id,period,value\na,2016,1\na,2017,x\na,2018,3\na,2019,4\n",
+            "row 2 (line 3), column 'value': 'x' is not a number",
+        ),
+        ("series_id,period,value\na,2016,1\n", "series 'a' has 1 observation(s), fewer than 3"),
+    ],
+)
+def test_forecast_file_cli_bad_input_exits_2(tmp_path: Path, content: str, message: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content, encoding="utf-8")
+    result = runner.invoke(
+        app, ["forecast-file", str(bad), "--horizon", "2", "--out", str(tmp_path / "o.csv")]
+    )
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "bad.csv" in text and message in text
+    assert not (tmp_path / "o.csv").exists()
