@@ -31,7 +31,7 @@ browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 	  echo "installing Debian chromium and chromium-driver for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; \
 	fi
 
 lint: install
@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: install
+unit: install browser
 	$(BIN)/pytest
 
 test: lint unit
@@ -49,11 +49,13 @@ demo: install
 
 run: install demo
 	@echo "dtscope: demo warehouse built (SYNTHETIC data + real published figures) in data/warehouse.duckdb"
-	$(BIN)/dtscope status
+	$(BIN)/dtscope run
+	$(BIN)/dtscope dashboard --host $(HOST) --port $(PORT)
 
-bench: install
+bench: install browser
 	$(BIN)/python -m evaluation.bench.assessment
 	$(BIN)/python -m evaluation.bench.forecast
+	$(BIN)/python -m dashboard.bench
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb* data/demo/*.csv data/published_tables .mypy_cache .ruff_cache .pytest_cache

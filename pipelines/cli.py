@@ -6,6 +6,7 @@ published tables and, for a non-default home, ``mlruns/``.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import datetime
@@ -250,37 +251,30 @@ def demo(
     (data/published/), so the warehouse holds both, each labelled by its source.
     """
     from pipelines import demo as demo_mod
-    from pipelines.catalog import file_sha256, read_table
-    from pipelines.ingest import validate_table
     from pipelines.registry import load_registry
-    from pipelines.settings import PUBLISHED_DATA_DIR
+    from pipelines.run import load_demo
 
     settings = _settings(home)
     registry = load_registry(settings.registry_dir)
-    with console.status(f"generating synthetic demo data (scale {scale.value}, seed {seed})"):
-        data = demo_mod.generate_demo(registry, seed=seed, scale=scale.value)
-        demo_dir = settings.home / "demo"
-        paths = demo_mod.write_demo(data, demo_dir)
-    console.print(f"SYNTHETIC demo data written to {demo_dir} ({data.scenarios.height} scenarios)")
     if not ingest_data:
+        with console.status(f"generating synthetic demo data (scale {scale.value}, seed {seed})"):
+            data = demo_mod.generate_demo(registry, seed=seed, scale=scale.value)
+            demo_mod.write_demo(data, settings.home / "demo")
+        console.print(
+            f"SYNTHETIC demo data written to {settings.home / 'demo'} ({data.scenarios.height} scenarios)"
+        )
         return
-    warehouse = _warehouse(settings)
-    warehouse.replace_reference("kpis", registry.kpis_table())
-    warehouse.replace_reference("scenarios", data.scenarios)
-    warehouse.replace_reference("scenario_metrics", data.scenario_metrics)
-    warehouse.replace_reference("street_outcomes", data.street_outcomes)
-    sources = [
-        paths["observations"],
-        PUBLISHED_DATA_DIR / "published_figures.csv",
-        PUBLISHED_DATA_DIR / "plan_baselines.csv",
-    ]
-    table = Table(title=f"loaded into {settings.warehouse_path}")
+    with console.status(f"generating and loading SYNTHETIC demo data (scale {scale.value}, seed {seed})"):
+        rows = load_demo(settings, registry, _warehouse(settings), scale=scale.value, seed=seed)
+    _demo_table(rows, settings)
+
+
+def _demo_table(rows: list[tuple[str, int, int, int, int]], settings: Settings) -> None:
+    table = Table(title=f"loaded into {settings.warehouse_path} (observations.csv is SYNTHETIC demo data)")
     for c in ("file", "in", "accepted", "unchanged", "rejected"):
         table.add_column(c)
-    for path in sources:
-        result = validate_table(read_table(path), registry, file_label=path.name)
-        s = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path))
-        table.add_row(path.name, str(s.rows_in), str(s.accepted), str(s.unchanged), str(s.rejected))
+    for row in rows:
+        table.add_row(*[str(v) for v in row])
     out.print(table)
 
 
@@ -360,10 +354,10 @@ def score(
 
 # ---------------------------------------------------------------------------------------------- file contracts
 class Kind(StrEnum):
-    auto = "auto"
-    share = "share"
-    count = "count"
-    amount = "amount"
+    AUTO = "auto"
+    SHARE = "share"
+    COUNT = "count"  # upper-case names: a member called `count` would shadow str.count
+    AMOUNT = "amount"
 
 
 @app.command("forecast-file")
@@ -375,7 +369,7 @@ def forecast_file_cmd(
     out: Annotated[Path, typer.Option(help="Output CSV: series_id, period, mean, q0.025 … q0.975, model.")],
     kind: Annotated[
         Kind, typer.Option(help="auto, share (bounded 0–100 or 0–1), count or amount.")
-    ] = Kind.auto,
+    ] = Kind.AUTO,
     home: HomeOpt = None,
 ) -> None:
     """Forecast any table of series with the calibrated champion (the contract outside tools rely on)."""
@@ -473,6 +467,237 @@ def status(home: HomeOpt = None) -> None:
     rej = wh.table("rejects")
     if rej.height:
         _emit(rej.group_by("reason_code").len().sort("len", descending=True), Fmt.table, "rejects by reason")
+
+
+# ---------------------------------------------------------------------------------------------- run
+class ExecutorOpt(StrEnum):
+    inprocess = "inprocess"
+    processes = "processes"
+    dask = "dask"
+
+
+@app.command()
+def run(
+    executor: Annotated[
+        ExecutorOpt, typer.Option(help="Where per-series work runs.")
+    ] = ExecutorOpt.inprocess,
+    workers: Annotated[
+        int, typer.Option(help="Workers for --executor processes or a local Dask cluster.")
+    ] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Run configuration JSON (a challenger); default: the champion's.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Run even if the published tables come from an identical run.")
+    ] = False,
+    home: HomeOpt = None,
+) -> None:
+    """The whole pipeline under MLflow: (demo data if empty) → score → forecast → attainment → publish.
+
+    With --config the run is a challenger: tracked and registered, compared with the champion, nothing
+    published. A second run on the same data vintage and configuration publishes nothing new.
+    """
+    from pipelines.run import RunConfig, run_pipeline
+
+    settings = _settings(home)
+    cfg = None
+    if config is not None:
+        try:
+            cfg = RunConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+            cfg.champion_config()
+        except (OSError, ValueError, TypeError) as exc:
+            raise _fail(f"{config}: not a valid run configuration: {exc}") from exc
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        summary = run_pipeline(
+            settings,
+            cfg,
+            executor=executor.value,
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            challenger=config is not None,
+            progress=progress,
+            on_demo=lambda rows: _demo_table(rows, settings),
+        )
+    if summary.skipped:
+        out.print(
+            f"nothing to do: the published tables already come from run {summary.run_id} "
+            f"(same data vintage {summary.vintage} and configuration; use --force to run anyway)"
+        )
+        return
+    out.print(
+        f"run {summary.run_id} ({summary.role}, model version {summary.model_version}); data vintage {summary.vintage}"
+    )
+    if summary.attainment is not None and summary.attainment.height:
+        att = summary.attainment.sort("region", "kpi_id").select(
+            "region",
+            "kpi_id",
+            "target_year",
+            pl.col("p_reach").round(2),
+            "status",
+            "likelihood",
+            pl.col("anticipated_growth").round(3),
+            pl.col("required_growth").round(3),
+            "data_set",
+        )
+        _emit(
+            att,
+            Fmt.table,
+            "targets: probability of reaching them (SYNTHETIC demo data where data_set says so)",
+        )
+    if summary.failures:
+        out.print(
+            f"[yellow]{len(summary.failures)} series not forecast[/yellow] (see the failed child runs):"
+        )
+        for f in summary.failures:
+            out.print(f"  {f['kpi_id']} × {f['region']} ({f['stage']}): {f['error'].splitlines()[0]}")
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items())
+    out.print(f"published {len(summary.published)} tables; timings: {timings}")
+
+
+models_app = typer.Typer(
+    help="The kpi-forecaster registry: list versions, compare, promote.", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(home: HomeOpt = None) -> None:
+    """Registered kpi-forecaster versions with aliases and backtest scores per data vintage."""
+    from pipelines.tracking import Tracker
+
+    versions = Tracker(_settings(home)).versions()
+    rows = [
+        {
+            "version": v.version,
+            "aliases": ",".join(v.aliases),
+            "config_hash": v.config_hash,
+            "run_id": v.run_id,
+            "scores": "; ".join(
+                f"{k[6:]}: {val}" for k, val in sorted(v.tags.items()) if k.startswith("score:")
+            ),
+        }
+        for v in versions
+    ]
+    _emit(
+        pl.DataFrame(
+            rows,
+            schema={
+                "version": pl.String,
+                "aliases": pl.String,
+                "config_hash": pl.String,
+                "run_id": pl.String,
+                "scores": pl.String,
+            },
+        ),
+        Fmt.table,
+        "kpi-forecaster",
+    )
+
+
+@models_app.command("compare")
+def models_compare(home: HomeOpt = None) -> None:
+    """Champion vs challenger on the latest data vintage both were scored on (lower is better)."""
+    from pipelines.registry_ops import compare
+
+    try:
+        text = compare(_settings(home))
+    except LookupError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(text)
+
+
+@models_app.command("promote")
+def models_promote(
+    version: Annotated[str, typer.Argument(help="The version to make champion.")],
+    force: Annotated[bool, typer.Option(help="Promote even if it does not beat the champion.")] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why (required with --force; logged on the version).")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Make a version champion — only if its backtest beats the champion's on the same data vintage."""
+    from pipelines.registry_ops import PromotionRefused, promote
+
+    try:
+        message = promote(_settings(home), version, force=force, reason=reason)
+    except (PromotionRefused, LookupError) as exc:
+        raise _fail(str(exc)) from exc
+    out.print(message)
+
+
+@app.command("mlflow-ui")
+def mlflow_ui(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 5000,
+    home: HomeOpt = None,
+) -> None:
+    """Serve the MLflow UI on this home's store (runs, metrics, fan charts, the model registry)."""
+    import subprocess
+
+    from pipelines.tracking import artifact_location, tracking_uri
+
+    settings = _settings(home)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        tracking_uri(settings),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    root = artifact_location(settings)
+    if root:
+        cmd += ["--default-artifact-root", root]
+    out.print(f"MLflow UI on http://{host}:{port}/ ({tracking_uri(settings)})")
+    raise typer.Exit(subprocess.call(cmd))
+
+
+# ---------------------------------------------------------------------------------------------- dashboard
+@app.command()
+def dashboard(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
+    mlflow_ui_url: Annotated[
+        str | None,
+        typer.Option(help="Base URL of a running MLflow UI, for run links (see `dtscope mlflow-ui`)."),
+    ] = "http://127.0.0.1:5000",
+    home: HomeOpt = None,
+) -> None:
+    """Serve the dashboard: overview, KPI, scenarios, models and data pages (reads published tables only)."""
+    from dashboard.app import serve
+    from pipelines.uploads import UploadHandlers
+
+    settings = _settings(home)
+    handlers = UploadHandlers(settings)
+    out.print(f"dtscope dashboard on http://{host}:{port}/  (published tables: {settings.published_dir})")
+    serve(
+        settings.published_dir,
+        host,
+        port,
+        mlflow_ui_url=mlflow_ui_url,
+        upload_handler=handlers.validate,
+        confirm_handler=handlers.confirm,
+    )
 
 
 def main() -> None:  # pragma: no cover - console-script shim

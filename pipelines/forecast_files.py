@@ -256,7 +256,9 @@ class SeriesForecast:
     model: str
 
 
-def forecast_panel(panel: Panel, horizon: int, kind: str = "auto") -> dict[str, SeriesForecast]:
+def forecast_panel(
+    panel: Panel, horizon: int, kind: str = "auto", config: ChampionConfig = FILE_CONFIG
+) -> dict[str, SeriesForecast]:
     """Forecast every series of ``panel`` ``horizon`` steps ahead with the champion.
 
     Series are grouped by model scale (all series of one kind share one calibration pool).
@@ -272,7 +274,7 @@ def forecast_panel(panel: Panel, horizon: int, kind: str = "auto") -> dict[str, 
     out: dict[str, SeriesForecast] = {}
     for sc, members in groups.items():
         histories = [_filled(sc.forward(s.values)) for s in members]
-        champ = fit_champion(histories, horizon, FILE_CONFIG, sc)
+        champ = fit_champion(histories, horizon, config, sc)
         _, q = champ.forecast(histories, horizon, probs)
         raw = np.sort(sc.inverse(q), axis=2)
         even = np.isin(probs, dense_probs(0.005))
@@ -295,7 +297,9 @@ def _atomic_write(frame: pl.DataFrame, out_path: Path) -> None:
         raise
 
 
-def forecast_file(in_path: Path, out_path: Path, *, horizon: int, kind: str = "auto") -> pl.DataFrame:
+def forecast_file(
+    in_path: Path, out_path: Path, *, horizon: int, kind: str = "auto", config: ChampionConfig = FILE_CONFIG
+) -> pl.DataFrame:
     """Forecast every series of a long CSV and write ``OUT`` (see the module docstring).
 
     Args:
@@ -312,7 +316,7 @@ def forecast_file(in_path: Path, out_path: Path, *, horizon: int, kind: str = "a
     if kind not in KINDS:
         raise FileContractError(f"--kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
     panel = read_panel(in_path)
-    fcs = forecast_panel(panel, horizon, kind)
+    fcs = forecast_panel(panel, horizon, kind, config)
     rows: dict[str, list[object]] = {c: [] for c in ("series_id", "period", "mean")}
     qcols: dict[str, list[float]] = {f"q{p:g}": [] for p in OUT_QUANTILES}
     models = []

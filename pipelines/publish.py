@@ -51,6 +51,7 @@ def publish(
     *,
     run_id: str,
     info: dict[str, Any] | None = None,
+    manifest_fields: dict[str, Any] | None = None,
 ) -> Path:
     """Publish ``tables`` (name → frame) as one atomic set; other tables already published are kept.
 
@@ -59,6 +60,7 @@ def publish(
         tables: frames to publish; each should already carry its ``run_id`` column where the contract says so.
         run_id: the MLflow run that produced them (recorded in the manifest per table).
         info: extra manifest entries for these tables (vintage, config hash, …).
+        manifest_fields: top-level manifest entries (e.g. the fingerprint of the run that made the set).
 
     Returns:
         The new version folder.
@@ -74,7 +76,7 @@ def publish(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     new = versions / f"{stamp}-{run_id[:12]}"
     new.mkdir()
-    manifest = read_manifest(home)
+    manifest = read_manifest(home) | (manifest_fields or {})
     old = link.resolve() if link.exists() else None
     tmp_link = home / f".published_tables.{stamp}"
     try:

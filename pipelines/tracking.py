@@ -20,6 +20,7 @@ import platform
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -192,7 +193,9 @@ class Tracker:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        items = [Metric(k, float(v), now, step) for k, v in metrics.items() if v is not None and math.isfinite(v)]
+        items = [
+            Metric(k, float(v), now, step) for k, v in metrics.items() if v is not None and math.isfinite(v)
+        ]
         for i in range(0, len(items), 500):
             self.client.log_batch(run_id, metrics=items[i : i + 500])
 
@@ -248,7 +251,7 @@ class Tracker:
     ) -> ModelVersion:
         """Log the forecasting configuration as a pyfunc model in ``run_id`` and register a version.
 
-        The version carries tags ``config_hash``, ``score@<vintage>`` (the backtest score on that data vintage,
+        The version carries tags ``config_hash``, ``score:<vintage>`` (the backtest score on that data vintage,
         lower is better) and ``vintage``. A configuration already registered (same hash) is not registered
         again: its version is re-scored on this vintage and returned.
         """
@@ -258,29 +261,41 @@ class Tracker:
         existing = self._version_by_hash(name, chash)
         if existing is not None:
             self.client.set_model_version_tag(
-                name, existing.version, f"score@{vintage}", f"{backtest_score:.10g}"
+                name, existing.version, f"score:{vintage}", f"{backtest_score:.10g}"
             )
             self.client.set_model_version_tag(name, existing.version, "vintage", vintage)
             return existing
+        import pandas as pd
         from mlflow.models import infer_signature
 
         example = input_example.to_pandas()
-        signature = infer_signature(example, example.head(0).assign(mean=0.0))
+        output = pd.DataFrame(
+            {
+                "series_id": ["s"],
+                "period": [2025],
+                "mean": [0.0],
+                "q0.025": [0.0],
+                "q0.1": [0.0],
+                "q0.5": [0.0],
+                "q0.9": [0.0],
+                "q0.975": [0.0],
+                "model": ["dtscope"],
+            }
+        )
+        signature = infer_signature(example, output, params={"horizon": 3, "kind": "auto"})
         model_file = Path(__file__).with_name("forecaster_model.py")
-        with _quiet_mlflow():
-            mlflow.pyfunc.log_model(
+        with _quiet_mlflow(), mlflow.start_run(run_id=run_id):
+            info = mlflow.pyfunc.log_model(
                 name="kpi_forecaster",
                 python_model=str(model_file),
                 model_config={"config_json": json.dumps(config, sort_keys=True, default=str)},
                 signature=signature,
                 input_example=example,
                 pip_requirements=[f"dtscope=={metadata.version('dtscope')}"],
-                run_id=run_id,
             )
-        model_uri = f"runs:/{run_id}/kpi_forecaster"
         with _quiet_mlflow():
-            mv = mlflow.register_model(model_uri, name, tags={"config_hash": chash})
-        self.client.set_model_version_tag(name, mv.version, f"score@{vintage}", f"{backtest_score:.10g}")
+            mv = mlflow.register_model(info.model_uri, name, tags={"config_hash": chash})
+        self.client.set_model_version_tag(name, mv.version, f"score:{vintage}", f"{backtest_score:.10g}")
         self.client.set_model_version_tag(name, mv.version, "vintage", vintage)
         return ModelVersion.from_mlflow(mv, self.client.get_model_version(name, mv.version).tags)
 
@@ -348,7 +363,7 @@ class ModelVersion:
 
     def score(self, vintage: str) -> float | None:
         """Backtest score on ``vintage`` (lower is better), or None when never scored on it."""
-        raw = self.tags.get(f"score@{vintage}")
+        raw = self.tags.get(f"score:{vintage}")
         return float(raw) if raw is not None else None
 
     @property
@@ -358,11 +373,19 @@ class ModelVersion:
 
 @contextlib.contextmanager
 def _quiet_mlflow() -> Iterator[None]:
-    """MLflow logs INFO chatter on every registration; keep the CLI readable."""
+    """MLflow logs INFO chatter on every registration; keep the CLI readable.
+
+    Also silences the one hint MLflow prints for integer columns in a signature: our ``period`` is an
+    integer year by contract and never missing.
+    """
     logger = logging.getLogger("mlflow")
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Hint: Inferred schema contains integer column", category=UserWarning
+            )
+            yield
     finally:
         logger.setLevel(level)

@@ -1,0 +1,242 @@
+"""The Dash app shell: pages, navigation, language toggle, downloads; ``create_app`` and ``serve``.
+
+The dashboard displays published tables; it never fits or scores. Everything is served locally
+(``serve_locally=True``, a local stylesheet, plotly's zh-CN locale passed inline), so it works offline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import context
+from dashboard.contract import TABLES
+from dashboard.data import PublishedTables
+from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
+from dashboard.i18n import DEFAULT_LANG, t
+from dashboard.pages import data as data_page
+from dashboard.pages import kpi as kpi_page
+from dashboard.pages import models as models_page
+from dashboard.pages import overview as overview_page
+from dashboard.pages import scenario as scenario_page
+from dashboard.pages import scenarios as scenarios_page
+from dashboard.views import filter_grid, kpi_grid, league_table
+from dashboard.wiring import attach, callback
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+NAV = (
+    ("nav.overview", "/"),
+    ("nav.scenarios", "/scenarios"),
+    ("nav.models", "/models"),
+    ("nav.data", "/data"),
+)
+
+UploadHandler = Callable[[str, bytes], tuple[pl.DataFrame, pl.DataFrame]]
+ConfirmHandler = Callable[[str, bytes], Any]
+
+
+def _nav_links(lang: str) -> list[Any]:
+    return [dbc.NavItem(dbc.NavLink(t(key, lang), href=href, active="exact", id=f"nav-{href.strip('/') or 'overview'}"))
+            for key, href in NAV]  # fmt: skip
+
+
+def shell() -> html.Div:
+    """The frame around every page: navigation bar, language toggle, page container, download target."""
+    return html.Div(
+        [
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        dbc.NavbarBrand(t("app.brand", DEFAULT_LANG), href="/", id="brand"),
+                        dbc.Nav(_nav_links(DEFAULT_LANG), id="nav-links", navbar=True),
+                        dbc.RadioItems(
+                            id="lang",
+                            options=[{"label": "中文", "value": "zh"}, {"label": "English", "value": "en"}],
+                            value=DEFAULT_LANG,
+                            inline=True,
+                            persistence=True,
+                            persistence_type="session",
+                            className="lang-toggle",
+                        ),
+                    ],
+                    fluid=True,
+                ),
+                color="dark",
+                dark=True,
+                className="mb-3",
+            ),
+            dbc.Container(dash.page_container, fluid=True, id="page"),
+            dcc.Download(id="download"),
+        ]
+    )
+
+
+def create_app(
+    published_dir: Path,
+    *,
+    mlflow_ui_url: str | None = None,
+    upload_handler: UploadHandler | None = None,
+    confirm_handler: ConfirmHandler | None = None,
+    max_upload_mb: float = 5.0,
+) -> dash.Dash:
+    """Build the dashboard for the tables in ``published_dir``.
+
+    Args:
+        published_dir: folder of ``<name>.parquet`` published tables (``HOME/published_tables``).
+        mlflow_ui_url: base address of the MLflow UI, used for run links the ``runs`` table lacks.
+        upload_handler: ``(filename, content) -> (accepted, rejects)`` validating an uploaded file
+            with the project's ingest rules; without it the Data page's upload explains it is off.
+        confirm_handler: ``(filename, content) -> message`` that ingests a validated file.
+        max_upload_mb: uploads larger than this are refused with a clear message.
+
+    Returns:
+        The Dash app (pages ``/``, ``/kpi/<kpi_id>``, ``/scenarios``, ``/scenarios/<scenario_id>``,
+        ``/models``, ``/data``).
+    """
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        title=t("app.title", DEFAULT_LANG),
+        routing_callback_inputs={"lang": Input("lang", "value")},
+        update_title="",
+    )
+    app.server.config.update(
+        {
+            context.TABLES_KEY: PublishedTables(published_dir),
+            context.MLFLOW_KEY: mlflow_ui_url,
+            context.UPLOAD_KEY: upload_handler,
+            context.CONFIRM_KEY: confirm_handler,
+            context.MAX_UPLOAD_KEY: int(max_upload_mb * 1024 * 1024),
+            # base64 makes an upload ~4/3 larger; leave room so the size check can answer politely.
+            "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024 * 2 + 1024 * 1024),
+        }
+    )
+    pages = (
+        ("dashboard.pages.overview", overview_page.PATH, None, overview_page.layout, "nav.overview", 0),
+        ("dashboard.pages.kpi", None, kpi_page.PATH_TEMPLATE, kpi_page.layout, "col.kpi", 1),
+        ("dashboard.pages.scenarios", scenarios_page.PATH, None, scenarios_page.layout, "nav.scenarios", 2),
+        (
+            "dashboard.pages.scenario",
+            None,
+            scenario_page.PATH_TEMPLATE,
+            scenario_page.layout,
+            "col.scenario",
+            3,
+        ),
+        ("dashboard.pages.models", models_page.PATH, None, models_page.layout, "nav.models", 4),
+        ("dashboard.pages.data", data_page.PATH, None, data_page.layout, "nav.data", 5),
+    )
+    for module, path, template, layout, title_key, order in pages:
+        kwargs: dict[str, Any] = {"path_template": template} if template else {"path": path}
+        dash.register_page(module, layout=layout, title=f"dtscope · {t(title_key)}", order=order, **kwargs)
+    app.layout = shell
+    attach(app)
+    return app
+
+
+@callback(Output("nav-links", "children"), Output("brand", "children"), Input("lang", "value"))
+def translate_nav(lang: str) -> tuple[list[Any], str]:
+    """Switch the navigation labels with the language toggle."""
+    lang = lang or DEFAULT_LANG
+    return _nav_links(lang), t("app.brand", lang)
+
+
+def export_frame(table: str, region: str | None) -> pl.DataFrame | None:
+    """The frame behind a download button: a published table, the KPI grid or the league table.
+
+    Args:
+        table: a published table name, ``kpi_grid`` or ``league``; ``name:key`` keeps the rows whose
+            ``kpi_id`` (or, without that column, ``scenario_id``) equals ``key``.
+        region: a region id, or ``"all"``; filters tables that have a ``region`` column.
+
+    Returns:
+        The frame, or None when the table is not published.
+    """
+    published = context.tables()
+    table, _, key = table.partition(":")
+    if table == "kpi_grid":
+        kpis = published.read("kpis")
+        if kpis is None:
+            return None
+        grid = kpi_grid(kpis, published.read("attainment"), published.read("observations"))
+        return filter_grid(grid, region=region)
+    if table == "league":
+        scores = published.read("scores")
+        if scores is None:
+            return None
+        league = league_table(scores, published.read("scenarios"))
+        return league.filter(pl.col("region") == region) if region and region != "all" else league
+    if table not in TABLES:
+        return None
+    frame = published.read(table)
+    if frame is not None and region and region != "all" and "region" in frame.columns:
+        frame = frame.filter(pl.col("region") == region)
+    if frame is not None and key:
+        column = "kpi_id" if "kpi_id" in frame.columns else "scenario_id"
+        frame = frame.filter(pl.col(column) == key)
+    return frame
+
+
+@callback(
+    Output("download", "data"),
+    Input({"type": "download-btn", "table": ALL, "fmt": ALL, "region": ALL}, "n_clicks"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def download(clicks: list[int | None], lang: str) -> Any:
+    """Serve the table behind the clicked button as CSV, Excel or the leadership brief."""
+    trigger = ctx.triggered_id
+    if not trigger or not any(clicks) or not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update  # a button was (re)rendered, not clicked
+    table, fmt, region = trigger["table"], trigger["fmt"], trigger["region"]
+    frame = export_frame(table, region)
+    if frame is None:
+        return no_update
+    stem = f"dtscope_{table.replace(':', '_')}" + (f"_{region}" if region and region != "all" else "")
+    if fmt == "csv":
+        return dcc.send_bytes(to_csv_bytes(frame), f"{stem}.csv")
+    if fmt == "xlsx":
+        return dcc.send_bytes(to_excel_bytes(frame, table), f"{stem}.xlsx")
+    published = context.tables()
+    brief = leadership_brief_html(
+        frame,
+        published.read("forecasts"),
+        published.read("observations"),
+        lang or DEFAULT_LANG,
+        region=region,
+    )
+    return dcc.send_string(brief, f"dtscope_brief{'_' + region if region and region != 'all' else ''}.html")
+
+
+def serve(
+    published_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    *,
+    mlflow_ui_url: str | None = None,
+    upload_handler: UploadHandler | None = None,
+    confirm_handler: ConfirmHandler | None = None,
+    debug: bool = False,
+) -> None:
+    """Serve the dashboard until interrupted (logs the address it listens on)."""
+    app = create_app(
+        published_dir,
+        mlflow_ui_url=mlflow_ui_url,
+        upload_handler=upload_handler,
+        confirm_handler=confirm_handler,
+    )
+    log.info("dtscope dashboard on http://%s:%d/ (tables from %s)", host, port, published_dir)
+    app.run(host=host, port=port, debug=debug)

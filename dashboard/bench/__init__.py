@@ -1,0 +1,1 @@
+"""Dashboard benchmark: page render and callback latency in headless Chromium (``python -m dashboard.bench``)."""

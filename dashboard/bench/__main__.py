@@ -1,0 +1,292 @@
+"""Measure the dashboard in a real headless Chromium on an all-districts-sized synthetic fixture.
+
+Run ``python -m dashboard.bench`` (``make bench`` can call it). It builds synthetic published tables for
+the 16 districts (~25 KPIs each, ~160 scenarios, 1,000 predictive draws per KPI and year), serves the
+app from a background thread on 127.0.0.1, then measures:
+
+* time to first render of each page: wall time from ``driver.get`` until the page's main element is in
+  the DOM and Dash reports no callback in flight (median and p95 over fresh loads);
+* callback latency: the duration of each ``/_dash-update-component`` request the browser makes for an
+  interaction (resource timing: request start to response end), and the wall time from the key press
+  to the changed text in the page, median and p95.
+
+It writes ``dashboard/bench/dashboard.md`` with what it measured and prints the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dashboard.app import create_app
+from dashboard.synthetic import DISTRICTS, make_published_tables, write_published_tables
+
+OUT = Path(__file__).resolve().parent / "dashboard.md"
+FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--window-size=1400,1000",
+)  # fmt: skip
+PAGES = {
+    "overview `/`": ("/", "#kpi-grid-table"),
+    "KPI `/kpi/<id>`": ("/kpi/online_handling_share?region=pudong", "#kpi-fan .main-svg"),
+    "scenarios `/scenarios`": ("/scenarios", "#sensitivity-graph .main-svg"),
+    "scenario `/scenarios/<id>`": ("/scenarios/S001", "#scen-efficacy .main-svg"),
+    "models `/models`": ("/models", "#calibration-graph .main-svg"),
+    "data `/data`": ("/data", "#rejects-table"),
+}
+IDLE_JS = "return !document.querySelector('[data-dash-is-loading=\"true\"]') && !document.querySelector('._dash-loading');"
+CALLBACK_JS = """
+return performance.getEntriesByType('resource')
+  .filter(e => e.name.includes('_dash-update-component'))
+  .map(e => e.responseEnd - e.requestStart);
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95)) if values else float("nan")
+
+
+def _browser(profile: Path) -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def _wait(driver: Any, predicate: Callable[[Any], Any], timeout: float = 30.0) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(
+        driver, timeout, poll_frequency=0.01, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(predicate)
+
+
+def measure_pages(driver: Any, base: str, loads: int) -> dict[str, list[float]]:
+    from selenium.webdriver.common.by import By
+
+    out: dict[str, list[float]] = {}
+    for name, (path, ready) in PAGES.items():
+        driver.get(base + path)  # warm-up: browser cache of the JS bundles, server-side table cache
+        _wait(driver, lambda d, r=ready: d.find_elements(By.CSS_SELECTOR, r))
+        times = []
+        for _ in range(loads):
+            driver.get("about:blank")
+            start = time.perf_counter()
+            driver.get(base + path)
+            _wait(
+                driver, lambda d, r=ready: d.find_elements(By.CSS_SELECTOR, r) and d.execute_script(IDLE_JS)
+            )
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"{name}: {[round(x) for x in times]}", file=sys.stderr)
+        out[name] = times
+    return out
+
+
+def _callback_durations(driver: Any) -> list[float]:
+    return [float(x) for x in driver.execute_script(CALLBACK_JS)]
+
+
+def measure_callbacks(driver: Any, base: str, repeats: int) -> dict[str, dict[str, list[float]]]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    results: dict[str, dict[str, list[float]]] = {}
+
+    # What-if slider on the KPI page: each arrow key = one callback recomputing P(reach) from 1,000 draws.
+    driver.get(base + "/kpi/online_handling_share?region=pudong")
+    _wait(
+        driver,
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, "#whatif-growth [role='slider']") and d.execute_script(IDLE_JS)
+        ),
+    )
+    handle = driver.find_element(By.CSS_SELECTOR, "#whatif-growth [role='slider']")
+    handle.click()
+    _wait(driver, lambda d: d.execute_script(IDLE_JS))
+    driver.execute_script("performance.clearResourceTimings();")
+    walls = []
+    for i in range(repeats):
+        before = driver.find_element(By.ID, "whatif-result").text
+        start = time.perf_counter()
+        handle.send_keys(Keys.ARROW_RIGHT if i % 2 == 0 else Keys.ARROW_LEFT)
+        _wait(driver, lambda d, b=before: d.find_element(By.ID, "whatif-result").text != b)
+        walls.append((time.perf_counter() - start) * 1000)
+    results["KPI what-if slider"] = {"request": _callback_durations(driver), "wall": walls}
+    print(f"what-if: {results['KPI what-if slider']}", file=sys.stderr)
+
+    # Overview search box: filter the all-districts grid (400 rows) and clear it again.
+    driver.get(base + "/")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table") and d.execute_script(IDLE_JS))
+    driver.execute_script("performance.clearResourceTimings();")
+    walls = []
+    box = driver.find_element(By.ID, "overview-search")
+    for i in range(repeats):
+        before = len(driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr"))
+        start = time.perf_counter()
+        if i % 2 == 0:
+            box.send_keys("5G", Keys.ENTER)
+        else:
+            box.send_keys(Keys.BACKSPACE, Keys.BACKSPACE, Keys.ENTER)
+        _wait(
+            driver, lambda d, b=before: len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")) != b
+        )
+        walls.append((time.perf_counter() - start) * 1000)
+    results["overview grid filter"] = {"request": _callback_durations(driver), "wall": walls}
+
+    # Overview region dropdown: Pudong ↔ all districts.
+    driver.execute_script("performance.clearResourceTimings();")
+    walls = []
+    for i in range(repeats):
+        label = "浦东新区" if i % 2 == 0 else "全部区"
+        before = len(driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr"))
+        driver.find_element(By.CSS_SELECTOR, "#overview-region").click()
+        option = f"//*[@role='listbox']//*[@role='option'][normalize-space()='{label}']"
+        _wait(driver, lambda d, o=option: d.find_elements(By.XPATH, o))
+        start = time.perf_counter()
+        driver.execute_script("arguments[0].click();", driver.find_element(By.XPATH, option))
+        _wait(
+            driver, lambda d, b=before: len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")) != b
+        )
+        walls.append((time.perf_counter() - start) * 1000)
+    results["overview region selector"] = {"request": _callback_durations(driver), "wall": walls}
+
+    # Scenarios: toggle the domain filter (league table of 160 + sensitivity heatmap redraw).
+    driver.get(base + "/scenarios")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#league-table") and d.execute_script(IDLE_JS))
+    driver.execute_script("performance.clearResourceTimings();")
+    walls = []
+    for _ in range(repeats):
+        before = driver.find_element(By.ID, "scen-count").text
+        driver.find_element(By.CSS_SELECTOR, "#scen-filter-domain").click()
+        option = "//*[@role='listbox']//*[@role='option'][1]"
+        _wait(driver, lambda d, o=option: d.find_elements(By.XPATH, o))
+        start = time.perf_counter()
+        driver.execute_script("arguments[0].click();", driver.find_element(By.XPATH, option))
+        _wait(driver, lambda d, b=before: d.find_element(By.ID, "scen-count").text != b)
+        walls.append((time.perf_counter() - start) * 1000)
+        driver.find_element(By.TAG_NAME, "h2").click()  # close the menu
+    results["scenarios domain filter"] = {"request": _callback_durations(driver), "wall": walls}
+    return results
+
+
+def _row(name: str, values: list[float]) -> str:
+    return f"| {name} | {len(values)} | {statistics.median(values):.0f} | {_p95(values):.0f} | {max(values):.0f} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loads", type=int, default=5, help="fresh loads per page")
+    parser.add_argument("--repeats", type=int, default=20, help="interactions per callback")
+    parser.add_argument("--draws", type=int, default=1000, help="predictive draws per KPI, region and year")
+    parser.add_argument("--scenarios", type=int, default=160)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="dtscope-dash-bench-"))
+    t0 = time.perf_counter()
+    tables = make_published_tables(
+        DISTRICTS, n_kpis=25, n_scenarios=args.scenarios, n_draws=args.draws, seed=1
+    )
+    write_published_tables(tables, work / "published_tables")
+    build_s = time.perf_counter() - t0
+    sizes = {name: frame.height for name, frame in tables.items()}
+
+    from werkzeug.serving import make_server
+
+    app = create_app(work / "published_tables")
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    driver = _browser(work / "profile")
+    try:
+        pages = measure_pages(driver, base, args.loads)
+        callbacks = measure_callbacks(driver, base, args.repeats)
+        chrome = driver.capabilities.get("browserVersion", "?")
+    finally:
+        driver.quit()
+        server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+
+    lines = [
+        "# Dashboard benchmark",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m dashboard.bench` in headless Chromium {chrome} "
+        f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs shared with other work; "
+        f"load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; server and browser "
+        "on the same machine).",
+        "",
+        f"Fixture: synthetic published tables for {len(DISTRICTS)} districts — {sizes['kpis']} KPI rows, "
+        f"{sizes['observations']} observations, {sizes['forecast_samples']:,} predictive draws, "
+        f"{sizes['scenarios']} scenarios (built in {build_s:.1f} s, not part of the timings).",
+        "",
+        "## Time to first render (ms)",
+        "",
+        "From `driver.get(url)` until the page's main element is in the DOM and Dash has no callback in flight; "
+        f"{args.loads} fresh loads per page after one warm-up load.",
+        "",
+        "| page | loads | median | p95 | max |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[_row(name, values) for name, values in pages.items()],
+        "",
+        "## Callback latency (ms)",
+        "",
+        "`request`: each `/_dash-update-component` request's duration in the browser's resource timing "
+        "(request start → response end); an interaction can make more than one (URL sync is client-side and "
+        "makes none). `wall`: from the input event to the changed text in the DOM, seen from Selenium "
+        "(includes the WebDriver round trips and polling every 10 ms).",
+        "",
+        "| callback | n | median | p95 | max |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, parts in callbacks.items():
+        lines.append(_row(f"{name} — request", parts["request"]))
+        lines.append(_row(f"{name} — wall", parts["wall"]))
+    worst_page = max(_p95(v) for v in pages.values())
+    worst_cb = max(_p95(p["request"]) for p in callbacks.values())
+    lines += [
+        "",
+        "## Against the goals",
+        "",
+        f"- every page interactive in under 1.5 s: worst page p95 = {worst_page:.0f} ms "
+        f"({'met' if worst_page < 1500 else 'NOT met'}).",
+        f"- callbacks p95 under 200 ms: worst callback request p95 = {worst_cb:.0f} ms "
+        f"({'met' if worst_cb < 200 else 'NOT met'}).",
+        "",
+    ]
+    text = "\n".join(lines)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

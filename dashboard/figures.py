@@ -1,0 +1,379 @@
+"""Pure frame → plotly figure functions; pages call them, tests check them without a browser.
+
+Colours are the Okabe–Ito palette (safe for the common colour-vision deficiencies); status is never
+told by colour alone (chips carry text and an icon, lines differ in dash style).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.i18n import label_or, t
+
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+SERIES_COLOURS = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+_FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif"
+
+
+def _base_layout(fig: go.Figure, title: str | None = None, *, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "font": {"size": 15}} if title else None,
+        height=height,
+        margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40},
+        font={"family": _FONT, "size": 12},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.18},
+    )
+    return fig
+
+
+def decimal_year(day: date) -> float:
+    """A date as a decimal year, so annual, quarterly and monthly points share one axis.
+
+    >>> decimal_year(date(2023, 1, 1)), decimal_year(date(2023, 7, 1))
+    (2023.0, 2023.5)
+    """
+    return day.year + (day.month - 1) / 12
+
+
+def fan_chart(
+    history: pl.DataFrame,
+    forecast: pl.DataFrame,
+    kpi: Mapping[str, Any],
+    attainment: Mapping[str, Any] | None,
+    lang: str,
+) -> go.Figure:
+    """History, forecast fan (median, 80% and 95% bands), target marker and required trajectory.
+
+    Args:
+        history: ``period`` (Date) and ``value`` of one KPI in one region.
+        forecast: ``period`` (Int32 year), ``q0.025, q0.1, q0.5, q0.9, q0.975`` for one model.
+        kpi: the KPI's ``kpis`` row (``unit``, ``target_value``, ``target_year``, ``target_kind``).
+        attainment: its ``attainment`` row (``last_value``, ``last_year``, ``required_growth``) or None.
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        A figure; traces are named with the labels of ``lang``. Years sit on the x axis.
+    """
+    fig = go.Figure()
+    hist = history.sort("period")
+    hx = [decimal_year(d) for d in hist["period"].to_list()]
+    fc = forecast.sort("period")
+    if fc.height:
+        fx = fc["period"].cast(pl.Float64).to_list()
+        # Start the fan at the last observation so the bands join the history line.
+        if hist.height:
+            fx = [hx[-1], *fx]
+            last = hist["value"][-1]
+            col = {q: [last, *fc[q].to_list()] for q in ("q0.025", "q0.1", "q0.5", "q0.9", "q0.975")}
+        else:
+            col = {q: fc[q].to_list() for q in ("q0.025", "q0.1", "q0.5", "q0.9", "q0.975")}
+        for lo, hi, key, alpha in (
+            ("q0.025", "q0.975", "kpi.band95", 0.15),
+            ("q0.1", "q0.9", "kpi.band80", 0.3),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=fx + fx[::-1],
+                    y=col[hi] + col[lo][::-1],
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=f"rgba(0,114,178,{alpha})",
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    name=t(key, lang),
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=fx, y=col["q0.5"], mode="lines", name=t("kpi.median", lang),
+                line={"color": OKABE_ITO["blue"], "width": 2, "dash": "dash"},
+            )
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=hx, y=hist["value"].to_list(), mode="lines+markers", name=t("kpi.history", lang),
+            line={"color": OKABE_ITO["black"], "width": 2}, marker={"size": 6},
+        )
+    )  # fmt: skip
+    target, year = kpi.get("target_value"), kpi.get("target_year")
+    if target is not None and year is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[float(year)], y=[target], mode="markers", name=t("kpi.target", lang),
+                marker={"symbol": "star", "size": 16, "color": OKABE_ITO["vermillion"],
+                        "line": {"width": 1, "color": "black"}},
+            )
+        )  # fmt: skip
+        path = required_path(attainment, float(target), int(year))
+        if path:
+            fig.add_trace(
+                go.Scatter(
+                    x=[p[0] for p in path], y=[p[1] for p in path], mode="lines", name=t("kpi.required", lang),
+                    line={"color": OKABE_ITO["vermillion"], "width": 2, "dash": "dot"},
+                )
+            )  # fmt: skip
+    title = kpi.get("name_zh") if lang == "zh" else kpi.get("name_en")
+    _base_layout(fig, title, height=400)
+    unit = kpi.get("unit") or ""
+    fig.update_layout(
+        xaxis={"title": t("kpi.year", lang), "dtick": 1, "tickformat": "d"}, yaxis={"title": unit}
+    )
+    return fig
+
+
+def required_path(
+    attainment: Mapping[str, Any] | None, target: float, target_year: int
+) -> list[tuple[float, float]]:
+    """Yearly points of the trajectory that reaches ``target`` in ``target_year`` from the last value.
+
+    Geometric at the published ``required_growth`` when it is given and the values are positive,
+    otherwise a straight line.
+
+    >>> required_path({"last_value": 50.0, "last_year": 2023, "required_growth": None}, 70.0, 2025)
+    [(2023.0, 50.0), (2024.0, 60.0), (2025.0, 70.0)]
+    >>> required_path(None, 70.0, 2025)
+    []
+    """
+    if not attainment or attainment.get("last_value") is None or attainment.get("last_year") is None:
+        return []
+    start, y0 = float(attainment["last_value"]), int(attainment["last_year"])
+    if target_year <= y0:
+        return []
+    growth = attainment.get("required_growth")
+    points = []
+    for year in range(y0, target_year + 1):
+        k = year - y0
+        if growth is not None and start > 0 and target > 0:
+            value = start * (1 + float(growth)) ** k
+        else:
+            value = start + (target - start) * k / (target_year - y0)
+        points.append((float(year), value))
+    points[-1] = (float(target_year), target)
+    return points
+
+
+def radar_chart(scores: Mapping[str, float], lang: str, *, title: str | None = None) -> go.Figure:
+    """Dimension scores (0–100) of one scenario on a closed radar.
+
+    Args:
+        scores: dimension id → score (the ``dim_`` prefix may be present; it is dropped).
+        lang: ``"zh"`` or ``"en"``.
+        title: optional figure title.
+
+    Returns:
+        A figure with one ``scatterpolar`` trace whose last point repeats the first.
+    """
+    names = [label_or(f"dim.{k.removeprefix('dim_')}", k.removeprefix("dim_"), lang) for k in scores]
+    values = [float(v) for v in scores.values()]
+    fig = go.Figure(
+        go.Scatterpolar(
+            r=[*values, values[0]] if values else [],
+            theta=[*names, names[0]] if names else [],
+            fill="toself",
+            line={"color": OKABE_ITO["blue"]},
+            name=t("scen.radar", lang),
+        )
+    )
+    _base_layout(fig, title or t("scen.radar", lang), height=340)
+    fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, showlegend=False)
+    return fig
+
+
+def contributions_chart(explanations: pl.DataFrame, lang: str) -> go.Figure:
+    """Horizontal bars of each indicator's contribution to the total, coloured by dimension.
+
+    Args:
+        explanations: rows of the ``explanations`` table for one scenario and period
+            (``dimension, indicator_id, contribution``).
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        A figure with one bar trace per dimension, bars sorted by contribution.
+    """
+    fig = go.Figure()
+    frame = explanations.sort("contribution")
+    for i, dim in enumerate(frame["dimension"].unique(maintain_order=True).to_list()):
+        part = frame.filter(pl.col("dimension") == dim)
+        fig.add_trace(
+            go.Bar(
+                x=part["contribution"].to_list(), y=part["indicator_id"].to_list(), orientation="h",
+                name=label_or(f"dim.{dim}", dim, lang),
+                marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
+            )
+        )  # fmt: skip
+    _base_layout(fig, t("scen.contrib", lang), height=max(260, 22 * frame.height + 90))
+    fig.update_layout(barmode="stack", yaxis={"categoryorder": "total ascending"})
+    return fig
+
+
+def efficacy_chart(series: pl.DataFrame, launch: date | None, lang: str) -> go.Figure:
+    """Before/after chart: observed outcome, fitted values and the fitted counterfactual.
+
+    Args:
+        series: ``efficacy_series`` rows of one scenario and outcome (``period`` Date,
+            ``observed, fitted, counterfactual``).
+        launch: the scenario's launch date (drawn as a vertical line), or None.
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        A figure with three traces (observed markers, fitted line, counterfactual dashed line).
+    """
+    frame = series.sort("period")
+    x = [d.isoformat() for d in frame["period"].to_list()]
+    fig = go.Figure(
+        [
+            go.Scatter(x=x, y=frame["observed"].to_list(), mode="markers", name=t("scen.observed", lang),
+                       marker={"color": OKABE_ITO["black"], "size": 6}),
+            go.Scatter(x=x, y=frame["fitted"].to_list(), mode="lines", name=t("scen.fitted", lang),
+                       line={"color": OKABE_ITO["blue"], "width": 2}),
+            go.Scatter(x=x, y=frame["counterfactual"].to_list(), mode="lines", name=t("scen.counterfactual", lang),
+                       line={"color": OKABE_ITO["orange"], "width": 2, "dash": "dash"}),
+        ]
+    )  # fmt: skip
+    if launch is not None:
+        fig.add_vline(x=launch.isoformat(), line={"color": OKABE_ITO["vermillion"], "dash": "dot"})
+        fig.add_annotation(
+            x=launch.isoformat(), y=1, yref="paper", text=t("scen.launch", lang), showarrow=False
+        )
+    _base_layout(fig, t("scen.efficacy", lang), height=360)
+    return fig
+
+
+def sensitivity_heatmap(
+    sensitivity: pl.DataFrame, labels: Mapping[str, str], scenario_ids: Sequence[str], lang: str
+) -> go.Figure:
+    """Rank change of each scenario when each dimension's weight moves by each delta.
+
+    Args:
+        sensitivity: the ``sensitivity`` table (``dimension, delta, scenario_id, rank_change``).
+        labels: scenario id → display name.
+        scenario_ids: the scenarios to show, top to bottom.
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        A heatmap with one column per (dimension, delta) and one row per scenario; the diverging
+        blue–orange scale is colour-blind safe and each cell also prints its number.
+    """
+    wanted = list(scenario_ids)
+    frame = sensitivity.filter(pl.col("scenario_id").is_in(wanted))
+    columns = (
+        frame.select("dimension", "delta").unique().sort("dimension", "delta").iter_rows()
+        if frame.height
+        else iter(())
+    )
+    cols = list(columns)
+    lookup = {
+        (r["scenario_id"], r["dimension"], r["delta"]): r["rank_change"] for r in frame.iter_rows(named=True)
+    }
+    z = [[lookup.get((sid, d, delta)) for d, delta in cols] for sid in wanted]
+    x = [f"{label_or(f'dim.{d}', d, lang)} {delta:+.0%}" for d, delta in cols]
+    y = [labels.get(sid, sid) for sid in wanted]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=x, y=y, colorscale=[[0, OKABE_ITO["blue"]], [0.5, "#f7f7f7"], [1, OKABE_ITO["orange"]]],
+            zmid=0, text=z, texttemplate="%{text}", colorbar={"title": t("scen.rank_change", lang)},
+        )
+    )  # fmt: skip
+    _base_layout(fig, t("scen.sensitivity", lang, n=len(wanted)), height=max(300, 24 * len(wanted) + 120))
+    fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"title": t("scen.delta", lang)})
+    return fig
+
+
+def backtest_chart(metrics: pl.DataFrame, metric: str, kind: str | None, lang: str) -> go.Figure:
+    """Grouped bars of one backtest metric per model and horizon, averaged over KPI kinds unless one is given.
+
+    Args:
+        metrics: the ``backtest_metrics`` table.
+        metric: the metric to show (``mase``, ``crps``, …).
+        kind: a KPI kind to restrict to, or None / ``"all"`` for the mean over kinds.
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        A figure with one bar trace per model (x = horizon).
+    """
+    frame = metrics.filter(pl.col("metric") == metric)
+    if kind and kind != "all":
+        frame = frame.filter(pl.col("kind") == kind)
+    frame = frame.group_by("model", "horizon").agg(pl.col("value").mean()).sort("model", "horizon")
+    fig = go.Figure()
+    for i, model in enumerate(frame["model"].unique(maintain_order=True).to_list()):
+        part = frame.filter(pl.col("model") == model)
+        fig.add_trace(
+            go.Bar(x=part["horizon"].to_list(), y=part["value"].to_list(), name=model,
+                   marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]})
+        )  # fmt: skip
+    _base_layout(fig, t("models.backtest", lang, metric=metric), height=360)
+    fig.update_layout(barmode="group", xaxis={"title": t("models.horizon", lang), "dtick": 1})
+    return fig
+
+
+def calibration_chart(calibration: pl.DataFrame, lang: str) -> go.Figure:
+    """Reliability plot: observed frequency against predicted probability, per model, with the diagonal.
+
+    Args:
+        calibration: the ``calibration`` table (``model, predicted_mean, observed_freq, n``).
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        A figure: the perfect-calibration diagonal plus one line per model (marker size ∝ √n).
+    """
+    fig = go.Figure(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("models.perfect", lang),
+                   line={"color": "grey", "dash": "dot"})
+    )  # fmt: skip
+    symbols = ["circle", "square", "diamond", "triangle-up", "x", "cross", "star"]
+    for i, model in enumerate(sorted(set(calibration["model"].to_list()))):
+        part = calibration.filter(pl.col("model") == model).sort("predicted_mean")
+        sizes = [max(5.0, min(16.0, float(n) ** 0.5 * 1.5)) for n in part["n"].fill_null(0).to_list()]
+        fig.add_trace(
+            go.Scatter(
+                x=part["predicted_mean"].to_list(), y=part["observed_freq"].to_list(), mode="lines+markers",
+                name=model, line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
+                marker={"size": sizes, "symbol": symbols[i % len(symbols)]},
+            )
+        )  # fmt: skip
+    _base_layout(fig, t("models.calibration", lang), height=400)
+    fig.update_layout(
+        xaxis={"title": t("models.predicted", lang), "range": [0, 1], "tickformat": ".0%"},
+        yaxis={"title": t("models.observed", lang), "range": [0, 1], "tickformat": ".0%"},
+    )
+    return fig
+
+
+def grade_probability_chart(row: Mapping[str, Any], lang: str) -> go.Figure:
+    """One stacked horizontal bar of a scenario's grade probabilities (优秀/良好/合格/不合格).
+
+    Args:
+        row: a ``scores`` row with ``p_grade_excellent, p_grade_good, p_grade_pass, p_grade_fail``.
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        A figure with four bar traces.
+    """
+    grades = (("p_grade_excellent", "优秀", "blue"), ("p_grade_good", "良好", "sky"),
+              ("p_grade_pass", "合格", "orange"), ("p_grade_fail", "不合格", "vermillion"))  # fmt: skip
+    fig = go.Figure(
+        [
+            go.Bar(x=[row.get(col) or 0.0], y=[""], orientation="h", name=name,
+                   marker={"color": OKABE_ITO[colour]}, text=[f"{(row.get(col) or 0.0):.0%}"], textposition="inside")
+            for col, name, colour in grades
+        ]
+    )  # fmt: skip
+    _base_layout(fig, t("scen.p_grade", lang), height=160)
+    fig.update_layout(barmode="stack", xaxis={"range": [0, 1], "tickformat": ".0%"}, margin={"b": 10})
+    return fig

@@ -1,0 +1,215 @@
+"""``/data`` — ingestion history, rejects with reasons, and a validate-then-confirm upload."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from pathlib import PurePath
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import context
+from dashboard.components import data_table, empty_state, export_bar, page_header
+from dashboard.i18n import t
+from dashboard.wiring import callback
+
+log = logging.getLogger(__name__)
+
+PATH = "/data"
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+PREVIEW_ROWS = 20
+
+
+def _ts(value: Any, _: dict[str, Any]) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+REJECT_COLUMNS = [
+    ("row", "col.row", None),
+    ("column", "col.column", None),
+    ("reason_code", "col.reason_code", None),
+    ("reason", "col.reason", None),
+]
+
+
+def layout(lang: str = "zh", **_: Any) -> html.Div:
+    """Ingestion history (newest vintage first), rejects, and the upload."""
+    lang = lang or "zh"
+    published = context.tables()
+    ingests = published.read("ingests")
+    rejects = published.read("rejects")
+    limit_mb = context.max_upload_bytes() / 1024 / 1024
+    parts: list[Any] = [page_header(t("data.title", lang), t("data.lead", lang))]
+    parts.append(html.H4(t("data.ingests", lang)))
+    if ingests is None:
+        parts.append(empty_state(t("empty.table", lang, table="ingests")))
+    else:
+        parts += [
+            export_bar("ingests", lang),
+            data_table(
+                ingests.sort("vintage", descending=True),
+                [("vintage", "col.vintage", _ts), ("file", "col.file", None), ("layout", "col.layout", None),
+                 ("rows_in", "col.rows_in", None), ("accepted", "col.accepted", None),
+                 ("rejected", "col.rejected", None), ("unchanged", "col.unchanged", None)],
+                lang,
+                table_id="ingests-table",
+            ),
+        ]  # fmt: skip
+    parts.append(html.H4(t("data.rejects", lang), className="mt-3"))
+    if rejects is None:
+        parts.append(empty_state(t("empty.table", lang, table="rejects")))
+    else:
+        parts += [
+            export_bar("rejects", lang),
+            data_table(
+                rejects.sort("vintage", "row", descending=[True, False]),
+                [("vintage", "col.vintage", _ts), ("file", "col.file", None), *REJECT_COLUMNS],
+                lang,
+                table_id="rejects-table",
+            ),
+        ]
+    parts += [
+        dcc.Upload(
+            id="upload",
+            children=html.Div(t("data.upload", lang, mb=f"{limit_mb:g}")),
+            className="upload-zone mt-4",
+            # No `accept` filter: the browser would drop other files silently; the server explains instead.
+            multiple=False,
+        ),
+        dcc.Loading(html.Div(id="upload-result", className="mt-2")),
+        dbc.Button(
+            t("data.confirm", lang), id="upload-confirm", color="primary", className="mt-2", disabled=True
+        ),
+        html.Div(id="upload-confirmed", className="mt-2"),
+        dcc.Store(id="upload-pending"),
+    ]
+    return html.Div(parts, className="page page-data")
+
+
+def decode_upload(contents: str) -> bytes:
+    """The bytes of a ``dcc.Upload`` data URL (``data:<mime>;base64,<payload>``).
+
+    >>> decode_upload("data:text/csv;base64,YSxiCg==")
+    b'a,b\\n'
+    """
+    _, _, payload = contents.partition(",")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"the upload is not valid base64 data ({exc}); choose the file again") from exc
+
+
+def check_upload(filename: str, size: int, limit: int) -> tuple[str, dict[str, Any]] | None:
+    """The label key and values of the message refusing an upload, or None when it may be validated.
+
+    >>> check_upload("a.pdf", 10, 100)[0], check_upload("a.csv", 200, 100)[0], check_upload("a.CSV", 10, 100)
+    ('data.bad_type', 'data.too_big', None)
+    """
+    if PurePath(filename).suffix.lower() not in UPLOAD_SUFFIXES:
+        return "data.bad_type", {"file": filename}
+    if size > limit:
+        return "data.too_big", {"file": filename, "mb": f"{limit / 1024 / 1024:g}"}
+    return None
+
+
+@callback(
+    Output("upload-result", "children"),
+    Output("upload-pending", "data"),
+    Output("upload-confirm", "disabled"),
+    Input("upload", "contents"),
+    State("upload", "filename"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def validate_upload(contents: str | None, filename: str | None, lang: str) -> tuple[Any, Any, bool]:
+    """Validate an uploaded file with the app's upload handler and show accepted and rejected rows."""
+    if not contents or not filename:
+        return no_update, no_update, True
+    try:
+        content = decode_upload(contents)
+    except ValueError as exc:
+        return (
+            dbc.Alert(
+                t("data.upload_bad", lang, file=filename, reason=str(exc)), color="danger", id="upload-error"
+            ),
+            None,
+            True,
+        )
+    refused = check_upload(filename, len(content), context.max_upload_bytes())
+    if refused:
+        key, values = refused
+        return dbc.Alert(t(key, lang, **values), color="danger", id="upload-error"), None, True
+    handler = context.upload_handler()
+    if handler is None:
+        return dbc.Alert(t("data.no_handler", lang), color="warning", id="upload-error"), None, True
+    try:
+        accepted, rejects = handler(filename, content)
+    except Exception as exc:  # the handler reports a bad file by raising; the user needs the reason
+        log.info("upload %s refused: %s", filename, exc)
+        return (
+            dbc.Alert(
+                t("data.upload_bad", lang, file=filename, reason=str(exc)), color="danger", id="upload-error"
+            ),
+            None,
+            True,
+        )
+    accepted = accepted if isinstance(accepted, pl.DataFrame) else pl.DataFrame(accepted)
+    rejects = rejects if isinstance(rejects, pl.DataFrame) else pl.DataFrame(rejects)
+    colour = "success" if rejects.height == 0 else ("warning" if accepted.height else "danger")
+    key = "data.upload_ok" if accepted.height else "data.upload_none"
+    summary = dbc.Alert(t(key, lang, file=filename, acc=accepted.height, rej=rejects.height),
+                        color=colour, id="upload-summary")  # fmt: skip
+    acc_cols: list[str] = [
+        c for c in ("kpi_id", "region", "period", "value", "source") if c in accepted.columns
+    ]
+    result = [
+        summary,
+        html.H5(t("data.rejected_rows", lang)),
+        data_table(
+            rejects, [c for c in REJECT_COLUMNS if c[0] in rejects.columns], lang, table_id="upload-rejects"
+        ),
+        html.H5(t("data.accepted_rows", lang, n=PREVIEW_ROWS)),
+        _plain_table(accepted.head(PREVIEW_ROWS), acc_cols or list(accepted.columns), lang),
+    ]
+    pending = {"filename": filename, "contents": contents} if accepted.height else None
+    return result, pending, accepted.height == 0
+
+
+def _plain_table(frame: pl.DataFrame, columns: list[str], lang: str) -> html.Div:
+    """A table headed by raw column names (the accepted rows' preview)."""
+    if frame.height == 0 or not columns:
+        return empty_state(t("empty.rows", lang))
+    head = html.Thead(html.Tr([html.Th(c) for c in columns]))
+    body = html.Tbody([html.Tr([html.Td("—" if r[c] is None else str(r[c])) for c in columns])
+                       for r in frame.iter_rows(named=True)])  # fmt: skip
+    return html.Div(html.Table([head, body], className="table table-sm data-table", id="upload-accepted"),
+                    className="table-responsive")  # fmt: skip
+
+
+@callback(
+    Output("upload-confirmed", "children"),
+    Output("upload-confirm", "disabled", allow_duplicate=True),
+    Input("upload-confirm", "n_clicks"),
+    State("upload-pending", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def confirm_upload(n_clicks: int | None, pending: dict[str, str] | None, lang: str) -> tuple[Any, bool]:
+    """Ingest the validated file through the app's confirm handler."""
+    if not n_clicks or not pending:
+        return no_update, True
+    handler = context.confirm_handler()
+    if handler is None:
+        return dbc.Alert(t("data.no_handler", lang), color="warning"), True
+    try:
+        message = handler(pending["filename"], decode_upload(pending["contents"]))
+    except Exception as exc:  # surface the ingest's own error message to the user
+        log.warning("ingest of %s failed: %s", pending["filename"], exc)
+        return dbc.Alert(
+            t("data.upload_bad", lang, file=pending["filename"], reason=str(exc)), color="danger"
+        ), True
+    return dbc.Alert(t("data.confirmed", lang, msg=str(message)), color="success", id="upload-done"), True

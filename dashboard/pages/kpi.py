@@ -1,0 +1,177 @@
+"""``/kpi/<kpi_id>?region=`` — one KPI: history, forecast fan, target, required path and a what-if."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, dcc, html
+
+from dashboard import context
+from dashboard.components import (
+    empty_state,
+    export_bar,
+    graph,
+    obligation_badge,
+    status_chip,
+    synthetic_banner,
+)
+from dashboard.figures import fan_chart
+from dashboard.i18n import bracketed, format_growth, format_pct, format_value, region_name, t
+from dashboard.views import is_synthetic, kpi_grid, kpi_sentence, target_text, whatif_probability
+from dashboard.wiring import callback, clientside_callback
+
+PATH_TEMPLATE = "/kpi/<kpi_id>"
+
+
+def _row(frame: pl.DataFrame | None, kpi_id: str, region: str) -> dict[str, Any] | None:
+    if frame is None:
+        return None
+    hit = frame.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))
+    return hit.row(0, named=True) if hit.height else None
+
+
+def whatif_text(kpi_id: str, region: str, growth_pct: float, lang: str) -> str:
+    """The what-if sentence for ``growth_pct`` (percent) extra annual growth, from published samples."""
+    published = context.tables()
+    samples = published.read("forecast_samples")
+    kpis = published.read("kpis")
+    kpi = _row(kpis, kpi_id, region)
+    if samples is None or kpi is None or kpi["target_year"] is None or kpi["target_kind"] is None:
+        return t("kpi.whatif_na", lang)
+    draws = samples.filter(
+        (pl.col("kpi_id") == kpi_id) & (pl.col("region") == region) & (pl.col("period") == kpi["target_year"])
+    )["value"].to_numpy()
+    att = _row(published.read("attainment"), kpi_id, region) or {}
+    if draws.size == 0 or att.get("last_year") is None:
+        return t("kpi.whatif_na", lang)
+    spec = {
+        "years_ahead": float(kpi["target_year"] - att["last_year"]),
+        "target_kind": kpi["target_kind"], "target_value": kpi["target_value"], "target_high": kpi["target_high"],
+        "lower": kpi["lower"], "upper": kpi["upper"], "precision": kpi["precision"],
+    }  # fmt: skip
+    p0 = whatif_probability(draws, growth=0.0, **spec)
+    p = whatif_probability(draws, growth=growth_pct / 100.0, **spec)
+    return t("kpi.whatif_result", lang, g=format_growth(growth_pct / 100.0), year=kpi["target_year"],
+             p=format_pct(p), p0=format_pct(p0))  # fmt: skip
+
+
+def _stat(label: str, value: Any, stat_id: str | None = None) -> dbc.Col:
+    body = html.Div([html.Div(label, className="stat-label"), html.Div(value, className="stat-value")],
+                    className="stat", id=stat_id or "")  # fmt: skip
+    return dbc.Col(body, xs=6, md=3)
+
+
+def layout(
+    kpi_id: str = "", lang: str = "zh", region: str | None = None, g: str | None = None, **_: Any
+) -> html.Div:
+    """The KPI page; ``region`` and ``g`` (what-if growth, %) come from the URL query."""
+    lang = lang or "zh"
+    published = context.tables()
+    kpis = published.read("kpis")
+    if kpis is None:
+        return empty_state(t("empty.table", lang, table="kpis"))
+    regions = sorted(kpis.filter(pl.col("kpi_id") == kpi_id)["region"].to_list())
+    if not regions:
+        return empty_state(t("empty.kpi", lang, kpi_id=kpi_id, region=region or "—"))
+    region = region if region is not None and region in regions else regions[0]
+    observations = published.read("observations")
+    attainment = published.read("attainment")
+    grid = kpi_grid(
+        kpis.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region)), attainment, observations
+    )
+    row = grid.row(0, named=True)
+    att = _row(attainment, kpi_id, region)
+    history = (
+        observations.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))
+        if observations is not None
+        else pl.DataFrame(schema={"period": pl.Date, "value": pl.Float64})
+    )
+    forecasts = published.read("forecasts")
+    if forecasts is None:
+        chart: Any = empty_state(t("empty.forecasts", lang))
+        fc = None
+    else:
+        fc = forecasts.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))
+        model = row["model"] or (fc["model"][0] if fc.height else None)
+        fc = fc.filter(pl.col("model") == model)
+        chart = graph(fan_chart(history, fc, row, att, lang), lang, "kpi-fan")
+    name = row["name_zh"] if lang == "zh" else row["name_en"]
+    run_href = context.run_link(row["run_id"])
+    run = (
+        html.A(row["run_id"], href=run_href, target="_blank", id="kpi-run-link")
+        if run_href
+        else (row["run_id"] or "—")
+    )
+    expected = row["expected_year"] if row["expected_year"] is not None else t("kpi.not_reached", lang)
+    try:
+        growth = float(g) if g is not None else 0.0
+    except ValueError:
+        growth = 0.0
+    region_links = [
+        dcc.Link(region_name(r, lang), href=f"/kpi/{kpi_id}?region={r}",
+                 className="region-link active" if r == region else "region-link")
+        for r in regions
+    ]  # fmt: skip
+    return html.Div(
+        [
+            synthetic_banner(lang) if row["synthetic"] or is_synthetic(history) else None,
+            dcc.Link(t("kpi.back", lang), href=f"/?region={region}", className="back-link"),
+            html.H2([name, " ", obligation_badge(row["obligation"], lang)], className="page-title", id="kpi-title"),
+            html.Div([html.Span(f"{t('region.label', lang)}："), *region_links], className="region-links mb-2"),
+            html.P([status_chip(row["status"], lang), " ", kpi_sentence(row, lang)], className="lead", id="kpi-sentence"),
+            dbc.Row(
+                [
+                    _stat(t("col.latest", lang), bracketed(format_value(row["last_value"], row["unit"], lang), row["last_year"], lang)),
+                    _stat(t("col.target", lang), bracketed(target_text(row, lang), row["target_year"], lang)),
+                    _stat(t("col.p_reach", lang), format_pct(row["p_reach"]), "kpi-p-reach"),
+                    _stat(t("kpi.expected_year", lang), expected),
+                    _stat(t("kpi.anticipated_growth", lang), format_growth(row["anticipated_growth"])),
+                    _stat(t("kpi.required_growth", lang), format_growth(row["required_growth"])),
+                    _stat(t("kpi.model", lang), row["model"] or "—"),
+                    _stat(t("kpi.run", lang), run),
+                ],
+                className="g-2 mb-3 stats",
+            ),
+            chart,
+            export_bar(f"forecasts:{kpi_id}", lang, region=region),
+            html.H4(t("kpi.whatif", lang), className="mt-3"),
+            dcc.Slider(
+                id="whatif-growth", min=-5, max=10, step=0.5, value=growth,
+                marks={v: f"{v:+d}%" for v in range(-5, 11, 5)}, tooltip={"placement": "bottom"},
+            ),
+            html.Div(whatif_text(kpi_id, region, growth, lang), id="whatif-result", className="whatif-result"),
+            dcc.Store(id="kpi-key", data={"kpi_id": kpi_id, "region": region}),
+            dcc.Store(id="kpi-url-sync"),
+        ],
+        className="page page-kpi",
+    )  # fmt: skip
+
+
+@callback(
+    Output("whatif-result", "children"),
+    Input("whatif-growth", "value"),
+    State("kpi-key", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def update_whatif(growth: float | None, key: dict[str, str], lang: str) -> str:
+    """Recompute the probability from the published sample paths (no refitting)."""
+    return whatif_text(key["kpi_id"], key["region"], float(growth or 0.0), lang)
+
+
+clientside_callback(
+    """
+    function(g) {
+        const p = new URLSearchParams(window.location.search);
+        if (g) { p.set("g", g); } else { p.delete("g"); }
+        const s = p.toString();
+        window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
+        return s;
+    }
+    """,
+    Output("kpi-url-sync", "data"),
+    Input("whatif-growth", "value"),
+    prevent_initial_call=True,
+)

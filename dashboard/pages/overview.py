@@ -1,0 +1,213 @@
+"""``/`` — the leadership overview: the KPI grid with targets, probabilities and status chips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, dcc, html
+
+from dashboard import context
+from dashboard.components import (
+    Column,
+    bar_html,
+    chip_html,
+    data_table,
+    empty_state,
+    esc,
+    export_bar,
+    link_html,
+    obligation_text,
+    page_header,
+    synthetic_banner,
+)
+from dashboard.i18n import bracketed, format_pct, format_value, region_name, t
+from dashboard.views import STATUS_ORDER, filter_grid, kpi_grid, kpi_sentence, target_text
+from dashboard.wiring import callback, clientside_callback
+
+PATH = "/"
+SORTS = ("p_asc", "p_desc", "status", "name")
+# Rows drawn at once: enough for one district's KPIs several times over; all 16 districts (~400 rows)
+# are a filter or a download away, and the browser stays responsive.
+MAX_ROWS = 100
+
+
+def grid_frame() -> pl.DataFrame | None:
+    """The unfiltered KPI grid of the current app's published tables (None: no ``kpis`` yet)."""
+    published = context.tables()
+    kpis = published.read("kpis")
+    if kpis is None:
+        return None
+    return kpi_grid(kpis, published.read("attainment"), published.read("observations"))
+
+
+def _split(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [v for v in str(value).split(",") if v]
+
+
+def render_grid(grid: pl.DataFrame, lang: str) -> html.Div:
+    """The KPI grid as a table (name links to the KPI page with its region)."""
+
+    def kpi_cell(_: Any, row: dict[str, Any]) -> str:
+        name = row["name_zh"] if lang == "zh" else row["name_en"]
+        return link_html(name, f"/kpi/{row['kpi_id']}?region={row['region']}", "kpi-link")
+
+    def latest(_: Any, row: dict[str, Any]) -> str:
+        if row["last_value"] is None:
+            return "—"
+        return esc(bracketed(format_value(row["last_value"], row["unit"], lang), row["last_year"], lang))
+
+    def target(_: Any, row: dict[str, Any]) -> str:
+        if row["target_year"] is None:
+            return "—"
+        return esc(bracketed(target_text(row, lang), row["target_year"], lang))
+
+    def prob(p: float | None, _: dict[str, Any]) -> str:
+        return "—" if p is None else bar_html(format_pct(p), p, "p-cell")
+
+    columns: list[Column] = [
+        ("name_zh", "col.kpi", kpi_cell),
+        ("region", "col.region", lambda v, _: esc(region_name(v, lang))),
+        ("last_value", "col.latest", latest),
+        ("target_value", "col.target", target),
+        ("p_reach", "col.p_reach", prob),
+        ("status", "col.status", lambda v, _: chip_html(v, lang)),
+        ("obligation", "col.obligation", lambda v, _: esc(obligation_text(v, lang))),
+        ("kpi_id", "col.summary", lambda _, row: esc(kpi_sentence(row, lang))),
+    ]
+    return data_table(grid, columns, lang, max_rows=MAX_ROWS, table_id="kpi-grid-table")
+
+
+def _grid_outputs(
+    *, region: str, statuses: list[str], obligation: str, search: str, sort: str, lang: str
+) -> tuple[Any, ...]:
+    grid = grid_frame()
+    if grid is None:
+        return empty_state(t("empty.table", lang, table="kpis")), None, None, ""
+    shown = filter_grid(
+        grid, region=region, statuses=statuses, obligation=obligation, search=search, sort=sort
+    )
+    banner = synthetic_banner(lang) if shown["synthetic"].any() else None
+    counts = {s: shown.filter(pl.col("status") == s).height for s in STATUS_ORDER}
+    summary = " · ".join(f"{t(f'status.{s}', lang)} {n}" for s, n in counts.items())
+    return render_grid(shown, lang), banner, export_bar("kpi_grid", lang, region=region, brief=True), summary
+
+
+def layout(
+    *,
+    lang: str = "zh",
+    region: str = "all",
+    status: str | None = None,
+    obligation: str = "all",
+    q: str = "",
+    sort: str = "p_asc",
+    **_: Any,
+) -> html.Div:
+    """The overview; ``region``, ``status`` (comma list), ``obligation``, ``q`` and ``sort`` come from the URL."""
+    lang = lang or "zh"
+    published = context.tables()
+    kpis = published.read("kpis")
+    if kpis is None:
+        return html.Div(
+            [page_header(t("overview.title", lang)), empty_state(t("empty.table", lang, table="kpis"))]
+        )
+    regions = sorted(set(kpis["region"].to_list()))
+    region = region if region in regions else "all"
+    statuses = [s for s in _split(status) if s in (*STATUS_ORDER, "unknown")]
+    sort = sort if sort in SORTS else "p_asc"
+    obligation = obligation if obligation in ("binding", "expected") else "all"
+    grid, banner, exports, summary = _grid_outputs(
+        region=region, statuses=statuses, obligation=obligation, search=q, sort=sort, lang=lang
+    )
+    controls = dbc.Row(
+        [
+            dbc.Col([dbc.Label(t("region.label", lang)), dcc.Dropdown(
+                id="overview-region", clearable=False, value=region,
+                options=[{"label": t("region.all", lang), "value": "all"}]
+                + [{"label": region_name(r, lang), "value": r} for r in regions])], md=3),
+            dbc.Col([dbc.Label(t("filter.status", lang)), dcc.Dropdown(
+                id="overview-status", multi=True, value=statuses,
+                options=[{"label": t(f"status.{s}", lang), "value": s} for s in (*STATUS_ORDER, "unknown")])], md=3),
+            dbc.Col([dbc.Label(t("filter.obligation", lang)), dcc.Dropdown(
+                id="overview-obligation", clearable=False, value=obligation,
+                options=[{"label": t("filter.all", lang), "value": "all"}]
+                + [{"label": t(f"obligation.{o}", lang), "value": o} for o in ("binding", "expected")])], md=2),
+            dbc.Col([dbc.Label(t("filter.search", lang)), dbc.Input(
+                id="overview-search", value=q, debounce=True, type="search")], md=2),
+            dbc.Col([dbc.Label(t("sort.label", lang)), dcc.Dropdown(
+                id="overview-sort", clearable=False, value=sort,
+                options=[{"label": t(f"sort.{s}", lang), "value": s} for s in SORTS])], md=2),
+        ],
+        className="g-2 mb-3 controls",
+    )  # fmt: skip
+    return html.Div(
+        [
+            html.Div(banner, id="overview-banner"),
+            page_header(t("overview.title", lang), t("overview.lead", lang)),
+            controls,
+            html.Div(summary, id="overview-summary", className="text-muted mb-2"),
+            html.Div(exports, id="overview-export"),
+            html.Div(grid, id="overview-grid"),
+            dcc.Store(id="overview-url-sync"),
+        ],
+        className="page page-overview",
+    )
+
+
+@callback(
+    Output("overview-grid", "children"),
+    Output("overview-banner", "children"),
+    Output("overview-export", "children"),
+    Output("overview-summary", "children"),
+    Input("overview-region", "value"),
+    Input("overview-status", "value"),
+    Input("overview-obligation", "value"),
+    Input("overview-search", "value"),
+    Input("overview-sort", "value"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def update_grid(*args: Any) -> tuple[Any, ...]:
+    """Re-filter the grid when a control changes (the page itself rendered the first state).
+
+    Dash passes (region, statuses, obligation, search, sort, lang) positionally.
+    """
+    region, statuses, obligation, search, sort, lang = args
+    return _grid_outputs(
+        region=region or "all",
+        statuses=statuses or [],
+        obligation=obligation or "all",
+        search=search or "",
+        sort=sort or "p_asc",
+        lang=lang,
+    )
+
+
+# Keep the URL in step with the controls without re-rendering the page, so the link can be shared.
+clientside_callback(
+    """
+    function(region, statuses, obligation, q, sort) {
+        const p = new URLSearchParams();
+        if (region && region !== "all") { p.set("region", region); }
+        if (statuses && statuses.length) { p.set("status", statuses.join(",")); }
+        if (obligation && obligation !== "all") { p.set("obligation", obligation); }
+        if (q) { p.set("q", q); }
+        if (sort && sort !== "p_asc") { p.set("sort", sort); }
+        const s = p.toString();
+        window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
+        return s;
+    }
+    """,
+    Output("overview-url-sync", "data"),
+    Input("overview-region", "value"),
+    Input("overview-status", "value"),
+    Input("overview-obligation", "value"),
+    Input("overview-search", "value"),
+    Input("overview-sort", "value"),
+    prevent_initial_call=True,
+)

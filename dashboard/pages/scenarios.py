@@ -1,0 +1,179 @@
+"""``/scenarios`` — the evaluators' league table with filters and the weight-sensitivity view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, dcc, html
+
+from dashboard import context
+from dashboard.components import (
+    Column,
+    data_table,
+    empty_state,
+    esc,
+    export_bar,
+    graph,
+    link_html,
+    page_header,
+    rank_bar_html,
+    synthetic_banner,
+)
+from dashboard.figures import sensitivity_heatmap
+from dashboard.i18n import format_number, region_name, t
+from dashboard.views import is_synthetic, league_table
+from dashboard.wiring import callback, clientside_callback
+
+PATH = "/scenarios"
+FILTERS = ("domain", "region", "street", "category", "owner")  # region is shown as "district"
+FILTER_LABELS = {"domain": "filter.domain", "region": "filter.district", "street": "filter.street",
+                 "category": "filter.category", "owner": "filter.owner"}  # fmt: skip
+URL_KEYS = {
+    "domain": "domain",
+    "region": "district",
+    "street": "street",
+    "category": "category",
+    "owner": "owner",
+}
+SENSITIVITY_TOP = 15
+
+
+def _split(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [v for v in str(value).split(",") if v]
+
+
+def render_league(league: pl.DataFrame, n_total: int, lang: str) -> html.Div:
+    """The league table: rank, name (linked), district, domain, total, grade and the rank-interval bar."""
+    columns: list[Column] = [
+        ("rank", "col.rank", None),
+        ("name_zh", "col.scenario", lambda _, r: link_html(
+            r["name_zh"] if lang == "zh" else r["name_en"], f"/scenarios/{r['scenario_id']}", "scenario-link")),
+        ("region", "filter.district", lambda v, _: esc(region_name(v, lang))),
+        ("street", "col.street", None),
+        ("domain", "col.domain", lambda v, _: esc(t(f"domain.{v}", lang) if v in ("life", "governance", "economy") else v)),
+        ("total", "col.total", lambda v, _: esc(format_number(v, lang))),
+        ("grade", "col.grade", lambda v, r: esc(f"{v}{' ★' if r.get('benchmark') else ''}")),
+        ("rank_lo", "col.rank_interval", lambda _, r: rank_bar_html(r["rank"], r["rank_lo"], r["rank_hi"], n_total)),
+    ]  # fmt: skip
+    return data_table(league, columns, lang, max_rows=300, table_id="league-table")
+
+
+def _outputs(filters: dict[str, list[str]], lang: str) -> tuple[Any, ...]:
+    published = context.tables()
+    scores = published.read("scores")
+    if scores is None:
+        return empty_state(t("empty.table", lang, table="scores")), None, None, "", None
+    scenarios = published.read("scenarios")
+    full = league_table(scores, scenarios)
+    league = league_table(scores, scenarios, filters=filters)
+    banner = synthetic_banner(lang) if is_synthetic(league) else None
+    sensitivity = published.read("sensitivity")
+    if sensitivity is None:
+        sens: Any = empty_state(t("empty.table", lang, table="sensitivity"))
+    else:
+        top = league.head(SENSITIVITY_TOP)
+        labels = dict(zip(top["scenario_id"], top["name_zh" if lang == "zh" else "name_en"], strict=True))
+        sens = graph(
+            sensitivity_heatmap(sensitivity, labels, top["scenario_id"].to_list(), lang),
+            lang,
+            "sensitivity-graph",
+        )
+    region = filters.get("region") or []
+    exports = export_bar("league", lang, region=region[0] if len(region) == 1 else None)
+    return (
+        render_league(league, full.height, lang),
+        banner,
+        exports,
+        t("scen.count", lang, n=league.height),
+        sens,
+    )
+
+
+def layout(lang: str = "zh", **query: Any) -> html.Div:
+    """The league table; each filter comes from the URL (``domain``, ``district``, ``street``, ``category``, ``owner``)."""
+    lang = lang or "zh"
+    published = context.tables()
+    scores = published.read("scores")
+    if scores is None:
+        return html.Div(
+            [page_header(t("scen.title", lang)), empty_state(t("empty.table", lang, table="scores"))]
+        )
+    options = league_table(scores, published.read("scenarios"))
+    chosen = {col: _split(query.get(URL_KEYS[col])) for col in FILTERS}
+    controls = []
+    for col in FILTERS:
+        values = sorted({v for v in options[col].to_list() if v is not None})
+        if col == "region":
+            opts = [{"label": region_name(v, lang), "value": v} for v in values]
+        elif col == "domain":
+            opts = [{"label": t(f"domain.{v}", lang) if v in ("life", "governance", "economy") else v, "value": v}
+                    for v in values]  # fmt: skip
+        else:
+            opts = [{"label": v, "value": v} for v in values]
+        controls.append(
+            dbc.Col(
+                [
+                    dbc.Label(t(FILTER_LABELS[col], lang)),
+                    dcc.Dropdown(
+                        id=f"scen-filter-{col}",
+                        options=opts,
+                        value=[v for v in chosen[col] if v in values],
+                        multi=True,
+                    ),
+                ],
+                md=True,
+            )
+        )
+    table, banner, exports, count, sens = _outputs(chosen, lang)
+    return html.Div(
+        [
+            html.Div(banner, id="scen-banner"),
+            page_header(t("scen.title", lang), t("scen.lead", lang)),
+            dbc.Row(controls, className="g-2 mb-3 controls"),
+            html.Div(count, id="scen-count", className="text-muted mb-2"),
+            html.Div(exports, id="scen-export"),
+            html.Div(table, id="scen-league"),
+            html.Div(sens, id="scen-sensitivity", className="mt-4"),
+            dcc.Store(id="scen-url-sync"),
+        ],
+        className="page page-scenarios",
+    )
+
+
+@callback(
+    Output("scen-league", "children"),
+    Output("scen-banner", "children"),
+    Output("scen-export", "children"),
+    Output("scen-count", "children"),
+    Output("scen-sensitivity", "children"),
+    *[Input(f"scen-filter-{col}", "value") for col in FILTERS],
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def update_league(*args: Any) -> tuple[Any, ...]:
+    """Re-filter the league table and the sensitivity view when a filter changes."""
+    *values, lang = args
+    return _outputs({col: list(v or []) for col, v in zip(FILTERS, values, strict=True)}, lang)
+
+
+clientside_callback(
+    """
+    function(domain, region, street, category, owner) {
+        const p = new URLSearchParams();
+        const pairs = [["domain", domain], ["district", region], ["street", street], ["category", category], ["owner", owner]];
+        for (const [k, v] of pairs) { if (v && v.length) { p.set(k, v.join(",")); } }
+        const s = p.toString();
+        window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
+        return s;
+    }
+    """,
+    Output("scen-url-sync", "data"),
+    *[Input(f"scen-filter-{col}", "value") for col in FILTERS],
+    prevent_initial_call=True,
+)

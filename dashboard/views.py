@@ -1,0 +1,437 @@
+"""Pure frame → frame / text functions behind the pages: the KPI grid, sentences, the what-if.
+
+Nothing here fits or scores: the what-if rescales the *published* predictive sample paths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from dashboard.contract import SYNTHETIC_SOURCE
+from dashboard.i18n import format_pct, format_value, t
+
+STATUS_ORDER = ("off_track", "at_risk", "on_track", "achieved")
+# IPCC calibrated language; a probability gets the most specific term that holds.
+LIKELIHOODS = (
+    "virtually_certain", "very_likely", "likely", "about_as_likely_as_not", "unlikely", "very_unlikely",
+    "exceptionally_unlikely",
+)  # fmt: skip
+
+GRID_COLUMNS = (
+    "kpi_id", "region", "name_zh", "name_en", "unit", "kind", "direction", "lower", "upper", "precision",
+    "obligation", "target_kind", "target_value", "target_high", "target_label", "target_year",
+    "last_value", "last_year", "p_reach", "status", "likelihood", "anticipated_growth", "required_growth",
+    "expected_year", "model", "run_id", "synthetic",
+)  # fmt: skip
+
+
+def is_synthetic(*frames: pl.DataFrame | None) -> bool:
+    """True when any row of any frame has ``source`` or ``data_set`` equal to ``"synthetic-demo"``.
+
+    >>> is_synthetic(pl.DataFrame({"source": ["x", "synthetic-demo"]}), None)
+    True
+    >>> is_synthetic(pl.DataFrame({"data_set": ["published"]}))
+    False
+    """
+    for frame in frames:
+        if frame is None:
+            continue
+        for column in ("source", "data_set"):
+            if column in frame.columns and frame.filter(pl.col(column) == SYNTHETIC_SOURCE).height:
+                return True
+    return False
+
+
+def likelihood_key(p: float | None) -> str | None:
+    """The IPCC likelihood term for a probability (the most specific one that holds).
+
+    >>> [likelihood_key(p) for p in (0.995, 0.93, 0.78, 0.5, 0.2, 0.05, 0.005)]
+    ['virtually_certain', 'very_likely', 'likely', 'about_as_likely_as_not', 'unlikely', 'very_unlikely', 'exceptionally_unlikely']
+    """
+    if p is None or math.isnan(p):
+        return None
+    for key, threshold in (("virtually_certain", 0.99), ("very_likely", 0.90), ("likely", 0.66)):
+        if p >= threshold:
+            return key
+    if p > 0.33:
+        return "about_as_likely_as_not"
+    for key, threshold in (("exceptionally_unlikely", 0.01), ("very_unlikely", 0.10)):
+        if p <= threshold:
+            return key
+    return "unlikely"
+
+
+def normalise_likelihood(text: str | None, p: float | None) -> str | None:
+    """Map a published likelihood phrase (``"very likely"``) to a label key, else derive it from ``p``.
+
+    >>> normalise_likelihood("Very likely", 0.5), normalise_likelihood(None, 0.7)
+    ('very_likely', 'likely')
+    """
+    if text:
+        key = text.strip().lower().replace(" ", "_").replace("-", "_")
+        if key in LIKELIHOODS:
+            return key
+    return likelihood_key(p)
+
+
+def kpi_grid(
+    kpis: pl.DataFrame, attainment: pl.DataFrame | None, observations: pl.DataFrame | None
+) -> pl.DataFrame:
+    """One row per KPI and region: its target, latest value and attainment.
+
+    Args:
+        kpis: the ``kpis`` table.
+        attainment: the ``attainment`` table, or None when not published (p_reach etc. are then null).
+        observations: the ``observations`` table, used for the latest value when ``attainment`` has
+            none, and for the ``synthetic`` flag; may be None.
+
+    Returns:
+        Columns :data:`GRID_COLUMNS`; ``synthetic`` is True when the KPI's observations include
+        synthetic-demo rows.
+    """
+    grid = kpis.select(
+        "kpi_id", "region", "name_zh", "name_en", "unit", "kind", "direction", "lower", "upper", "precision",
+        "obligation", "target_kind", "target_value", "target_high", "target_label", "target_year",
+    )  # fmt: skip
+    if observations is not None and observations.height:
+        latest = (
+            observations.sort("period", "vintage", nulls_last=False)
+            .group_by("kpi_id", "region")
+            .agg(
+                pl.col("value").last().alias("obs_value"),
+                pl.col("period").last().dt.year().cast(pl.Int32).alias("obs_year"),
+                ((pl.col("data_set") == SYNTHETIC_SOURCE) | (pl.col("source") == SYNTHETIC_SOURCE))
+                .fill_null(False)
+                .any()
+                .alias("synthetic"),
+            )
+        )
+        grid = grid.join(latest, on=["kpi_id", "region"], how="left")
+    else:
+        grid = grid.with_columns(
+            pl.lit(None, pl.Float64).alias("obs_value"),
+            pl.lit(None, pl.Int32).alias("obs_year"),
+            pl.lit(False).alias("synthetic"),
+        )
+    att_cols = [
+        "p_reach", "status", "likelihood", "anticipated_growth", "required_growth", "expected_year",
+        "last_value", "last_year", "model", "run_id",
+    ]  # fmt: skip
+    if attainment is not None and attainment.height:
+        # The attainment row for the KPI's own target year; a KPI without one keeps nulls.
+        att = attainment.select("kpi_id", "region", "target_year", *att_cols).unique(
+            ["kpi_id", "region", "target_year"], keep="last"
+        )
+        grid = grid.join(att, on=["kpi_id", "region", "target_year"], how="left", nulls_equal=True)
+    else:
+        grid = grid.with_columns(
+            pl.lit(None, pl.Float64).alias("p_reach"),
+            pl.lit(None, pl.String).alias("status"),
+            pl.lit(None, pl.String).alias("likelihood"),
+            pl.lit(None, pl.Float64).alias("anticipated_growth"),
+            pl.lit(None, pl.Float64).alias("required_growth"),
+            pl.lit(None, pl.Int32).alias("expected_year"),
+            pl.lit(None, pl.Float64).alias("last_value"),
+            pl.lit(None, pl.Int32).alias("last_year"),
+            pl.lit(None, pl.String).alias("model"),
+            pl.lit(None, pl.String).alias("run_id"),
+        )
+    grid = grid.with_columns(
+        pl.coalesce("last_value", "obs_value").alias("last_value"),
+        pl.coalesce(pl.col("last_year").cast(pl.Int32), "obs_year").alias("last_year"),
+        pl.col("synthetic").fill_null(False),
+    )
+    return grid.select(GRID_COLUMNS)
+
+
+def filter_grid(
+    grid: pl.DataFrame,
+    *,
+    region: str | None = None,
+    statuses: Sequence[str] | None = None,
+    obligation: str | None = None,
+    search: str | None = None,
+    sort: str = "p_asc",
+) -> pl.DataFrame:
+    """Filter and sort the KPI grid the way the overview's controls ask.
+
+    Args:
+        grid: output of :func:`kpi_grid`.
+        region: a region id, or None / ``"all"`` for every region.
+        statuses: keep these statuses (None or empty keeps all; ``"unknown"`` keeps null statuses).
+        obligation: ``"binding"`` or ``"expected"``; None / ``"all"`` keeps both.
+        search: case-insensitive text matched against the KPI id and both names.
+        sort: ``p_asc``, ``p_desc``, ``name`` or ``status`` (worst first).
+
+    Returns:
+        The selected rows of ``grid``, same columns.
+
+    >>> g = pl.DataFrame({"kpi_id": ["a", "b"], "region": ["x", "y"], "name_zh": ["甲", "乙"],
+    ...     "name_en": ["A", "B"], "obligation": ["binding", "expected"], "p_reach": [0.9, 0.2],
+    ...     "status": ["on_track", "off_track"]})
+    >>> filter_grid(g, sort="p_asc")["kpi_id"].to_list(), filter_grid(g, region="x")["kpi_id"].to_list()
+    (['b', 'a'], ['a'])
+    """
+    out = grid
+    if region and region != "all":
+        out = out.filter(pl.col("region") == region)
+    if statuses:
+        wanted = [s for s in statuses if s != "unknown"]
+        keep = pl.col("status").is_in(wanted)
+        if "unknown" in statuses:
+            keep = keep | pl.col("status").is_null()
+        out = out.filter(keep.fill_null(False))
+    if obligation and obligation != "all":
+        out = out.filter(pl.col("obligation") == obligation)
+    if search and search.strip():
+        needle = search.strip().lower()
+        out = out.filter(
+            pl.col("kpi_id").str.to_lowercase().str.contains(needle, literal=True)
+            | pl.col("name_zh").str.contains(needle, literal=True)
+            | pl.col("name_en").str.to_lowercase().str.contains(needle, literal=True)
+        )
+    if sort == "p_desc":
+        return out.sort("p_reach", "kpi_id", descending=[True, False], nulls_last=True)
+    if sort == "name":
+        return out.sort("name_zh", "region")
+    if sort == "status":
+        rank = pl.col("status").replace_strict(
+            {s: i for i, s in enumerate(STATUS_ORDER)}, default=len(STATUS_ORDER), return_dtype=pl.Int32
+        )
+        return out.with_columns(rank.alias("_s")).sort("_s", "p_reach", nulls_last=True).drop("_s")
+    return out.sort("p_reach", "kpi_id", nulls_last=True)
+
+
+def target_text(row: dict[str, Any], lang: str) -> str:
+    """The target as a reader writes it: ``≥1000 Mbps``, ``100%``, ``80%–90%``, ``先进级``.
+
+    >>> target_text({"target_kind": "at_least", "target_value": 80.0, "unit": "%"}, "zh")
+    '≥80%'
+    >>> target_text({"target_kind": None, "target_value": None, "unit": "%"}, "en")
+    '—'
+    """
+    kind = row.get("target_kind")
+    unit = row.get("unit")
+    value = row.get("target_value")
+    if row.get("target_label"):
+        return str(row["target_label"])
+    if kind is None or value is None:
+        return "—"
+    text = format_value(value, unit, lang)
+    if kind == "range":
+        return f"{text}–{format_value(row.get('target_high'), unit, lang)}"
+    return {"at_least": "≥", "at_most": "≤", "more_than": ">"}.get(kind, "") + text
+
+
+def kpi_sentence(row: dict[str, Any], lang: str) -> str:
+    """The plain-language line for a KPI, e.g. ``likely to reach ≥85% by 2025: 78%``.
+
+    Args:
+        row: a row of :func:`kpi_grid` as a dict.
+        lang: ``"zh"`` or ``"en"``.
+
+    Returns:
+        The sentence.
+
+    >>> row = {"target_kind": "at_least", "target_value": 85.0, "unit": "%", "target_year": 2025,
+    ...        "p_reach": 0.78, "status": "on_track", "likelihood": None}
+    >>> kpi_sentence(row, "en")
+    'likely to reach ≥85% by 2025: 78%'
+    >>> kpi_sentence(row, "zh")
+    '2025年达到≥85%的可能性：78%（可能）'
+    >>> kpi_sentence({**row, "status": "off_track", "last_year": 2025, "last_value": 80.0}, "en")
+    'target ≥85% for 2025 not reached; latest 80%'
+    """
+    if row.get("target_kind") is None or row.get("target_year") is None:
+        return t("sentence.no_target", lang)
+    target = target_text(row, lang)
+    if row.get("status") == "achieved":
+        return t("sentence.achieved", lang, target=target, year=row.get("last_year") or row["target_year"])
+    last_year = row.get("last_year")
+    if (
+        last_year is not None
+        and last_year >= row["target_year"]
+        and row.get("status") in ("off_track", "at_risk")
+    ):
+        latest = format_value(row.get("last_value"), row.get("unit"), lang)
+        return t("sentence.missed", lang, target=target, year=row["target_year"], latest=latest)
+    p = row.get("p_reach")
+    if p is None:
+        return t("sentence.no_forecast", lang)
+    key = normalise_likelihood(row.get("likelihood"), p)
+    likelihood = t(f"likelihood.{key}", lang) if key else ""
+    return t(
+        "sentence.reach", lang, year=row["target_year"], target=target, p=format_pct(p), likelihood=likelihood
+    )
+
+
+def meets_target(
+    values: np.ndarray,
+    *,
+    target_kind: str,
+    target_value: float,
+    target_high: float | None = None,
+    upper: float | None = None,
+    precision: float | None = None,
+) -> np.ndarray:
+    """Which values reach the target, after rounding to the reporting precision.
+
+    Args:
+        values: any shape of floats.
+        target_kind: ``at_least`` | ``at_most`` | ``more_than`` | ``range`` | ``full`` | ``level``.
+        target_value: the target (for ``full``, the bound to cover, usually 100).
+        target_high: upper end of a ``range`` target.
+        upper: the KPI's natural upper bound (used by ``full`` when ``target_value`` is missing).
+        precision: reporting precision; a value counts as reached when it rounds to the target.
+
+    Returns:
+        A boolean array of ``values``' shape.
+
+    >>> meets_target(np.array([99.96, 99.9]), target_kind="full", target_value=100.0, precision=0.1).tolist()
+    [True, False]
+    """
+    v = np.asarray(values, dtype=float)
+    if precision:
+        v = np.round(v / precision) * precision
+    tol = (precision or 0.0) * 1e-6
+    if target_kind in ("at_least", "level"):
+        return v >= target_value - tol
+    if target_kind == "full":
+        return v >= (target_value if target_value is not None else (upper or 100.0)) - tol
+    if target_kind == "at_most":
+        return v <= target_value + tol
+    if target_kind == "more_than":
+        return v > target_value + tol
+    if target_kind == "range":
+        high = target_high if target_high is not None else np.inf
+        return (v >= target_value - tol) & (v <= high + tol)
+    raise ValueError(
+        f"unknown target_kind {target_kind!r}; expected at_least, at_most, more_than, range, full or level"
+    )
+
+
+def whatif_probability(
+    draws: np.ndarray,
+    *,
+    growth: float,
+    years_ahead: float,
+    target_kind: str,
+    target_value: float,
+    target_high: float | None = None,
+    lower: float | None = None,
+    upper: float | None = None,
+    precision: float | None = None,
+) -> float:
+    """Probability of reaching the target if the KPI grew by an extra ``growth`` each year.
+
+    Each published predictive draw for the target year is scaled by ``(1 + growth) ** years_ahead``
+    and clipped to the KPI's natural bounds; the answer is the share of draws that reach the target.
+    No model is refitted.
+
+    Args:
+        draws: 1-D predictive sample of the KPI in its target year (e.g. 1,000 draws).
+        growth: extra annual growth as a fraction (0.02 = +2% a year); must be > -1.
+        years_ahead: target year minus the last observed year.
+        target_kind, target_value, target_high, precision: see :func:`meets_target`.
+        lower, upper: the KPI's natural bounds (None = unbounded).
+
+    Returns:
+        A probability in [0, 1].
+
+    >>> d = np.array([70.0, 80.0, 90.0, 100.0])
+    >>> whatif_probability(d, growth=0.0, years_ahead=2, target_kind="at_least", target_value=85.0)
+    0.5
+    >>> whatif_probability(d, growth=0.1, years_ahead=2, target_kind="at_least", target_value=85.0, upper=100.0)
+    0.75
+    """
+    if growth <= -1:
+        raise ValueError(f"growth must be above -100% (got {growth}); it is a fraction, 0.02 = +2% a year")
+    values = np.asarray(draws, dtype=float)
+    if values.size == 0:
+        raise ValueError("no predictive draws to rescale; publish forecast_samples for this KPI")
+    scaled = values * (1.0 + growth) ** max(years_ahead, 0.0)
+    scaled = np.clip(scaled, -np.inf if lower is None else lower, np.inf if upper is None else upper)
+    hits = meets_target(
+        scaled,
+        target_kind=target_kind,
+        target_value=target_value,
+        target_high=target_high,
+        upper=upper,
+        precision=precision,
+    )
+    return float(hits.mean())
+
+
+def league_table(
+    scores: pl.DataFrame,
+    scenarios: pl.DataFrame | None,
+    *,
+    filters: Mapping[str, Iterable[str] | None] | None = None,
+    period: str | None = None,
+    scheme: str | None = None,
+) -> pl.DataFrame:
+    """Scores joined to scenario attributes, filtered, sorted by rank.
+
+    Args:
+        scores: the ``scores`` table.
+        scenarios: the ``scenarios`` table (None: names fall back to the id).
+        filters: column → allowed values for ``domain``, ``region``, ``street``, ``category``, ``owner``;
+            None or empty means no filter on that column.
+        period: the period to show (default: the latest).
+        scheme: the assessment scheme (default: the first alphabetically).
+
+    Returns:
+        ``scores`` columns plus ``name_zh, name_en, region, street, domain, category, owner, budget,
+        launch_date, source``, one row per scenario, sorted by ``rank``.
+
+    >>> s = pl.DataFrame({"scenario_id": ["a", "b"], "period": ["2024"] * 2, "scheme": ["x"] * 2,
+    ...     "total": [80.0, 60.0], "rank": [1, 2]})
+    >>> c = pl.DataFrame({"scenario_id": ["a", "b"], "domain": ["life", "economy"]})
+    >>> league_table(s, c, filters={"domain": ["economy"]})["scenario_id"].to_list()
+    ['b']
+    """
+    attrs = [
+        "name_zh",
+        "name_en",
+        "region",
+        "street",
+        "domain",
+        "category",
+        "owner",
+        "budget",
+        "launch_date",
+        "source",
+    ]
+    if scores.height == 0:
+        return scores
+    period = period or max(scores["period"].to_list())
+    scheme = scheme or min(scores["scheme"].to_list())
+    out = scores.filter((pl.col("period") == period) & (pl.col("scheme") == scheme))
+    if scenarios is not None:
+        keep = ["scenario_id", *[a for a in attrs if a in scenarios.columns]]
+        out = out.join(scenarios.select(keep), on="scenario_id", how="left")
+    for attr in attrs:
+        if attr not in out.columns:
+            out = out.with_columns(pl.lit(None, pl.String).alias(attr))
+    out = out.with_columns(
+        pl.col("name_zh").fill_null(pl.col("scenario_id")), pl.col("name_en").fill_null(pl.col("scenario_id"))
+    )
+    for column, allowed in (filters or {}).items():
+        values = list(allowed or [])
+        if values:
+            out = out.filter(pl.col(column).is_in(values).fill_null(False))
+    return out.sort("rank", "scenario_id")
+
+
+def dimension_columns(scores: pl.DataFrame) -> list[str]:
+    """The ``dim_*`` columns of ``scores``, in table order.
+
+    >>> dimension_columns(pl.DataFrame({"total": [1.0], "dim_usage": [2.0], "dim_cost": [3.0]}))
+    ['dim_usage', 'dim_cost']
+    """
+    return [c for c in scores.columns if c.startswith("dim_")]

@@ -1,0 +1,514 @@
+"""``dtscope run``: ingest (demo when empty) → score → forecast → attainment → register → publish.
+
+Steps are the pure functions of :mod:`pipelines.score`, :mod:`pipelines.series` and :mod:`pipelines.forecast`;
+this module only wires them, tracks them in MLflow (one parent run, a child per step and per KPI × region),
+and publishes the tables the dashboard reads, every row carrying the run id that produced it.
+
+Idempotent: a run is identified by its *fingerprint* — the data vintage (ignoring rows dtscope derived
+itself), the configuration and the code version. When the published tables already come from a run with
+the same fingerprint, ``dtscope run`` says so and publishes nothing new (``--force`` runs anyway).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from evaluation.forecasting.champion import ChampionConfig
+from pipelines import publish
+from pipelines.catalog import file_sha256, read_table
+from pipelines.executors import ExecutorKind, make_executor
+from pipelines.forecast import (
+    KPI_CONFIG,
+    GroupResult,
+    attainment,
+    backtest_tables,
+    build_specs,
+    forecast_group,
+    group_tasks,
+)
+from pipelines.ingest import validate_table
+from pipelines.registry import Registry, load_registry
+from pipelines.series import annual_series, data_set_expr
+from pipelines.settings import PUBLISHED_DATA_DIR, Settings
+from pipelines.steps import score_step, with_run_id
+from pipelines.tracking import CHALLENGER, CHAMPION, Tracker, environment_tags, git_commit
+from pipelines.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a run's numbers (besides the data vintage and the code)."""
+
+    champion: dict[str, Any] = field(default_factory=lambda: dataclasses.asdict(KPI_CONFIG))
+    n_origins: int = 3
+    scheme_path: str | None = None
+    score_period: str | None = None
+    score_draws: int = 2000
+    seed: int = 0
+
+    def champion_config(self) -> ChampionConfig:
+        known = {f.name for f in dataclasses.fields(ChampionConfig)}
+        unknown = set(self.champion) - known
+        if unknown:
+            raise ValueError(f"unknown champion setting(s) {sorted(unknown)}; known: {sorted(known)}")
+        settings = dict(self.champion)
+        if "members" in settings:
+            settings["members"] = tuple(settings["members"])
+        return ChampionConfig(**settings)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=list))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        return cls(**data)
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the terminal summary and the tests."""
+
+    run_id: str | None
+    skipped: bool
+    fingerprint: str
+    vintage: str
+    published: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    role: str = CHAMPION
+    model_version: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    attainment: pl.DataFrame | None = None
+
+
+# ---------------------------------------------------------------------------------------------- data
+def load_demo(
+    settings: Settings, registry: Registry, warehouse: Warehouse, *, scale: str = "two", seed: int = 20211013
+) -> list[tuple[str, int, int, int, int]]:
+    """Generate the SYNTHETIC demo and load it with the real published figures and plan baselines.
+
+    Returns:
+        (file, in, accepted, unchanged, rejected) per file loaded.
+    """
+    from pipelines import demo as demo_mod
+
+    data = demo_mod.generate_demo(registry, seed=seed, scale=scale)  # type: ignore[arg-type]
+    paths = demo_mod.write_demo(data, settings.home / "demo")
+    warehouse.replace_reference("kpis", registry.kpis_table())
+    warehouse.replace_reference("scenarios", data.scenarios)
+    warehouse.replace_reference("scenario_metrics", data.scenario_metrics)
+    warehouse.replace_reference("street_outcomes", data.street_outcomes)
+    rows = []
+    for path in (
+        paths["observations"],
+        PUBLISHED_DATA_DIR / "published_figures.csv",
+        PUBLISHED_DATA_DIR / "plan_baselines.csv",
+    ):
+        result = validate_table(read_table(path), registry, file_label=path.name)
+        s = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path))
+        rows.append((path.name, s.rows_in, s.accepted, s.unchanged, s.rejected))
+    return rows
+
+
+def data_vintage(warehouse: Warehouse) -> str:
+    """The latest vintage of observations other than dtscope's own derived rows (ISO text, '' when empty)."""
+    obs = warehouse.observations().with_columns(data_set_expr())
+    inputs = obs.filter(pl.col("data_set") != "derived")
+    if inputs.height == 0:
+        return ""
+    latest = inputs["vintage"].max()
+    return latest.isoformat() if isinstance(latest, datetime) else str(latest)
+
+
+def fingerprint(vintage: str, config: RunConfig) -> str:
+    """Identity of a run's inputs: data vintage, configuration, code version."""
+    text = json.dumps({"vintage": vintage, "config": config.as_dict(), "code": git_commit()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def publish_data_tables(settings: Settings, warehouse: Warehouse, registry: Registry, *, run_id: str) -> None:
+    """Publish the data the dashboard shows beside the results: kpis, observations, scenarios, rejects, ingests."""
+    obs = warehouse.observations().with_columns(data_set_expr())
+    tables = {
+        "kpis": registry.kpis_table(),
+        "observations": obs,
+        "scenarios": warehouse.table("scenarios"),
+        "rejects": warehouse.table("rejects"),
+        "ingests": warehouse.table("ingests"),
+    }
+    publish.publish(settings.home, tables, run_id=run_id)
+
+
+# ---------------------------------------------------------------------------------------------- the run
+def _targets(kpis: pl.DataFrame) -> dict[tuple[str, str], int]:
+    rows = kpis.filter(pl.col("target_year").is_not_null()).iter_rows(named=True)
+    return {(r["kpi_id"], r["region"]): int(r["target_year"]) for r in rows}
+
+
+def _series_metrics(backtest: pl.DataFrame) -> dict[str, dict[str, float]]:
+    """Per-series backtest metrics (mase, smape, coverage80/95) keyed by series_id."""
+    if backtest.height == 0:
+        return {}
+    y, m, s = pl.col("y"), pl.col("mean"), pl.col("raw_scale")
+    agg = backtest.group_by("series_id").agg(
+        ((y - m).abs() / s).mean().alias("mase"),
+        (200 * (y - m).abs() / (y.abs() + m.abs())).fill_nan(0.0).mean().alias("smape"),
+        (100 * ((y >= pl.col("q0.1")) & (y <= pl.col("q0.9"))).cast(pl.Float64)).mean().alias("coverage80"),
+        (100 * ((y >= pl.col("q0.025")) & (y <= pl.col("q0.975"))).cast(pl.Float64))
+        .mean()
+        .alias("coverage95"),
+        pl.len().cast(pl.Float64).alias("backtest_rows"),
+    )
+    return {r.pop("series_id"): r for r in agg.to_dicts()}
+
+
+def _fan_chart(
+    fc: pl.DataFrame, spec_years: list[int], spec_values: list[float], title: str, path: Path
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=90)
+    ax.plot(spec_years, spec_values, "o-", color="#333333", label="observed")
+    p = fc["period"].to_list()
+    ax.fill_between(
+        p, fc["q0.025"].to_list(), fc["q0.975"].to_list(), color="#4477AA", alpha=0.2, label="95%"
+    )
+    ax.fill_between(p, fc["q0.1"].to_list(), fc["q0.9"].to_list(), color="#4477AA", alpha=0.35, label="80%")
+    ax.plot(p, fc["q0.5"].to_list(), color="#4477AA", label="median")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def backtest_score(metrics: pl.DataFrame) -> float:
+    """One number to rank configurations on a vintage (lower is better): the row-weighted mean MASE."""
+    overall = metrics.filter(pl.col("horizon") == 0)
+    mase = overall.filter(pl.col("metric") == "mase").select("kind", "value")
+    n = overall.filter(pl.col("metric") == "n").select("kind", pl.col("value").alias("n"))
+    joined = mase.join(n, on="kind")
+    if joined.height == 0:
+        return float("nan")
+    value = joined.select((pl.col("value") * pl.col("n")).sum() / pl.col("n").sum()).item()
+    return float(value)
+
+
+def run_pipeline(
+    settings: Settings,
+    config: RunConfig | None = None,
+    *,
+    executor: ExecutorKind = "inprocess",
+    workers: int = 2,
+    scheduler: str | None = None,
+    force: bool = False,
+    challenger: bool = False,
+    progress: Progress | None = None,
+    on_demo: Callable[[list[tuple[str, int, int, int, int]]], None] | None = None,
+) -> RunSummary:
+    """Run the whole pipeline once.
+
+    Args:
+        settings: where data, published tables and MLflow live.
+        config: the run's configuration; default: the champion's registered configuration, else defaults.
+        executor: where the per-group forecasting runs (``inprocess``, ``processes``, ``dask``).
+        workers: worker count for ``processes`` / a local Dask cluster.
+        scheduler: a Dask scheduler address (``tcp://host:8786``).
+        force: run even when the published tables already come from an identical run.
+        challenger: track and register this configuration as a challenger; publish nothing.
+        progress: called with (stage, done, total).
+        on_demo: called with the demo load summary when the warehouse was empty.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    registry = load_registry(settings.registry_dir)
+    warehouse = Warehouse(
+        settings.warehouse_path, lock_path=settings.lock_path, lock_timeout=settings.lock_timeout
+    )
+    tracker = Tracker(settings)
+    if warehouse.observations().height == 0:
+        rows = load_demo(settings, registry, warehouse)
+        if on_demo:
+            on_demo(rows)
+    if config is None:
+        champion = tracker.alias_version(CHAMPION)
+        config = (
+            RunConfig.from_dict(json.loads(champion.tags["run_config"]))
+            if champion and "run_config" in champion.tags
+            else RunConfig()
+        )
+    vintage = data_vintage(warehouse)
+    fp = fingerprint(vintage, config)
+    manifest = publish.read_manifest(settings.home)
+    if not force and not challenger and manifest.get("fingerprint") == fp:
+        log.info(
+            "published tables already come from run %s with the same data vintage and configuration",
+            manifest.get("run_id"),
+        )
+        return RunSummary(run_id=manifest.get("run_id"), skipped=True, fingerprint=fp, vintage=vintage)
+    timings["prepare"] = time.perf_counter() - t0
+    role = CHALLENGER if challenger else CHAMPION
+    params = {
+        "config": json.dumps(config.as_dict(), sort_keys=True),
+        "vintage": vintage,
+        "executor": executor,
+        "role": role,
+    }
+    tags = {
+        **environment_tags(),
+        "dtscope.fingerprint": fp,
+        "dtscope.vintage": vintage,
+        "dtscope.step": "pipeline",
+    }
+    failures: list[dict[str, str]] = []
+    with tracker.run(f"pipeline {vintage[:19]}", params=params, tags=tags) as parent:
+        # ---- score
+        t = time.perf_counter()
+        if progress:
+            progress("score", 0, 1)
+        scored = score_step(
+            warehouse,
+            registry,
+            tracker,
+            scheme_path=Path(config.scheme_path) if config.scheme_path else None,
+            period=config.score_period,
+            n_draws=config.score_draws,
+            seed=config.seed,
+            parent=parent,
+        )
+        timings["score"] = time.perf_counter() - t
+        # ---- forecast
+        t = time.perf_counter()
+        kpis = registry.kpis_table()
+        obs = warehouse.observations()
+        series = annual_series(obs)
+        specs, input_failures = build_specs(series, kpis)
+        failures += input_failures
+        tasks = group_tasks(
+            specs, targets=_targets(kpis), config=config.champion_config(), n_origins=config.n_origins
+        )
+        with tracker.run(
+            "forecast",
+            parent=parent,
+            params={"groups": len(tasks), "series": len(specs), "executor": executor},
+        ) as fc_run:
+            ex = make_executor(executor, workers=workers, scheduler=scheduler)
+            try:
+                if progress:
+                    progress("forecast", 0, len(specs))
+                results: list[GroupResult] = ex.map(forecast_group, tasks)
+            finally:
+                ex.close()
+            forecasts = pl.concat([r.forecasts for r in results])
+            samples = pl.concat([r.samples for r in results])
+            failures += [f for r in results for f in r.failures]
+            kinds = {t.name: t.specs[0].kind for t in tasks}
+            metrics, calibration = backtest_tables(results, kinds)
+            att = attainment(specs, forecasts, samples, kpis)
+            per_series = _series_metrics(
+                pl.concat([r.backtest for r in results if r.backtest.height], how="diagonal_relaxed")
+                if any(r.backtest.height for r in results)
+                else pl.DataFrame()
+            )
+            timings["forecast"] = time.perf_counter() - t
+            t = time.perf_counter()
+            # child run per KPI × region (the champion is the model), and per failure
+            att_by = {(r["kpi_id"], r["region"]): r for r in att.iter_rows(named=True)}
+            tmp = Path(tempfile.mkdtemp(prefix="dtscope-fan-"))
+            for i, spec in enumerate(specs):
+                if progress:
+                    progress("track", i + 1, len(specs))
+                key = (spec.kpi_id, spec.region)
+                fc = forecasts.filter((pl.col("kpi_id") == spec.kpi_id) & (pl.col("region") == spec.region))
+                if fc.height == 0:
+                    continue
+                m = dict(per_series.get(spec.key, {}))
+                a = att_by.get(key)
+                if a is not None:
+                    m |= {
+                        "p_reach": a["p_reach"],
+                        "anticipated_growth": a["anticipated_growth"],
+                        "required_growth": a["required_growth"],
+                    }
+                with tracker.run(
+                    f"{spec.kpi_id} × {spec.region}",
+                    parent=fc_run,
+                    params={
+                        "kpi_id": spec.kpi_id,
+                        "region": spec.region,
+                        "model": fc["model"][0],
+                        "data_set": spec.data_set,
+                        "n_years": len(spec.years),
+                    },
+                    tags={"dtscope.step": "forecast-series"},
+                ) as child:
+                    tracker.log_metrics(
+                        child, {k: float(v) for k, v in m.items() if v is not None and np.isfinite(v)}
+                    )
+                    if a is not None:  # a fan chart for every KPI with a target
+                        png = tmp / f"fan_{spec.kpi_id}_{spec.region}.png"
+                        finite = [
+                            (y, v) for y, v in zip(spec.years, spec.values, strict=True) if np.isfinite(v)
+                        ]
+                        _fan_chart(
+                            fc.sort("period"),
+                            [y for y, _ in finite],
+                            [v for _, v in finite],
+                            f"{spec.kpi_id} · {spec.region} ({spec.data_set})",
+                            png,
+                        )
+                        tracker.log_file(child, png, "charts")
+            for f in failures:
+                tracker.failed_child(
+                    f"{f['kpi_id']} × {f['region']}",
+                    parent=fc_run,
+                    error=f["error"],
+                    params={"kpi_id": f["kpi_id"], "region": f["region"], "stage": f["stage"]},
+                )
+            score_value = backtest_score(metrics)
+            overall = metrics.filter(pl.col("horizon") == 0)
+            tracker.log_metrics(
+                fc_run, {f"{r['metric']}.{r['kind']}": r["value"] for r in overall.iter_rows(named=True)}
+            )
+            tracker.log_metrics(
+                fc_run,
+                {
+                    "backtest_score": score_value,
+                    "series_failed": float(len(failures)),
+                    "series_forecast": float(forecasts.select("kpi_id", "region").n_unique()),
+                },
+            )
+        timings["track"] = time.perf_counter() - t
+        t = time.perf_counter()
+        tracker.log_metrics(parent, {"backtest_score": score_value, "series_failed": float(len(failures))})
+        # ---- tables
+        out_tables = {
+            "forecasts": with_run_id(forecasts, parent),
+            "forecast_samples": samples,
+            "attainment": with_run_id(att, parent),
+            "backtest_metrics": with_run_id(metrics, parent),
+            "calibration": with_run_id(calibration, parent),
+            "forecast_failures": with_run_id(
+                pl.DataFrame(
+                    failures,
+                    schema={"kpi_id": pl.String, "region": pl.String, "stage": pl.String, "error": pl.String},
+                ),
+                parent,
+            ),
+            **{
+                name: frame.with_columns(pl.lit(parent).alias("pipeline_run_id"))
+                for name, frame in scored.tables.items()
+            },
+        }
+        for name in ("forecasts", "attainment", "backtest_metrics", "scores", "efficacy"):
+            tracker.log_table(parent, out_tables[name], name)
+        # ---- registry
+        example = (
+            series.filter(pl.col("value").is_not_null())
+            .head(8)
+            .select(
+                pl.format("{}/{}", "kpi_id", "region").alias("series_id"),
+                pl.col("year").cast(pl.Int64).alias("period"),
+                "value",
+            )
+        )
+        run_config = config.as_dict()
+        version = tracker.register_forecaster(
+            parent, run_config, vintage=vintage, backtest_score=score_value, input_example=example
+        )
+        tracker.tag_version(version.version, "run_config", json.dumps(run_config, sort_keys=True))
+        current = tracker.alias_version(CHAMPION)
+        if current is None:
+            tracker.set_alias(CHAMPION, version.version)
+            role = CHAMPION
+        elif current.version != version.version:
+            tracker.set_alias(CHALLENGER, version.version)
+            role = CHALLENGER
+        tracker.set_tags(parent, {"dtscope.role": role, "dtscope.model_version": version.version})
+        timings["register"] = time.perf_counter() - t
+    summary = RunSummary(
+        run_id=parent,
+        skipped=False,
+        fingerprint=fp,
+        vintage=vintage,
+        failures=failures,
+        role=role,
+        model_version=version.version,
+        timings=timings,
+        attainment=att,
+    )
+    if role != CHAMPION:
+        log.info(
+            "configuration registered as %s (version %s); published tables unchanged", role, version.version
+        )
+        return summary
+    t = time.perf_counter()
+    publish_data_tables(settings, warehouse, registry, run_id=parent)
+    out_tables["runs"] = runs_table(tracker)
+    publish.publish(
+        settings.home,
+        out_tables,
+        run_id=parent,
+        info={"vintage": vintage, "fingerprint": fp},
+        manifest_fields={"fingerprint": fp, "run_id": parent},
+    )
+    summary.published = {k: v.height for k, v in out_tables.items()}
+    timings["publish"] = time.perf_counter() - t
+    return summary
+
+
+def runs_table(tracker: Tracker, limit: int = 200) -> pl.DataFrame:
+    """The ``runs`` table for the dashboard's Models page: recent runs with params, metrics and aliases."""
+    aliases = {v.run_id: ",".join(v.aliases) for v in tracker.versions() if v.aliases}
+    rows = []
+    for run in tracker.search_runs(max_results=limit):
+        info, data = run.info, run.data
+        rows.append(
+            {
+                "run_id": info.run_id,
+                "run_name": data.tags.get("mlflow.runName", ""),
+                "kind": data.tags.get("dtscope.step", ""),
+                "status": info.status,
+                "start_time": datetime.fromtimestamp(info.start_time / 1000) if info.start_time else None,
+                "end_time": datetime.fromtimestamp(info.end_time / 1000) if info.end_time else None,
+                "params_json": json.dumps(data.params, ensure_ascii=False, sort_keys=True),
+                "metrics_json": json.dumps(data.metrics, sort_keys=True),
+                "alias": aliases.get(info.run_id),
+                "mlflow_url": tracker.ui_url(info.run_id),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "run_id": pl.String,
+            "run_name": pl.String,
+            "kind": pl.String,
+            "status": pl.String,
+            "start_time": pl.Datetime("us"),
+            "end_time": pl.Datetime("us"),
+            "params_json": pl.String,
+            "metrics_json": pl.String,
+            "alias": pl.String,
+            "mlflow_url": pl.String,
+        },
+    )

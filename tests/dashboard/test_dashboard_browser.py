@@ -1,0 +1,184 @@
+"""The dashboard in a real headless Chromium: pages, controls, language, upload, download."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "overview": ("/", "#kpi-grid-table"),
+    "kpi": ("/kpi/online_handling_share?region=pudong", "#kpi-fan .main-svg"),
+    "scenarios": ("/scenarios", "#league-table"),
+    "scenario": ("/scenarios/S001", "#scen-radar .main-svg"),
+    "models": ("/models", "#calibration-graph .main-svg"),
+    "data": ("/data", "#rejects-table"),
+}
+
+
+def wait_for(driver: Any, css: str, timeout: float = 15) -> Any:
+    return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def wait_text(driver: Any, css: str, text: str, timeout: float = 10) -> None:
+    WebDriverWait(driver, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+
+
+def severe(driver: Any) -> list[dict[str, Any]]:
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def open_page(driver: Any, base: str, path: str, ready: str) -> None:
+    driver.get(base + path)
+    wait_for(driver, ready)
+
+
+def grid_regions(driver: Any) -> set[str]:
+    rows = driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")
+    return {r.find_elements(By.TAG_NAME, "td")[1].text for r in rows}
+
+
+def test_every_page_loads_without_console_errors(
+    dash_server: str, browser: Any, screenshot_dir: Path
+) -> None:
+    browser.get_log("browser")  # drop anything logged before this test
+    for name, (path, ready) in PAGES.items():
+        open_page(browser, dash_server, path, ready)
+        shot = screenshot_dir / f"{name}.png"
+        assert browser.save_screenshot(str(shot)), f"could not save {shot}"
+        assert shot.stat().st_size > 10_000
+        errors = severe(browser)
+        assert not errors, f"console errors on {path}: {errors}"
+        # The fixture is synthetic, so every page that shows its rows carries the banner.
+        if name not in ("models", "data"):  # these show runs and ingests, which carry no data source
+            assert browser.find_elements(By.ID, "synthetic-banner"), f"no SYNTHETIC DATA banner on {path}"
+
+
+def test_overview_region_and_filters_change_the_grid(dash_server: str, browser: Any) -> None:
+    open_page(browser, dash_server, "/", "#kpi-grid-table")
+    assert grid_regions(browser) == {"浦东新区", "虹口区"}
+    open_page(browser, dash_server, "/?region=hongkou", "#kpi-grid-table")
+    assert grid_regions(browser) == {"虹口区"}
+    n_before = len(browser.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr"))
+    box = browser.find_element(By.ID, "overview-search")
+    box.send_keys("5G", Keys.ENTER)
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")) < n_before
+    )
+    names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .kpi-link")]
+    assert names and all("5G" in n for n in names)
+    # The filter state is in the URL, so the view can be shared.
+    WebDriverWait(browser, 5).until(lambda d: "q=5G" in d.current_url)
+    assert "region=hongkou" in browser.current_url
+    # The region dropdown: open it and pick Pudong.
+    browser.find_element(By.CSS_SELECTOR, "#overview-region").click()
+    option = "//*[@role='listbox']//*[@role='option'][normalize-space()='浦东新区']"
+    WebDriverWait(browser, 5).until(ec.element_to_be_clickable((By.XPATH, option))).click()
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: grid_regions(d) == {"浦东新区"}
+    )
+    assert severe(browser) == []
+
+
+def test_language_toggle_switches_labels(dash_server: str, browser: Any) -> None:
+    open_page(browser, dash_server, "/scenarios", "#league-table")
+    assert browser.find_element(By.ID, "nav-scenarios").text == "应用场景"
+    browser.find_element(By.XPATH, "//label[normalize-space()='English']").click()
+    wait_text(browser, "#nav-scenarios", "Scenarios")
+    wait_text(browser, ".page-title", "Scenario league table")
+    headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#league-table th")]
+    assert "Grade" in headers
+    browser.find_element(By.XPATH, "//label[normalize-space()='中文']").click()
+    wait_text(browser, "#nav-scenarios", "应用场景")
+    assert severe(browser) == []
+
+
+def test_scenario_filters_and_drill_down(
+    dash_server: str, browser: Any, published_tables: dict[str, pl.DataFrame]
+) -> None:
+    open_page(browser, dash_server, "/scenarios?domain=economy", "#league-table")
+    expected = published_tables["scenarios"].filter(pl.col("domain") == "economy").height
+    rows = browser.find_elements(By.CSS_SELECTOR, "#league-table tbody tr")
+    assert len(rows) == expected
+    rows[0].find_element(By.CSS_SELECTOR, ".scenario-link").click()
+    wait_for(browser, "#scen-radar .main-svg")
+    assert "/scenarios/S" in browser.current_url
+    assert browser.find_elements(By.CSS_SELECTOR, "#scenario-flags li")
+
+
+def test_whatif_recomputes_probability(dash_server: str, browser: Any) -> None:
+    open_page(browser, dash_server, "/kpi/online_handling_share?region=pudong", "#whatif-result")
+    before = browser.find_element(By.ID, "whatif-result").text
+    handle = wait_for(browser, "#whatif-growth [role='slider']")
+    handle.click()
+    for _ in range(6):
+        handle.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "whatif-result").text != before)
+    assert "+" in browser.find_element(By.ID, "whatif-result").text
+    WebDriverWait(browser, 5).until(lambda d: "g=" in d.current_url)
+
+
+def test_upload_rejects_a_bad_file_with_reasons(dash_server: str, browser: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad_upload.csv"
+    bad.write_text(
+        "kpi_id,region,period,value\n5g_coverage,pudong,2022,104\nno_such_kpi,pudong,2022,5\n",
+        encoding="utf-8",
+    )
+    open_page(browser, dash_server, "/data", "#upload")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(bad))
+    wait_for(browser, "#upload-summary")
+    reasons = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#upload-rejects tbody tr")]
+    assert len(reasons) == 2, reasons
+    assert any("no_such_kpi" in r for r in reasons)
+    assert browser.find_element(By.ID, "upload-confirm").get_attribute("disabled") is not None
+    # A file of the wrong type gets a clear message, not a crash.
+    other = tmp_path / "notes.pdf"
+    other.write_bytes(b"%PDF-1.4")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(other))
+    wait_text(browser, "#upload-error", "notes.pdf")
+
+
+def test_upload_good_file_then_confirm(
+    dash_server: str, browser: Any, tmp_path: Path, confirm_recorder: Any
+) -> None:
+    good = tmp_path / "good_upload.csv"
+    good.write_text("kpi_id,region,period,value\n5g_coverage,pudong,2022,97.5\n", encoding="utf-8")
+    open_page(browser, dash_server, "/data", "#upload")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(good))
+    wait_for(browser, "#upload-accepted")
+    button = browser.find_element(By.ID, "upload-confirm")
+    WebDriverWait(browser, 5).until(lambda d: button.get_attribute("disabled") is None)
+    button.click()
+    wait_for(browser, "#upload-done")
+    assert confirm_recorder.calls[-1][0] == "good_upload.csv"
+
+
+def test_download_returns_a_file(dash_server: str, browser: Any, download_dir: Path) -> None:
+    open_page(browser, dash_server, "/?region=pudong", "#kpi-grid-table")
+    browser.find_element(By.CSS_SELECTOR, "#overview-export .download-csv").click()
+    target = download_dir / "dtscope_kpi_grid_pudong.csv"
+    deadline = time.monotonic() + 10
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.exists(), f"no download in {download_dir}: {list(download_dir.iterdir())}"
+    frame = pl.read_csv(target.read_bytes()[3:])
+    assert set(frame["region"].to_list()) == {"pudong"}
+    assert {"kpi_id", "p_reach", "status"} <= set(frame.columns)
+    browser.find_element(By.CSS_SELECTOR, "#overview-export .download-brief").click()
+    brief = download_dir / "dtscope_brief_pudong.html"
+    deadline = time.monotonic() + 10
+    while not brief.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert brief.exists()
+    text = brief.read_text(encoding="utf-8")
+    assert "<svg" in text and "SYNTHETIC DATA" in text
