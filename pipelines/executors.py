@@ -7,6 +7,7 @@ whichever executor ran them, so the published numbers do not depend on the choic
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -43,8 +44,11 @@ class InProcess:
 
 
 class LocalProcesses:
-    """A local process pool with ``workers`` processes (fork-free 'spawn' is avoided: the default start
-    method keeps imported libraries warm)."""
+    """A local process pool with ``workers`` processes.
+
+    Workers are *spawned*, not forked: forking a process whose polars/BLAS thread pools are running can
+    deadlock the child. Spawning costs an import per worker, paid once per pool.
+    """
 
     name = "processes"
 
@@ -54,7 +58,9 @@ class LocalProcesses:
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
         chunk = max(1, len(items) // (4 * self.workers))
         return list(self._pool.map(fn, items, chunksize=chunk))
 

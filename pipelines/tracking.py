@@ -115,13 +115,10 @@ class Tracker:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import mlflow
             from mlflow import MlflowClient
 
             self.settings.mlruns_dir.mkdir(parents=True, exist_ok=True)
             uri = tracking_uri(self.settings)
-            mlflow.set_tracking_uri(uri)
-            mlflow.set_registry_uri(uri)
             self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         return self._client
 
@@ -282,9 +279,10 @@ class Tracker:
                 "model": ["dtscope"],
             }
         )
-        signature = infer_signature(example, output, params={"horizon": 3, "kind": "auto"})
+        with _quiet_mlflow():
+            signature = infer_signature(example, output, params={"horizon": 3, "kind": "auto"})
         model_file = Path(__file__).with_name("forecaster_model.py")
-        with _quiet_mlflow(), mlflow.start_run(run_id=run_id):
+        with _quiet_mlflow(), _fluent_uri(self.uri), mlflow.start_run(run_id=run_id):
             info = mlflow.pyfunc.log_model(
                 name="kpi_forecaster",
                 python_model=str(model_file),
@@ -293,7 +291,7 @@ class Tracker:
                 input_example=example,
                 pip_requirements=[f"dtscope=={metadata.version('dtscope')}"],
             )
-        with _quiet_mlflow():
+        with _quiet_mlflow(), _fluent_uri(self.uri):
             mv = mlflow.register_model(info.model_uri, name, tags={"config_hash": chash})
         self.client.set_model_version_tag(name, mv.version, f"score:{vintage}", f"{backtest_score:.10g}")
         self.client.set_model_version_tag(name, mv.version, "vintage", vintage)
@@ -369,6 +367,27 @@ class ModelVersion:
     @property
     def config_hash(self) -> str:
         return self.tags.get("config_hash", "")
+
+
+@contextlib.contextmanager
+def _fluent_uri(uri: str) -> Iterator[None]:
+    """Point MLflow's fluent API (log_model, register_model) at ``uri`` for a block, then undo it.
+
+    ``mlflow.set_tracking_uri`` also exports ``MLFLOW_TRACKING_URI``; left in place, the next home used in
+    the same process would read it back as the user's override and write into the wrong store.
+    """
+    import mlflow
+
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved
 
 
 @contextlib.contextmanager

@@ -1,0 +1,185 @@
+"""`dtscope run` end to end into tmp_path with a temporary MLflow store (slow: a real pipeline, twice)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dashboard import contract
+from pipelines import forecast as F
+from pipelines import publish
+from pipelines.executors import make_executor
+from pipelines.registry import load_registry
+from pipelines.registry_ops import PromotionRefused, promote
+from pipelines.run import RunConfig, run_pipeline
+from pipelines.series import annual_series
+from pipelines.settings import Settings, resolve_settings
+from pipelines.tracking import CHALLENGER, CHAMPION, Tracker
+from pipelines.warehouse import Warehouse
+
+pytestmark = pytest.mark.slow
+FAST = RunConfig(score_draws=300, n_origins=2)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dtscope-home")
+
+
+@pytest.fixture(scope="module")
+def first(home: Path):  # type: ignore[no-untyped-def]
+    return run_pipeline(resolve_settings(home), FAST)
+
+
+def test_first_run_publishes_every_table_with_its_run_id(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    assert not first.skipped and first.run_id
+    for name in ("forecasts", "attainment", "backtest_metrics", "calibration"):
+        table = publish.read_published(home, name)
+        assert table is not None and table.height > 0, name
+        assert table["run_id"].unique().to_list() == [first.run_id], name
+    scores = publish.read_published(home, "scores")
+    assert scores is not None and scores["pipeline_run_id"].unique().to_list() == [first.run_id]
+    assert publish.read_manifest(home)["fingerprint"] == first.fingerprint
+
+
+def test_published_tables_meet_the_dashboard_contract(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    for name in contract.TABLES:
+        table = publish.read_published(home, name)
+        assert table is not None, f"{name} was not published"
+        contract.conform(name, table)
+
+
+def test_mlflow_holds_the_parent_step_and_series_runs(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    tracker = Tracker(resolve_settings(home))
+    parent = tracker.get_run(first.run_id)
+    assert parent.info.status == "FINISHED"
+    assert "backtest_score" in parent.data.metrics
+    assert parent.data.tags["dtscope.vintage"] == first.vintage
+    assert parent.data.tags["dtscope.git_commit"]
+    assert "dtscope.version.polars" in parent.data.tags
+    children = tracker.search_runs(f"tags.mlflow.parentRunId = '{first.run_id}'")
+    names = {c.data.tags["mlflow.runName"] for c in children}
+    assert {"score", "forecast"} <= names
+    forecast_run = next(c for c in children if c.data.tags["mlflow.runName"] == "forecast")
+    series_runs = tracker.search_runs(f"tags.mlflow.parentRunId = '{forecast_run.info.run_id}'")
+    finished = [r for r in series_runs if r.info.status == "FINISHED"]
+    assert len(finished) >= 40
+    with_target = [r for r in finished if "p_reach" in r.data.metrics]
+    assert with_target and all(
+        "mase" in r.data.metrics for r in with_target if "backtest_rows" in r.data.metrics
+    )
+    artifacts = [a.path for a in tracker.client.list_artifacts(with_target[0].info.run_id, "charts")]
+    assert any(p.endswith(".png") for p in artifacts)
+    tables = [a.path for a in tracker.client.list_artifacts(first.run_id, "tables")]
+    assert "tables/forecasts.parquet" in tables
+    # the two too-short real series are failed children with their reason
+    failed = [r for r in series_runs if r.info.status == "FAILED"]
+    assert {r.data.params["kpi_id"] for r in failed} >= {"open_datasets"}
+    assert all("a forecast needs at least" in r.data.tags["dtscope.error"] for r in failed)
+
+
+def test_champion_alias_resolves_to_this_run(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    tracker = Tracker(resolve_settings(home))
+    champion = tracker.alias_version(CHAMPION)
+    assert champion is not None and champion.run_id == first.run_id
+    assert champion.score(first.vintage) is not None
+    assert json.loads(champion.tags["run_config"])["n_origins"] == 2
+
+
+def test_a_second_identical_run_publishes_nothing_new(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    before = (home / "published_tables").resolve()
+    n_runs = len(Tracker(resolve_settings(home)).search_runs())
+    again = run_pipeline(resolve_settings(home), FAST)
+    assert again.skipped and again.run_id == first.run_id
+    assert (home / "published_tables").resolve() == before
+    assert len(Tracker(resolve_settings(home)).search_runs()) == n_runs
+
+
+def test_challenger_is_registered_not_published_and_promotion_follows_the_rule(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    settings = resolve_settings(home)
+    before = (home / "published_tables").resolve()
+    worse = RunConfig(
+        score_draws=300,
+        n_origins=2,
+        champion={"members": ["naive"], "fixed": "naive", "n_origins": 6, "min_train": 4},
+    )
+    summary = run_pipeline(settings, worse, challenger=True)
+    assert summary.role == CHALLENGER and summary.model_version is not None
+    assert (home / "published_tables").resolve() == before  # a challenger publishes nothing
+    tracker = Tracker(settings)
+    challenger = tracker.alias_version(CHALLENGER)
+    assert challenger is not None and challenger.version == summary.model_version
+    champ_score = tracker.alias_version(CHAMPION).score(first.vintage)  # type: ignore[union-attr]
+    chall_score = challenger.score(first.vintage)
+    assert champ_score is not None and chall_score is not None
+    if chall_score >= champ_score:
+        with pytest.raises(PromotionRefused, match="refused"):
+            promote(settings, challenger.version)
+        with pytest.raises(PromotionRefused, match="--force needs --reason"):
+            promote(settings, challenger.version, force=True)
+    message = promote(settings, challenger.version, force=True, reason="test of the override")
+    assert "now champion" in message
+    assert tracker.alias_version(CHAMPION).version == challenger.version  # type: ignore[union-attr]
+    assert "test of the override" in tracker.alias_version(CHAMPION).tags["promotion_forced"]  # type: ignore[union-attr]
+
+
+def test_a_kpi_whose_model_raises_is_a_failed_run_and_the_rest_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = F._forecast_group
+
+    def flaky(task: F.GroupTask) -> F.GroupResult:
+        if any(s.kpi_id == "citizen_satisfaction" for s in task.specs):
+            raise RuntimeError("injected model failure")
+        return real(task)
+
+    monkeypatch.setattr(F, "_forecast_group", flaky)
+    settings = resolve_settings(tmp_path)
+    summary = run_pipeline(settings, FAST)
+    failed = {(f["kpi_id"], f["region"]) for f in summary.failures if f["stage"] == "forecast"}
+    assert failed == {("citizen_satisfaction", "pudong"), ("citizen_satisfaction", "hongkou")}
+    forecasts = publish.read_published(tmp_path, "forecasts")
+    assert forecasts is not None
+    assert "citizen_satisfaction" not in set(forecasts["kpi_id"])
+    assert "online_handling_share" in set(forecasts["kpi_id"])
+    tracker = Tracker(settings)
+    failed_runs = tracker.search_runs("attributes.status = 'FAILED'")
+    assert any("injected model failure" in r.data.tags.get("dtscope.error", "") for r in failed_runs)
+
+
+def _tasks(settings: Settings) -> list[F.GroupTask]:
+    registry = load_registry(settings.registry_dir)
+    kpis = registry.kpis_table()
+    series = annual_series(Warehouse(settings.warehouse_path).observations())
+    specs, _ = F.build_specs(series, kpis)
+    targets = {
+        (r["kpi_id"], r["region"]): r["target_year"] for r in kpis.iter_rows(named=True) if r["target_year"]
+    }
+    return F.group_tasks(specs, targets=targets, config=F.KPI_CONFIG, n_origins=2)
+
+
+@pytest.mark.parametrize("kind", ["processes", "dask"])
+def test_executors_give_the_same_numbers_as_in_process(home: Path, first, kind: str) -> None:  # type: ignore[no-untyped-def]
+    tasks = _tasks(resolve_settings(home))
+    local = [F.forecast_group(t) for t in tasks]
+    ex = make_executor(kind, workers=2)  # type: ignore[arg-type]
+    try:
+        remote = ex.map(F.forecast_group, tasks)
+    finally:
+        ex.close()
+    for a, b in zip(local, remote, strict=True):
+        assert a.name == b.name and a.champion == b.champion
+        assert a.forecasts.equals(b.forecasts)
+        np.testing.assert_array_equal(a.samples["value"].to_numpy(), b.samples["value"].to_numpy())
+
+
+def test_run_summary_attainment_rows_cover_the_plan_targets(first) -> None:  # type: ignore[no-untyped-def]
+    att = first.attainment
+    assert att is not None
+    pudong = att.filter(pl.col("region") == "pudong")
+    assert pudong.height == 15  # every Pudong target has a series in the demo
+    assert set(att["status"]) <= {"achieved", "on_track", "at_risk", "off_track"}
