@@ -56,6 +56,7 @@ bench: install browser
 	$(BIN)/python -m evaluation.bench.assessment
 	$(BIN)/python -m evaluation.bench.forecast
 	$(BIN)/python -m dashboard.bench
+	$(BIN)/python -m pipelines.bench
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb* data/demo/*.csv data/published_tables .mypy_cache .ruff_cache .pytest_cache

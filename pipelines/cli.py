@@ -6,6 +6,7 @@ published tables and, for a non-default home, ``mlruns/``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -61,6 +62,9 @@ class Scale(StrEnum):
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
 ) -> None:
+    import os
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # our own progress display only
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
@@ -568,6 +572,27 @@ def run(
             out.print(f"  {f['kpi_id']} × {f['region']} ({f['stage']}): {f['error'].splitlines()[0]}")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items())
     out.print(f"published {len(summary.published)} tables; timings: {timings}")
+
+
+@app.command()
+def reproduce(
+    run_id: Annotated[str, typer.Argument(help="The MLflow run id of a past `dtscope run`.")],
+    home: HomeOpt = None,
+) -> None:
+    """Rebuild a past run from its logged data vintage and configuration and check that every number matches."""
+    from pipelines.run import reproduce as rebuild
+
+    try:
+        checks = rebuild(_settings(home), run_id)
+    except LookupError as exc:
+        raise _fail(str(exc)) from exc
+    frame = pl.DataFrame([dataclasses.asdict(c) for c in checks])
+    _emit(frame, Fmt.table, f"reproduce {run_id}")
+    if all(c.matches for c in checks):
+        out.print("every number matches")
+        return
+    out.print("[bold red]some tables differ[/bold red] (see notes)")
+    raise typer.Exit(1)
 
 
 models_app = typer.Typer(

@@ -300,7 +300,8 @@ def run_pipeline(
         # ---- forecast
         t = time.perf_counter()
         kpis = registry.kpis_table()
-        obs = warehouse.observations()
+        # as of the data vintage, so `dtscope reproduce` can read exactly what this run read
+        obs = warehouse.observations(as_of=datetime.fromisoformat(vintage))
         series = annual_series(obs)
         specs, input_failures = build_specs(series, kpis)
         failures += input_failures
@@ -512,3 +513,112 @@ def runs_table(tracker: Tracker, limit: int = 200) -> pl.DataFrame:
             "mlflow_url": pl.String,
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------- reproduce
+@dataclass(frozen=True)
+class TableCheck:
+    """How one table of a past run compares with its rebuild."""
+
+    name: str
+    rows: int
+    max_abs_diff: float
+    matches: bool
+    note: str = ""
+
+
+def _compare(
+    name: str, logged: pl.DataFrame, rebuilt: pl.DataFrame, keys: list[str], tol: float = 1e-9
+) -> TableCheck:
+    drop = [c for c in ("run_id", "pipeline_run_id") if c in logged.columns]
+    logged = logged.drop(drop)
+    rebuilt = rebuilt.drop([c for c in drop if c in rebuilt.columns])
+    if sorted(logged.columns) != sorted(rebuilt.columns) or logged.height != rebuilt.height:
+        return TableCheck(
+            name,
+            logged.height,
+            float("inf"),
+            False,
+            f"shape differs: logged {logged.shape}, rebuilt {rebuilt.shape}",
+        )
+    a = logged.sort(keys)
+    b = rebuilt.select(logged.columns).sort(keys)
+    worst = 0.0
+    for col in logged.columns:
+        x, y = a[col], b[col]
+        if x.dtype.is_numeric():
+            xa, ya = x.cast(pl.Float64).to_numpy(), y.cast(pl.Float64).to_numpy()
+            both_nan = np.isnan(xa) & np.isnan(ya)
+            diff = np.where(both_nan, 0.0, np.abs(xa - ya))
+            worst = max(worst, float(np.nanmax(diff)) if diff.size else 0.0)
+        elif not x.equals(y):
+            return TableCheck(name, logged.height, float("inf"), False, f"column {col!r} differs")
+    return TableCheck(name, logged.height, worst, worst <= tol)
+
+
+def reproduce(settings: Settings, run_id: str) -> list[TableCheck]:
+    """Rebuild a past pipeline run from its logged data vintage and configuration; compare every number.
+
+    Forecasts, attainment and backtest metrics are rebuilt from the observations as of the run's vintage
+    (the warehouse is append-only, so they are exactly what the run read). Scores are rebuilt from the
+    scenario tables as they are now; if those changed since, the check says so.
+    """
+    tracker = Tracker(settings)
+    run = tracker.get_run(run_id)
+    params = run.data.params
+    if "config" not in params or "vintage" not in params:
+        raise LookupError(f"run {run_id} is not a dtscope pipeline run (no config/vintage parameters)")
+    config = RunConfig.from_dict(json.loads(params["config"]))
+    vintage = params["vintage"]
+    registry = load_registry(settings.registry_dir)
+    warehouse = Warehouse(
+        settings.warehouse_path, lock_path=settings.lock_path, lock_timeout=settings.lock_timeout
+    )
+    kpis = registry.kpis_table()
+    series = annual_series(warehouse.observations(as_of=datetime.fromisoformat(vintage)))
+    specs, _ = build_specs(series, kpis)
+    tasks = group_tasks(
+        specs, targets=_targets(kpis), config=config.champion_config(), n_origins=config.n_origins
+    )
+    results = [forecast_group(t) for t in tasks]
+    forecasts = pl.concat([r.forecasts for r in results])
+    samples = pl.concat([r.samples for r in results])
+    att = attainment(specs, forecasts, samples, kpis)
+    metrics, _ = backtest_tables(results, {t.name: t.specs[0].kind for t in tasks})
+    checks = [
+        _compare(
+            "forecasts",
+            tracker.download_table(run_id, "forecasts"),
+            forecasts,
+            ["kpi_id", "region", "period"],
+        ),
+        _compare("attainment", tracker.download_table(run_id, "attainment"), att, ["kpi_id", "region"]),
+        _compare(
+            "backtest_metrics",
+            tracker.download_table(run_id, "backtest_metrics"),
+            metrics,
+            ["kind", "horizon", "metric"],
+        ),
+    ]
+    from evaluation.assessment.scheme import DEFAULT_SCHEME, load_scheme
+    from pipelines.score import score_scenarios
+
+    scheme = load_scheme(Path(config.scheme_path) if config.scheme_path else DEFAULT_SCHEME)
+    result = score_scenarios(
+        warehouse.table("scenarios"),
+        warehouse.table("scenario_metrics"),
+        warehouse.table("street_outcomes"),
+        scheme,
+        period=config.score_period,
+        n_draws=config.score_draws,
+        seed=config.seed,
+    )
+    score_check = _compare("scores", tracker.download_table(run_id, "scores"), result.scores, ["scenario_id"])
+    if not score_check.matches:
+        score_check = dataclasses.replace(
+            score_check,
+            note=(score_check.note + "; " if score_check.note else "")
+            + "scores read the scenario tables as they are now (not versioned): did they change since the run?",
+        )
+    checks.append(score_check)
+    return checks

@@ -6,6 +6,7 @@ import io
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -117,16 +118,25 @@ def test_observations_as_of_through_the_cli(tmp_path: Path) -> None:
     assert pl.read_csv(io.StringIO(then.stdout))["value"].to_list() == [450.0]
 
 
-def _commands() -> list[str]:
+def _commands() -> list[list[str]]:
+    """Every leaf command as its argv path (groups such as `models` contribute their subcommands)."""
     import typer.main
 
-    group = typer.main.get_command(app)
-    return sorted(group.commands)  # type: ignore[attr-defined]
+    def walk(group: Any, prefix: list[str]) -> list[list[str]]:
+        out = []
+        for name, cmd in sorted(group.commands.items()):
+            if hasattr(cmd, "commands"):  # a group (Typer vendors its own click, so no isinstance check)
+                out += walk(cmd, [*prefix, name])
+            else:
+                out.append([*prefix, name])
+        return out
+
+    return walk(typer.main.get_command(app), [])
 
 
-@pytest.mark.parametrize("command", _commands())
-def test_every_command_has_help_and_takes_home(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_every_command_has_help_and_takes_home(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert len(text) > 80

@@ -90,6 +90,16 @@ def test_champion_alias_resolves_to_this_run(home: Path, first) -> None:  # type
     assert json.loads(champion.tags["run_config"])["n_origins"] == 2
 
 
+def test_reproduce_rebuilds_every_number(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    from pipelines.run import reproduce
+
+    checks = reproduce(resolve_settings(home), first.run_id)
+    assert {c.name for c in checks} == {"forecasts", "attainment", "backtest_metrics", "scores"}
+    for c in checks:
+        assert c.matches, c
+        assert c.rows > 0
+
+
 def test_a_second_identical_run_publishes_nothing_new(home: Path, first) -> None:  # type: ignore[no-untyped-def]
     before = (home / "published_tables").resolve()
     n_runs = len(Tracker(resolve_settings(home)).search_runs())
@@ -183,3 +193,14 @@ def test_run_summary_attainment_rows_cover_the_plan_targets(first) -> None:  # t
     pudong = att.filter(pl.col("region") == "pudong")
     assert pudong.height == 15  # every Pudong target has a series in the demo
     assert set(att["status"]) <= {"achieved", "on_track", "at_risk", "off_track"}
+
+
+def test_reproduce_comparison_detects_a_changed_number() -> None:
+    from pipelines.run import _compare
+
+    logged = pl.DataFrame({"kpi_id": ["a", "b"], "mean": [1.0, 2.0], "run_id": ["r", "r"]})
+    assert _compare("t", logged, logged.drop("run_id"), ["kpi_id"]).matches
+    changed = _compare("t", logged, pl.DataFrame({"kpi_id": ["a", "b"], "mean": [1.0, 2.5]}), ["kpi_id"])
+    assert not changed.matches and changed.max_abs_diff == 0.5
+    missing = _compare("t", logged, pl.DataFrame({"kpi_id": ["a"], "mean": [1.0]}), ["kpi_id"])
+    assert not missing.matches and "shape differs" in missing.note

@@ -1,0 +1,1 @@
+"""Pipeline benchmarks (``python -m pipelines.bench``)."""
