@@ -101,6 +101,18 @@ def _emit(frame: pl.DataFrame, fmt: Fmt, title: str) -> None:
         out.print(table)
 
 
+def _progress() -> Progress:
+    """The one progress display of long commands (on stderr, cleared when done)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[bold red]error:[/bold red] {message}")
     return typer.Exit(code)
@@ -184,14 +196,7 @@ def ingest(
     warehouse = _warehouse(settings)
     summaries = []
     unreadable = 0
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task("ingesting", total=len(files))
         for path in files:
             progress.update(task, description=f"ingesting {path.name}")
@@ -514,14 +519,7 @@ def run(
             cfg.champion_config()
         except (OSError, ValueError, TypeError) as exc:
             raise _fail(f"{config}: not a valid run configuration: {exc}") from exc
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress() as bar:
         task = bar.add_task("starting", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
