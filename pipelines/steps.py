@@ -142,4 +142,6 @@ def score_step(
             label=f"dtscope score ({scheme.label}, {result.period})",
         )
         tracker.log_metrics(run_id, {"benchmark_observations_written": float(summary.accepted)})
+        version = tracker.register_scheme(run_id, Path(path), label=scheme.label)
+        tracker.set_tags(run_id, {"dtscope.scheme_version": version.version})
     return ScoreOutput(run_id, tables, result.period, scheme.label, summary)

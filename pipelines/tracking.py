@@ -297,6 +297,33 @@ class Tracker:
         self.client.set_model_version_tag(name, mv.version, "vintage", vintage)
         return ModelVersion.from_mlflow(mv, self.client.get_model_version(name, mv.version).tags)
 
+    def register_scheme(
+        self, run_id: str, scheme_path: Path, *, label: str, name: str = SCHEME
+    ) -> ModelVersion:
+        """Register an assessment scheme YAML as a ``scenario-scheme`` version (once per content) and alias it
+        ``champion`` as the scheme in use; returns the version."""
+        import mlflow
+        import pandas as pd
+
+        text = scheme_path.read_text(encoding="utf-8")
+        chash = hashlib.sha256(text.encode()).hexdigest()[:16]
+        existing = self._version_by_hash(name, chash)
+        if existing is None:
+            example = pd.DataFrame({"indicator_id": ["closed_loop_rate"]})
+            with _quiet_mlflow(), _fluent_uri(self.uri), mlflow.start_run(run_id=run_id):
+                info = mlflow.pyfunc.log_model(
+                    name="scenario_scheme",
+                    python_model=str(Path(__file__).with_name("scheme_model.py")),
+                    artifacts={"scheme": str(scheme_path)},
+                    input_example=example,
+                    pip_requirements=[f"dtscope=={metadata.version('dtscope')}"],
+                )
+            with _quiet_mlflow(), _fluent_uri(self.uri):
+                mv = mlflow.register_model(info.model_uri, name, tags={"config_hash": chash, "scheme": label})
+            existing = ModelVersion.from_mlflow(mv, {"config_hash": chash, "scheme": label})
+        self.set_alias(CHAMPION, existing.version, name)
+        return existing
+
     def _version_by_hash(self, name: str, chash: str) -> ModelVersion | None:
         try:
             versions = self.client.search_model_versions(f"name = '{name}'")

@@ -40,6 +40,9 @@ def test_score_publishes_tables_that_carry_the_mlflow_run(scored_home: Path) -> 
         table = publish.read_published(scored_home, name)
         assert table is not None and table.height > 0
         assert table["run_id"].unique().to_list() == run_ids
+    # the scheme is a registered, versioned model in use (alias champion), named on the score run
+    scheme = Tracker(resolve_settings(scored_home)).alias_version("champion", name="scenario-scheme")
+    assert scheme is not None and run.data.tags["dtscope.scheme_version"] == scheme.version
     # the rank interval brackets the rank
     assert (scores["rank_lo"] <= scores["rank"]).all() and (scores["rank"] <= scores["rank_hi"]).all()
 
@@ -60,6 +63,8 @@ def test_rescoring_the_same_data_writes_no_new_observations(scored_home: Path) -
     assert result.exit_code == 0, result.output
     assert "benchmark observations written: 0" in " ".join(result.output.split())
     assert wh.table("observations").height == before
+    # the same scheme content is not registered twice
+    assert len(Tracker(resolve_settings(scored_home)).versions(name="scenario-scheme")) == 1
 
 
 def test_score_without_scenarios_says_what_to_run(tmp_path: Path) -> None:
