@@ -83,12 +83,8 @@ def layout(
     )
     row = grid.row(0, named=True)
     att = _row(attainment, kpi_id, region)
-    history = (
-        observations.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))
-        if observations is not None
-        else pl.DataFrame(schema={"period": pl.Date, "value": pl.Float64})
-    )
     forecasts = published.read("forecasts")
+    history = _history(observations, forecasts, kpi_id, region)
     if forecasts is None:
         chart: Any = empty_state(t("empty.forecasts", lang))
         fc = None
@@ -175,3 +171,22 @@ clientside_callback(
     Input("whatif-growth", "value"),
     prevent_initial_call=True,
 )
+
+
+def _history(
+    observations: pl.DataFrame | None, forecasts: pl.DataFrame | None, kpi_id: str, region: str
+) -> pl.DataFrame:
+    """The observations the forecast was fitted on: annual values (the forecasts are annual) of the data set
+    the forecast used, so monthly figures or another data set's points do not zigzag through the line."""
+    if observations is None:
+        return pl.DataFrame(schema={"period": pl.Date, "value": pl.Float64})
+    hist = observations.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))
+    if "freq" in hist.columns and hist.filter(pl.col("freq") == "Y").height:
+        hist = hist.filter(pl.col("freq") == "Y")
+    if forecasts is not None and "data_set" in forecasts.columns and "data_set" in hist.columns:
+        used = forecasts.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))[
+            "data_set"
+        ].unique()
+        if used.len() == 1 and hist.filter(pl.col("data_set") == used[0]).height:
+            hist = hist.filter(pl.col("data_set") == used[0])
+    return hist
