@@ -329,15 +329,17 @@ def whatif_probability(
 ) -> float:
     """Probability of reaching the target if the KPI grew by an extra ``growth`` each year.
 
-    Each published predictive draw for the target year is scaled by ``(1 + growth) ** years_ahead``
-    and clipped to the KPI's natural bounds; the answer is the share of draws that reach the target.
-    No model is refitted.
+    The published draws are equal-probability quantiles of the predictive distribution for the target
+    year (draw ``j`` of ``n`` at probability ``(j + 1) / (n + 1)``). Each is scaled by
+    ``(1 + growth) ** years_ahead`` and clipped to the natural bounds, and the probability is read off the
+    interpolated distribution with :func:`evaluation.forecasting.attainment.what_if` — the same rule the
+    pipeline used for the published ``p_reach``, so at zero extra growth the two agree. No model is refitted.
 
     Args:
-        draws: 1-D predictive sample of the KPI in its target year (e.g. 1,000 draws).
+        draws: 1-D predictive quantile draws of the KPI in its target year.
         growth: extra annual growth as a fraction (0.02 = +2% a year); must be > -1.
         years_ahead: target year minus the last observed year.
-        target_kind, target_value, target_high, precision: see :func:`meets_target`.
+        target_kind, target_value, target_high, precision: the registry target.
         lower, upper: the KPI's natural bounds (None = unbounded).
 
     Returns:
@@ -346,25 +348,30 @@ def whatif_probability(
     >>> d = np.array([70.0, 80.0, 90.0, 100.0])
     >>> whatif_probability(d, growth=0.0, years_ahead=2, target_kind="at_least", target_value=85.0)
     0.5
-    >>> whatif_probability(d, growth=0.1, years_ahead=2, target_kind="at_least", target_value=85.0, upper=100.0)
-    0.75
+    >>> round(whatif_probability(d, growth=0.1, years_ahead=2, target_kind="at_least", target_value=85.0,
+    ...                          upper=100.0), 3)
+    0.795
     """
+    from evaluation.forecasting.attainment import what_if
+
     if growth <= -1:
         raise ValueError(f"growth must be above -100% (got {growth}); it is a fraction, 0.02 = +2% a year")
-    values = np.asarray(draws, dtype=float)
+    values = np.sort(np.asarray(draws, dtype=float))
     if values.size == 0:
         raise ValueError("no predictive draws to rescale; publish forecast_samples for this KPI")
-    scaled = values * (1.0 + growth) ** max(years_ahead, 0.0)
-    scaled = np.clip(scaled, -np.inf if lower is None else lower, np.inf if upper is None else upper)
-    hits = meets_target(
-        scaled,
+    probs = np.arange(1, values.size + 1) / (values.size + 1)
+    return what_if(
+        probs,
+        values,
+        steps=max(years_ahead, 0.0),  # type: ignore[arg-type]
+        extra_growth=growth,
         target_kind=target_kind,
         target_value=target_value,
         target_high=target_high,
+        precision=precision or 0.0,
+        lower=lower,
         upper=upper,
-        precision=precision,
     )
-    return float(hits.mean())
 
 
 def league_table(

@@ -175,7 +175,11 @@ def p_reach(
     (0.5, 0.5)
     >>> round(p_reach(probs, q, "range", 70, target_high=90), 3)
     0.8
+    >>> p_reach(probs, q, "more_than", 100, upper=100)
+    0.0
     """
+    if target_kind == "more_than" and upper is not None and target_value >= upper:
+        return 0.0  # strictly above the natural upper bound cannot happen, whatever the quantile tails say
     lo, hi = reach_interval(
         target_kind, target_value, target_high=target_high, precision=precision, upper=upper
     )

@@ -14,7 +14,13 @@ def test_history_keeps_annual_values_of_the_forecasts_data_set() -> None:
         {
             "kpi_id": ["k"] * 5,
             "region": ["r"] * 5,
-            "period": [date(2023, 1, 1), date(2023, 2, 1), date(2024, 1, 1), date(2024, 1, 1), date(2020, 1, 1)],
+            "period": [
+                date(2023, 1, 1),
+                date(2023, 2, 1),
+                date(2024, 1, 1),
+                date(2024, 1, 1),
+                date(2020, 1, 1),
+            ],
             "freq": ["Y", "M", "Y", "M", "Y"],
             "value": [80.0, 79.0, 84.0, 83.0, 99.7],
             "data_set": ["synthetic-demo", "synthetic-demo", "synthetic-demo", "synthetic-demo", "plan"],
