@@ -248,6 +248,7 @@ def _forecast_group(task: GroupTask) -> GroupResult:
         n_origins=task.n_origins,
         horizon=min(task.horizon, 3),
         probs=PROBS,
+        cumulative=[s.cumulative for s in task.specs],
     )
     if bt.height:
         ids = [s.key for s in task.specs]

@@ -20,7 +20,7 @@ import polars as pl
 
 from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from models.base import cdf_from_quantiles
-from models.transforms import Scale
+from models.transforms import Scale, monotone_quantiles
 
 GROWTH_MULTIPLES = (0.5, 1.0, 1.5)
 LEVELS = (80.0, 95.0)
@@ -36,6 +36,7 @@ def champion_backtest(
     horizon: int = 3,
     probs: np.ndarray,
     min_train: int = 4,
+    cumulative: Sequence[bool] | None = None,
 ) -> pl.DataFrame:
     """Refit the champion at each of the last ``n_origins`` origins and forecast ``horizon`` steps.
 
@@ -48,6 +49,8 @@ def champion_backtest(
         horizon: the longest horizon scored.
         probs: quantile probabilities to forecast (must include 0.025, 0.1, 0.5, 0.9, 0.975).
         min_train: fewest points a series needs before an origin to take part at it.
+        cumulative: per series, whether it is a stock that never decreases; its quantile paths are then made
+            non-decreasing and never below the last value at the cutoff, exactly as the final forecast is.
 
     Returns:
         One row per (series, origin, h) with an observed actual: ``series`` (index), ``offset`` (cutoff =
@@ -77,11 +80,14 @@ def champion_backtest(
             last = float(finite[-1])
             years = int(np.flatnonzero(np.isfinite(window))[-1] - np.flatnonzero(np.isfinite(window))[0]) or 1
             g = (last / float(finite[0])) ** (1.0 / years) - 1.0 if finite[0] > 0 and last > 0 else 0.0
+            paths = raw_q[j]
+            if cumulative is not None and cumulative[i]:
+                paths = monotone_quantiles(paths, last)
             for h in range(1, steps + 1):
                 y = float(raw[cut + h])
                 if not np.isfinite(y):
                     continue
-                row_q = raw_q[j, h - 1]
+                row_q = paths[h - 1]
                 row: dict[str, float | int] = {
                     "series": i,
                     "offset": offset,

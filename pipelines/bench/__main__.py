@@ -39,10 +39,18 @@ def _one_run(scale: str) -> dict[str, float]:
     start = time.perf_counter()
     summary = run_pipeline(settings, RunConfig())
     wall = time.perf_counter() - start
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
     n_series = summary.published.get("forecasts", 0)
-    return {"wall_s": wall, "peak_mib": peak / 1024, "forecast_rows": float(n_series),
-            **{f"t_{k}": v for k, v in summary.timings.items()}, "home": str(home)}  # type: ignore[dict-item]
+    return {
+        "wall_s": wall,
+        "peak_mib": peak / 1024,
+        "forecast_rows": float(n_series),
+        **{f"t_{k}": v for k, v in summary.timings.items()},
+        "home": str(home),
+    }  # type: ignore[dict-item]
 
 
 def _executor_rates(home: Path) -> list[dict[str, float | str]]:
@@ -56,7 +64,9 @@ def _executor_rates(home: Path) -> list[dict[str, float | str]]:
     settings = resolve_settings(home)
     kpis = load_registry().kpis_table()
     specs, _ = F.build_specs(annual_series(Warehouse(settings.warehouse_path).observations()), kpis)
-    targets = {(r["kpi_id"], r["region"]): r["target_year"] for r in kpis.iter_rows(named=True) if r["target_year"]}
+    targets = {
+        (r["kpi_id"], r["region"]): r["target_year"] for r in kpis.iter_rows(named=True) if r["target_year"]
+    }
     tasks = F.group_tasks(specs, targets=targets, config=F.KPI_CONFIG)
     rows: list[dict[str, float | str]] = []
     reference = None
@@ -78,8 +88,16 @@ def _executor_rates(home: Path) -> list[dict[str, float | str]]:
             reference = results
         else:
             same = all(a.forecasts.equals(b.forecasts) for a, b in zip(reference, results, strict=True))
-        rows.append({"executor": kind, "series": float(len(specs)), "groups": float(len(tasks)),
-                     "startup_s": ready - start, "work_s": done - ready, "same": "yes" if same else "NO"})
+        rows.append(
+            {
+                "executor": kind,
+                "series": float(len(specs)),
+                "groups": float(len(tasks)),
+                "startup_s": ready - start,
+                "work_s": done - ready,
+                "same": "yes" if same else "NO",
+            }
+        )
     return rows
 
 
@@ -89,8 +107,12 @@ def main() -> None:
         return
     runs = {}
     for scale in ("two", "all"):
-        proc = subprocess.run([sys.executable, "-m", "pipelines.bench", "--one", scale], capture_output=True, text=True,
-                              check=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipelines.bench", "--one", scale],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs[scale] = json.loads(proc.stdout.strip().splitlines()[-1])
     rates = _executor_rates(Path(runs["all"]["home"]))
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"] * 3
@@ -128,8 +150,10 @@ def main() -> None:
     ]
     for r in rates:
         n, su, w = float(r["series"]), float(r["startup_s"]), float(r["work_s"])
-        lines.append(f"| {r['executor']} | {n:.0f} | {float(r['groups']):.0f} | {su:.1f} | {w:.1f} | {n / w:.1f} "
-                     f"| {n / (su + w):.1f} | {r['same']} |")
+        lines.append(
+            f"| {r['executor']} | {n:.0f} | {float(r['groups']):.0f} | {su:.1f} | {w:.1f} | {n / w:.1f} "
+            f"| {n / (su + w):.1f} | {r['same']} |"
+        )
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     sys.stdout.write("\n".join(lines) + "\n")
 

@@ -239,3 +239,20 @@ def test_backtests_never_see_the_future(run) -> None:  # type: ignore[no-untyped
     metrics, calib = F.backtest_tables(results, {r.name: r.name.split(":")[0] for r in results})
     assert set(metrics["metric"]) >= {"mase", "smape", "coverage80", "coverage95", "msis", "crps", "brier"}
     assert calib["n"].sum() > 0
+
+
+def test_backtest_of_a_cumulative_stock_never_goes_below_its_cutoff_value() -> None:
+    from evaluation.forecasting.origin_backtest import champion_backtest
+    from models.transforms import Scale
+
+    rng = np.random.default_rng(3)
+    raw = [np.cumsum(rng.integers(0, 40, size=9)).astype(float) + 100 for _ in range(6)]
+    scale = Scale("log", 0.0)
+    z = [scale.forward(r) for r in raw]
+    bt = champion_backtest(
+        z, raw, scale, config=F.KPI_CONFIG, n_origins=3, horizon=3, probs=F.PROBS, cumulative=[True] * 6
+    )
+    assert bt.height > 0
+    for row in bt.iter_rows(named=True):
+        at_cutoff = raw[row["series"]][len(raw[row["series"]]) - 1 - row["offset"]]
+        assert row["q0.025"] >= at_cutoff - 1e-9
