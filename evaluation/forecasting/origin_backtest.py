@@ -59,7 +59,7 @@ def champion_backtest(
         for the attainment events (probability and outcome). Empty when no series is long enough.
     """
     keep = {0.025: "q0.025", 0.1: "q0.1", 0.5: "q0.5", 0.9: "q0.9", 0.975: "q0.975"}
-    rows: list[dict[str, float | int]] = []
+    rows: list[dict[str, float | int | None]] = []
     for offset in range(1, n_origins + 1):
         idx = [i for i, z in enumerate(histories) if len(z) - offset >= min_train]
         if len(idx) == 0:
@@ -76,7 +76,8 @@ def champion_backtest(
             finite = window[np.isfinite(window)]
             if finite.size < 2:
                 continue
-            raw_scale = float(np.mean(np.abs(np.diff(finite)))) or 1e-9
+            step = float(np.mean(np.abs(np.diff(finite))))
+            raw_scale = step if step > 0 else None  # a flat window: MASE is undefined, not huge
             last = float(finite[-1])
             years = int(np.flatnonzero(np.isfinite(window))[-1] - np.flatnonzero(np.isfinite(window))[0]) or 1
             g = (last / float(finite[0])) ** (1.0 / years) - 1.0 if finite[0] > 0 and last > 0 else 0.0
@@ -88,7 +89,7 @@ def champion_backtest(
                 if not np.isfinite(y):
                     continue
                 row_q = paths[h - 1]
-                row: dict[str, float | int] = {
+                row: dict[str, float | int | None] = {
                     "series": i,
                     "offset": offset,
                     "h": h,

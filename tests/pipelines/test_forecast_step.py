@@ -256,3 +256,20 @@ def test_backtest_of_a_cumulative_stock_never_goes_below_its_cutoff_value() -> N
     for row in bt.iter_rows(named=True):
         at_cutoff = raw[row["series"]][len(raw[row["series"]]) - 1 - row["offset"]]
         assert row["q0.025"] >= at_cutoff - 1e-9
+
+
+def test_flat_training_windows_leave_mase_undefined_not_huge() -> None:
+    from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest
+    from models.transforms import Scale
+
+    raw = [np.array([2.0] * 8), np.array([0.0, 1.0, 1.0, 2.0, 2.0, 2.0, 3.0, 3.0])]
+    scale = Scale()
+    bt = champion_backtest(
+        [r.copy() for r in raw], raw, scale, config=F.KPI_CONFIG, n_origins=2, horizon=2, probs=F.PROBS
+    )
+    assert (
+        bt.filter(pl.col("series") == 0)["raw_scale"].null_count() == bt.filter(pl.col("series") == 0).height
+    )
+    summary = backtest_summary(bt)
+    mase = summary.filter((pl.col("h") == 0) & (pl.col("metric") == "mase"))["value"][0]
+    assert mase is not None and np.isfinite(mase) and mase < 100
