@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from evaluation.yaml_config import load_yaml, validation_message
 from pipelines import schemas
 from pipelines.settings import REGISTRY_DIR
 
@@ -146,24 +146,6 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except FileNotFoundError as exc:
-        raise RegistryError(f"{path}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def _validation_message(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s)"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  at key {key}: {err['msg']}")
-    return "\n".join(lines)
-
-
 @dataclass(frozen=True)
 class Registry:
     """The validated KPI and region registries.
@@ -279,16 +261,16 @@ def load_registry(registry_dir: Path | None = None) -> Registry:
     base = registry_dir or REGISTRY_DIR
     region_path, kpi_path = base / "regions.yaml", base / "kpis.yaml"
     try:
-        region_file = RegionFile.model_validate(_load_yaml(region_path))
+        region_file = RegionFile.model_validate(load_yaml(region_path, RegistryError))
     except ValidationError as exc:
-        raise RegistryError(_validation_message(region_path, exc)) from exc
+        raise RegistryError(validation_message(region_path, exc)) from exc
     regions = {r.id: r for r in region_file.regions}
     if len(regions) != len(region_file.regions):
         raise RegistryError(f"{region_path}: duplicate region id")
     try:
-        kpi_file = KpiFile.model_validate(_load_yaml(kpi_path))
+        kpi_file = KpiFile.model_validate(load_yaml(kpi_path, RegistryError))
     except ValidationError as exc:
-        raise RegistryError(_validation_message(kpi_path, exc)) from exc
+        raise RegistryError(validation_message(kpi_path, exc)) from exc
     problems = []
     for kpi_id, ind in kpi_file.indicators.items():
         for i, t in enumerate(ind.targets):

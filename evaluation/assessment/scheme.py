@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -39,6 +38,7 @@ from evaluation.assessment.weights import (
     aggregate_experts,
     ahp_weights,
 )
+from evaluation.yaml_config import load_yaml, validation_message
 
 WEIGHT_TOL = 1e-6
 ROOT = "root"
@@ -281,24 +281,6 @@ SCHEME_DIR = PACKAGE_ROOT / "data" / "registry" / "assessment"
 DEFAULT_SCHEME = SCHEME_DIR / "default.yaml"
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except FileNotFoundError as exc:
-        raise SchemeError(f"{path}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise SchemeError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def _validation_message(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s)"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  at key {key}: {err['msg']}")
-    return "\n".join(lines)
-
-
 def _judgement(value: Any, where: str) -> float:
     """One pairwise judgement: a number, a fraction string like ``"1/3"``, or ``null``/``"?"`` for missing.
 
@@ -391,9 +373,9 @@ def _ahp_local_weights(
     assert spec.weighting.ahp_file is not None
     path = scheme_path.parent / spec.weighting.ahp_file
     try:
-        ahp = AhpFile.model_validate(_load_yaml(path))
+        ahp = AhpFile.model_validate(load_yaml(path, SchemeError))
     except ValidationError as exc:
-        raise SchemeError(_validation_message(path, exc)) from exc
+        raise SchemeError(validation_message(path, exc)) from exc
     local: dict[str, float] = {}
     crs: dict[str, float] = {}
     for parent, kids in children.items():
@@ -441,7 +423,7 @@ def parse_scheme(data: Any, path: Path) -> Scheme:
     try:
         spec = SchemeFile.model_validate(data)
     except ValidationError as exc:
-        raise SchemeError(_validation_message(path, exc)) from exc
+        raise SchemeError(validation_message(path, exc)) from exc
     children, top_of = _tree(spec, path)
     grade_ids = [g.id for g in spec.grades]
     if spec.benchmark.min_grade not in grade_ids:
@@ -513,7 +495,7 @@ def _merge(base: Any, override: Any) -> Any:
 
 def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> Any:
     """Read ``path``; if it says ``extends: other.yaml``, merge it over that file (recursively)."""
-    data = _load_yaml(path)
+    data = load_yaml(path, SchemeError)
     if not isinstance(data, dict) or "extends" not in data:
         return data
     parent = path.parent / str(data.pop("extends"))
