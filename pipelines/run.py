@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from evaluation.forecasting.champion import ChampionConfig
+from evaluation.forecasting.origin_backtest import series_summary
 from pipelines import publish
 from pipelines.catalog import file_sha256, read_table
 from pipelines.executors import ExecutorKind, make_executor
@@ -163,19 +164,10 @@ def _targets(kpis: pl.DataFrame) -> dict[tuple[str, str], int]:
 
 
 def _series_metrics(backtest: pl.DataFrame) -> dict[str, dict[str, float]]:
-    """Per-series backtest metrics (mase, smape, coverage80/95) keyed by series_id."""
+    """Per-series backtest metrics (those of the published backtest_metrics table) keyed by series_id."""
     if backtest.height == 0:
         return {}
-    y, m, s = pl.col("y"), pl.col("mean"), pl.col("raw_scale")
-    agg = backtest.group_by("series_id").agg(
-        ((y - m).abs() / s).mean().alias("mase"),
-        (200 * (y - m).abs() / (y.abs() + m.abs())).fill_nan(0.0).mean().alias("smape"),
-        (100 * ((y >= pl.col("q0.1")) & (y <= pl.col("q0.9"))).cast(pl.Float64)).mean().alias("coverage80"),
-        (100 * ((y >= pl.col("q0.025")) & (y <= pl.col("q0.975"))).cast(pl.Float64))
-        .mean()
-        .alias("coverage95"),
-        pl.len().cast(pl.Float64).alias("backtest_rows"),
-    )
+    agg = series_summary(backtest).rename({"n": "backtest_rows"})
     return {r.pop("series_id"): r for r in agg.to_dicts()}
 
 

@@ -107,23 +107,8 @@ def champion_backtest(
     return pl.DataFrame(rows)
 
 
-def backtest_summary(frame: pl.DataFrame) -> pl.DataFrame:
-    """Metrics per horizon (and ``h = 0`` for all horizons) from :func:`champion_backtest` rows.
-
-    Returns:
-        Long frame ``h, metric, value`` with metrics ``mase`` (mean |y − ŷ| / raw_scale), ``smape`` (%),
-        ``coverage80`` / ``coverage95`` (% of actuals inside the interval), ``msis`` (mean scaled interval
-        score at 95 %), ``crps`` (twice the mean pinball loss at 10/50/90 %, scaled like MASE), ``brier``
-        (mean over the attainment events) and ``n``.
-
-    >>> f = pl.DataFrame({"h": [1, 1], "y": [10.0, 12.0], "mean": [10.0, 10.0], "raw_scale": [1.0, 1.0],
-    ...     "q0.025": [8.0, 8.0], "q0.1": [9.0, 9.0], "q0.5": [10.0, 10.0], "q0.9": [11.0, 11.0],
-    ...     "q0.975": [13.0, 13.0], "p_k1.0": [0.5, 0.5], "event_k1.0": [1.0, 0.0]})
-    >>> dict(backtest_summary(f).filter(pl.col("h") == 0).select("metric", "value").iter_rows())["coverage80"]
-    50.0
-    """
-    if frame.height == 0:
-        return pl.DataFrame(schema={"h": pl.Int32, "metric": pl.String, "value": pl.Float64})
+def _metric_exprs(frame: pl.DataFrame) -> list[pl.Expr]:
+    """The backtest metrics as aggregation expressions over :func:`champion_backtest` rows."""
     y, m, s = pl.col("y"), pl.col("mean"), pl.col("raw_scale")
 
     def pin(col: str, p: float) -> pl.Expr:
@@ -147,6 +132,39 @@ def backtest_summary(frame: pl.DataFrame) -> pl.DataFrame:
         brier.mean().alias("brier"),
         pl.len().cast(pl.Float64).alias("n"),
     ]
+    return exprs
+
+
+def series_summary(frame: pl.DataFrame) -> pl.DataFrame:
+    """The same metrics as :func:`backtest_summary`, one row per ``series_id`` (all horizons together).
+
+    >>> f = pl.DataFrame({"series_id": ["a", "a"], "h": [1, 2], "y": [10.0, 12.0], "mean": [10.0, 10.0],
+    ...     "raw_scale": [1.0, 1.0], "q0.025": [8.0, 8.0], "q0.1": [9.0, 9.0], "q0.5": [10.0, 10.0],
+    ...     "q0.9": [11.0, 11.0], "q0.975": [13.0, 13.0]})
+    >>> series_summary(f).select("series_id", "mase", "coverage95", "n").rows()
+    [('a', 1.0, 100.0, 2.0)]
+    """
+    return frame.group_by("series_id").agg(_metric_exprs(frame)).sort("series_id")
+
+
+def backtest_summary(frame: pl.DataFrame) -> pl.DataFrame:
+    """Metrics per horizon (and ``h = 0`` for all horizons) from :func:`champion_backtest` rows.
+
+    Returns:
+        Long frame ``h, metric, value`` with metrics ``mase`` (mean |y − ŷ| / raw_scale), ``smape`` (%),
+        ``coverage80`` / ``coverage95`` (% of actuals inside the interval), ``msis`` (mean scaled interval
+        score at 95 %), ``crps`` (twice the mean pinball loss at 10/50/90 %, scaled like MASE), ``brier``
+        (mean over the attainment events) and ``n``.
+
+    >>> f = pl.DataFrame({"h": [1, 1], "y": [10.0, 12.0], "mean": [10.0, 10.0], "raw_scale": [1.0, 1.0],
+    ...     "q0.025": [8.0, 8.0], "q0.1": [9.0, 9.0], "q0.5": [10.0, 10.0], "q0.9": [11.0, 11.0],
+    ...     "q0.975": [13.0, 13.0], "p_k1.0": [0.5, 0.5], "event_k1.0": [1.0, 0.0]})
+    >>> dict(backtest_summary(f).filter(pl.col("h") == 0).select("metric", "value").iter_rows())["coverage80"]
+    50.0
+    """
+    if frame.height == 0:
+        return pl.DataFrame(schema={"h": pl.Int32, "metric": pl.String, "value": pl.Float64})
+    exprs = _metric_exprs(frame)
     per_h = frame.group_by("h").agg(exprs).with_columns(pl.col("h").cast(pl.Int32))
     overall = frame.select(exprs).with_columns(pl.lit(0, dtype=pl.Int32).alias("h"))
     wide = pl.concat([overall.select(per_h.columns), per_h]).sort("h")

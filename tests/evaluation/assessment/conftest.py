@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from pipelines import schemas
+
 SOURCE = "synthetic-test"
 METRICS = {
     # indicator: (typical value, spread, lower-is-better)
@@ -105,44 +107,9 @@ def make_tables(seed: int = 0, n_per_region: int = 8) -> Tables:
                 }
                 for m, v in zip(months, y, strict=True)
             ]
-    scenarios = pl.DataFrame(
-        sc_rows,
-        schema={
-            "scenario_id": pl.String,
-            "name_zh": pl.String,
-            "name_en": pl.String,
-            "region": pl.String,
-            "street": pl.String,
-            "domain": pl.String,
-            "category": pl.String,
-            "owner": pl.String,
-            "launch_date": pl.Date,
-            "budget": pl.Float64,
-            "outcome": pl.String,
-            "source": pl.String,
-        },
-    )
-    metrics = pl.DataFrame(
-        m_rows,
-        schema={
-            "scenario_id": pl.String,
-            "period": pl.Date,
-            "indicator_id": pl.String,
-            "value": pl.Float64,
-            "source": pl.String,
-        },
-    )
-    outcomes = pl.DataFrame(
-        o_rows,
-        schema={
-            "region": pl.String,
-            "street": pl.String,
-            "outcome": pl.String,
-            "period": pl.Date,
-            "value": pl.Float64,
-            "source": pl.String,
-        },
-    )
+    scenarios = pl.DataFrame(sc_rows, schema=schemas.SCENARIOS_POLARS)
+    metrics = pl.DataFrame(m_rows, schema=schemas.SCENARIO_METRICS_POLARS)
+    outcomes = pl.DataFrame(o_rows, schema=schemas.STREET_OUTCOMES_POLARS)
     return Tables(scenarios, metrics, outcomes, effects)
 
 
