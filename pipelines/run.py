@@ -556,7 +556,12 @@ def reproduce(settings: Settings, run_id: str) -> list[TableCheck]:
     scenario tables as they are now; if those changed since, the check says so.
     """
     tracker = Tracker(settings)
-    run = tracker.get_run(run_id)
+    try:
+        run = tracker.get_run(run_id)
+    except Exception as exc:  # MLflow raises its own exception type for an unknown id
+        raise LookupError(
+            f"no MLflow run {run_id!r} in {tracker.uri}; `dtscope models list` shows run ids"
+        ) from exc
     params = run.data.params
     if "config" not in params or "vintage" not in params:
         raise LookupError(f"run {run_id} is not a dtscope pipeline run (no config/vintage parameters)")

@@ -100,6 +100,16 @@ def test_reproduce_rebuilds_every_number(home: Path, first) -> None:  # type: ig
         assert c.rows > 0
 
 
+def test_reproduce_an_unknown_run_is_a_clear_error(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    result = CliRunner().invoke(app, ["reproduce", "nosuchrun", "--home", str(home)])
+    assert result.exit_code == 2
+    assert "no MLflow run 'nosuchrun'" in " ".join(result.output.split())
+
+
 def test_a_second_identical_run_publishes_nothing_new(home: Path, first) -> None:  # type: ignore[no-untyped-def]
     before = (home / "published_tables").resolve()
     n_runs = len(Tracker(resolve_settings(home)).search_runs())
