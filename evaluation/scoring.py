@@ -51,7 +51,7 @@ def topsis(
     if normalization == "minmax":
         lo, hi = x.min(axis=0), x.max(axis=0)
         span = hi - lo
-        const = span == 0
+        const = normalize.constant_columns(lo, hi)
         slope = np.where(const, 0.0, w / np.where(const, 1.0, span))
         a = np.where(t > 0, slope, -slope)
         b = np.where(t > 0, -lo * slope, hi * slope)

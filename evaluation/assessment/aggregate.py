@@ -16,6 +16,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
+from evaluation.assessment.normalize import constant_columns
+
 FloatArray = NDArray[np.float64]
 WEIGHT_TOL = 1e-6
 
@@ -136,8 +138,9 @@ def vikor_normalized(r: FloatArray, w: FloatArray, v: float = 0.5) -> VikorResul
         raise ValueError(f"VIKOR's v must lie in [0, 1], got {v}")
     fstar, fminus = r.max(axis=0), r.min(axis=0)
     span = fstar - fminus
-    d = w * (fstar - r) / np.where(span > 0, span, 1.0)
-    d[:, span == 0] = 0.0
+    const = constant_columns(fminus, fstar)
+    d = w * (fstar - r) / np.where(const, 1.0, span)
+    d[:, const] = 0.0
     s, rr = d.sum(axis=1), d.max(axis=1)
     q = v * _unit(s) + (1.0 - v) * _unit(rr)
     return VikorResult(s=s, r=rr, q=q, compromise=vikor_compromise(s, rr, q))

@@ -62,6 +62,18 @@ def as_problem(matrix: ArrayLike, types: ArrayLike | None = None) -> tuple[Float
     return x, t
 
 
+def constant_columns(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Which columns are constant at float resolution: a span below the smallest normal float, or below
+    1e-12 of the column's magnitude, would blow up ``1 / span`` into inf and NaN.
+
+    >>> constant_columns(np.array([0.0, 0.0, 1e300, 0.0]), np.array([0.0, 1e-310, 1e300 + 1e287, 1.0])).tolist()
+    [True, True, True, False]
+    """
+    span = np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)
+    scale = np.maximum(np.abs(lo), np.abs(hi))
+    return np.asarray(span <= np.maximum(np.finfo(float).tiny, 1e-12 * scale))
+
+
 def minmax(matrix: ArrayLike, types: ArrayLike | None = None) -> FloatArray:
     """Min-max normalisation to [0, 1]; cost columns reversed; constant columns give 1.
 
@@ -78,7 +90,7 @@ def minmax(matrix: ArrayLike, types: ArrayLike | None = None) -> FloatArray:
     x, t = as_problem(matrix, types)
     lo, hi = x.min(axis=0), x.max(axis=0)
     span = hi - lo
-    const = span == 0
+    const = constant_columns(lo, hi)
     safe = np.where(const, 1.0, span)
     up = (x - lo) / safe
     out = np.where(t > 0, up, 1.0 - up)

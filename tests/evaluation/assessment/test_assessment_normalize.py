@@ -125,3 +125,21 @@ def test_scores_in_range(p: tuple[np.ndarray, np.ndarray]) -> None:
     ):
         assert np.all(np.isfinite(s))
         assert s.min() >= -1e-12 and s.max() <= 1 + 1e-12
+
+
+def test_a_column_constant_at_float_resolution_is_constant_not_inf() -> None:
+    import warnings
+
+    from evaluation.scoring import topsis, vikor, wsm
+
+    m = np.array([[0.0, 1.0], [1e-310, 2.0], [0.0, 3.0]])  # first column differs only by a subnormal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or invalid-value warnings on the way
+        for scores in (
+            topsis(m, [0.5, 0.5], [1, 1]),
+            wsm(m, [0.5, 0.5], [1, 1]),
+            vikor(m, [0.5, 0.5], [1, 1]),
+        ):
+            assert np.all(np.isfinite(scores))
+    # the subnormal column carries no information: the ranking follows the second column alone
+    assert np.argsort(topsis(m, [0.5, 0.5], [1, 1])).tolist() == [0, 1, 2]
