@@ -27,6 +27,7 @@ from dashboard.pages import models as models_page
 from dashboard.pages import overview as overview_page
 from dashboard.pages import scenario as scenario_page
 from dashboard.pages import scenarios as scenarios_page
+from dashboard.plotly_bundle import ASSETS_IGNORE, BUNDLE, pin_script
 from dashboard.views import filter_grid, kpi_grid, league_table
 from dashboard.wiring import attach, callback
 
@@ -107,11 +108,16 @@ def create_app(
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
+        assets_ignore=ASSETS_IGNORE,
         serve_locally=True,
         suppress_callback_exceptions=True,
         title=t("app.title", DEFAULT_LANG),
         routing_callback_inputs={"lang": Input("lang", "value")},
         update_title="",
+    )
+    # dcc.Graph loads the vendored cartesian plotly.js, not the full bundle (see dashboard.plotly_bundle).
+    app.index_string = app.index_string.replace(
+        "{%config%}", "{%config%}\n<script>" + pin_script(app.get_asset_url(BUNDLE)) + "</script>", 1
     )
     app.server.config.update(
         {

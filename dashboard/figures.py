@@ -6,9 +6,10 @@ told by colour alone (chips carry text and an icon, lines differ in dash style).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 import polars as pl
@@ -26,6 +27,7 @@ OKABE_ITO = {
     "purple": "#CC79A7",
 }
 SERIES_COLOURS = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+_T = TypeVar("_T")
 _FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif"
 
 
@@ -167,8 +169,47 @@ def required_path(
     return points
 
 
+RADAR_RINGS = (20.0, 40.0, 60.0, 80.0, 100.0)
+
+
+def radar_xy(values: Sequence[float], *, scale: float = 100.0) -> tuple[list[float], list[float]]:
+    """Cartesian vertices of a radar polygon: axis ``k`` of ``n`` points up then clockwise, radius
+    ``value / scale`` (so ``scale`` sits on the unit circle).
+
+    >>> xs, ys = radar_xy([100.0, 50.0, 100.0, 50.0])
+    >>> [round(x, 6) + 0.0 for x in xs], [round(y, 6) + 0.0 for y in ys]
+    ([0.0, 0.5, 0.0, -0.5], [1.0, 0.0, -1.0, 0.0])
+    """
+    n = len(values)
+    angles = [math.pi / 2 - 2 * math.pi * k / n for k in range(n)]
+    return (
+        [float(v) / scale * math.cos(a) for v, a in zip(values, angles, strict=True)],
+        [float(v) / scale * math.sin(a) for v, a in zip(values, angles, strict=True)],
+    )
+
+
+def _closed(points: Sequence[_T]) -> list[_T]:
+    """The points with the first repeated at the end (a closed outline).
+
+    >>> _closed([1, 2, 3]), _closed([])
+    ([1, 2, 3, 1], [])
+    """
+    return [*points, points[0]] if points else []
+
+
+def _label_position(x: float, y: float) -> str:
+    """Where an axis label sits relative to its anchor so it points away from the centre."""
+    vertical = "top" if y > 0.3 else ("bottom" if y < -0.3 else "middle")
+    horizontal = "right" if x > 0.3 else ("left" if x < -0.3 else "center")
+    return f"{vertical} {horizontal}"
+
+
 def radar_chart(scores: Mapping[str, float], lang: str, *, title: str | None = None) -> go.Figure:
-    """Dimension scores (0–100) of one scenario on a closed radar.
+    """Dimension scores (0–100) of one scenario as a radar drawn on hidden cartesian axes.
+
+    The dashboard ships plotly.js's cartesian bundle, which has no polar traces, so the radar is
+    plain ``scatter`` traces: the grid rings at :data:`RADAR_RINGS` and the spokes (one trace each,
+    segments split by ``None``), the axis labels, and the filled, closed polygon of the scores.
 
     Args:
         scores: dimension id → score (the ``dim_`` prefix may be present; it is dropped).
@@ -176,21 +217,53 @@ def radar_chart(scores: Mapping[str, float], lang: str, *, title: str | None = N
         title: optional figure title.
 
     Returns:
-        A figure with one ``scatterpolar`` trace whose last point repeats the first.
+        A figure whose last trace (named ``scen.radar``) is the closed score polygon; its
+        ``customdata`` holds the scores and its ``text`` the dimension labels, first point repeated.
     """
     names = [label_or(f"dim.{k.removeprefix('dim_')}", k.removeprefix("dim_"), lang) for k in scores]
     values = [float(v) for v in scores.values()]
-    fig = go.Figure(
-        go.Scatterpolar(
-            r=[*values, values[0]] if values else [],
-            theta=[*names, names[0]] if names else [],
-            fill="toself",
-            line={"color": OKABE_ITO["blue"]},
-            name=t("scen.radar", lang),
-        )
-    )
+    grey = "#c9ced4"
+    fig = go.Figure()
+    if values:
+        ring_x: list[float | None] = []
+        ring_y: list[float | None] = []
+        for ring in RADAR_RINGS:
+            xs, ys = radar_xy([ring] * len(values))
+            ring_x += [*_closed(xs), None]
+            ring_y += [*_closed(ys), None]
+        spoke_x: list[float | None] = []
+        spoke_y: list[float | None] = []
+        for x, y in zip(*radar_xy([100.0] * len(values)), strict=True):
+            spoke_x += [0.0, x, None]
+            spoke_y += [0.0, y, None]
+        label_x, label_y = radar_xy([108.0] * len(values))
+        score_x, score_y = radar_xy(values)
+        fig.add_traces(
+            [
+                go.Scatter(x=ring_x, y=ring_y, mode="lines", line={"color": grey, "width": 1},
+                           hoverinfo="skip", name="grid"),
+                go.Scatter(x=spoke_x, y=spoke_y, mode="lines", line={"color": grey, "width": 1},
+                           hoverinfo="skip", name="spokes"),
+                go.Scatter(x=[0.0] * len(RADAR_RINGS), y=[r / 100.0 for r in RADAR_RINGS], mode="text",
+                           text=[f"{r:.0f}" for r in RADAR_RINGS], textposition="middle right",
+                           textfont={"size": 10, "color": "#5f6b76"}, hoverinfo="skip", name="ticks"),
+                go.Scatter(x=label_x, y=label_y, mode="text", text=names,
+                           textposition=[_label_position(x, y) for x, y in zip(label_x, label_y, strict=True)],
+                           hoverinfo="skip", name="labels"),
+                go.Scatter(
+                    x=_closed(score_x), y=_closed(score_y), mode="lines+markers", fill="toself",
+                    fillcolor="rgba(0,114,178,0.25)", line={"color": OKABE_ITO["blue"], "width": 2},
+                    marker={"size": 6}, text=_closed(names), customdata=_closed(values),
+                    hovertemplate="%{text}: %{customdata:.1f}<extra></extra>", name=t("scen.radar", lang),
+                ),
+            ]
+        )  # fmt: skip
     _base_layout(fig, title or t("scen.radar", lang), height=340)
-    fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, showlegend=False)
+    axis = {"visible": False, "range": [-1.5, 1.5], "fixedrange": True}
+    fig.update_layout(
+        xaxis=axis, yaxis={**axis, "scaleanchor": "x", "scaleratio": 1}, showlegend=False,
+        margin={"l": 10, "r": 10},
+    )  # fmt: skip
     return fig
 
 

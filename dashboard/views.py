@@ -15,6 +15,10 @@ import polars as pl
 from dashboard.contract import SYNTHETIC_SOURCE
 from dashboard.i18n import format_pct, format_value, t
 
+# Imported with the app, not on the first what-if: it pulls in scipy (~1.5 s), which made the first
+# KPI page a visitor opened after a restart take over 2 s on the server.
+from evaluation.forecasting.attainment import what_if
+
 STATUS_ORDER = ("off_track", "at_risk", "on_track", "achieved")
 # IPCC calibrated language; a probability gets the most specific term that holds.
 LIKELIHOODS = (
@@ -352,8 +356,6 @@ def whatif_probability(
     ...                          upper=100.0), 3)
     0.795
     """
-    from evaluation.forecasting.attainment import what_if
-
     if growth <= -1:
         raise ValueError(f"growth must be above -100% (got {growth}); it is a fraction, 0.02 = +2% a year")
     values = np.sort(np.asarray(draws, dtype=float))

@@ -14,6 +14,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard.plotly_bundle import BUNDLE, TRACE_TYPES, bundle_version
+
 pytestmark = pytest.mark.browser
 
 PAGES = {
@@ -100,6 +102,44 @@ def test_language_toggle_switches_labels(dash_server: str, browser: Any) -> None
     assert "Grade" in headers
     browser.find_element(By.XPATH, "//label[normalize-space()='中文']").click()
     wait_text(browser, "#nav-scenarios", "应用场景")
+    assert severe(browser) == []
+
+
+def test_chart_pages_load_the_cartesian_plotly_bundle_with_the_zh_locale(
+    dash_server: str, browser: Any
+) -> None:
+    open_page(browser, dash_server, "/kpi/online_handling_share?region=pudong", "#kpi-fan .main-svg")
+    if browser.find_element(By.ID, "nav-scenarios").text != "应用场景":  # the toggle persists per session
+        browser.find_element(By.XPATH, "//label[normalize-space()='中文']").click()
+        wait_text(browser, "#nav-scenarios", "应用场景")
+        wait_for(browser, "#kpi-fan .main-svg")
+    info = browser.execute_script(
+        """
+        return {version: window.Plotly.version,
+                traces: Object.keys(window.Plotly.PlotSchema.get().traces),
+                scripts: performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('plotly')),
+                titles: Array.from(document.querySelectorAll('#kpi-fan .modebar-btn'))
+                    .map(b => b.getAttribute('data-title'))};
+        """
+    )
+    assert info["version"] == bundle_version()
+    assert set(info["traces"]) == TRACE_TYPES
+    assert [s.rsplit("/", 1)[-1] for s in info["scripts"]] == [BUNDLE], info[
+        "scripts"
+    ]  # never the full bundle
+    # plotly's own interface strings come from the inline zh-CN locale.
+    assert "下载为 PNG 图片" in info["titles"], info["titles"]
+    assert "Download plot as a png" not in info["titles"]
+    assert severe(browser) == []
+
+
+def test_scenario_radar_is_drawn_without_polar_traces(dash_server: str, browser: Any) -> None:
+    open_page(browser, dash_server, "/scenarios/S001", "#scen-radar .main-svg")
+    # Rings, spokes, ring numbers, axis labels and the filled score polygon.
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#scen-radar .scatterlayer .trace")) == 5
+    assert browser.find_elements(By.CSS_SELECTOR, "#scen-radar .scatterlayer .trace path.js-fill")
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#scen-radar .scatterlayer .textpoint")]
+    assert any(label and not label.isdigit() for label in labels), labels
     assert severe(browser) == []
 
 

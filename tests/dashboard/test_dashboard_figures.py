@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 from datetime import date
 
 import numpy as np
+import plotly.graph_objects as go
 import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dashboard import figures as figures_module
 from dashboard.figures import (
     backtest_chart,
     calibration_chart,
@@ -18,10 +22,12 @@ from dashboard.figures import (
     fan_chart,
     grade_probability_chart,
     radar_chart,
+    radar_xy,
     required_path,
     sensitivity_heatmap,
 )
 from dashboard.i18n import t
+from dashboard.plotly_bundle import TRACE_TYPES
 
 
 def _history() -> pl.DataFrame:
@@ -90,11 +96,37 @@ def test_required_path_joins_last_value_to_target(
     assert (diffs >= -1e-6 * start).all() if ratio >= 1 else (diffs <= 1e-6 * start).all()
 
 
-def test_radar_is_closed_and_contributions_add_up() -> None:
+def test_radar_is_a_closed_polygon_of_the_scores_on_cartesian_axes() -> None:
     fig = radar_chart({"dim_usage": 80.0, "dim_cost": 60.0, "dim_reach": 70.0}, "en")
-    trace = fig.data[0]
-    assert list(trace.theta) == ["Usage", "cost", "reach", "Usage"]  # labelled when known, else the id
-    assert trace.r[0] == trace.r[-1]
+    assert {tr.type for tr in fig.data} == {"scatter"}  # no polar trace: the bundle has none
+    polygon = fig.data[-1]
+    assert polygon.name == t("scen.radar", "en") and polygon.fill == "toself"
+    assert list(polygon.text) == ["Usage", "cost", "reach", "Usage"]  # labelled when known, else the id
+    assert list(polygon.customdata) == [80.0, 60.0, 70.0, 80.0]
+    assert (polygon.x[0], polygon.y[0]) == (polygon.x[-1], polygon.y[-1])
+    # Vertex k sits at radius score/100 on spoke k: up first, then clockwise at 120° steps.
+    radii = [math.hypot(x, y) for x, y in zip(polygon.x, polygon.y, strict=True)]
+    assert radii == pytest.approx([0.8, 0.6, 0.7, 0.8])
+    angles = [math.degrees(math.atan2(y, x)) % 360 for x, y in zip(polygon.x[:3], polygon.y[:3], strict=True)]
+    assert angles == pytest.approx([90.0, 330.0, 210.0])
+    labels = next(tr for tr in fig.data if tr.mode == "text" and list(tr.text) == ["Usage", "cost", "reach"])
+    assert [math.hypot(x, y) for x, y in zip(labels.x, labels.y, strict=True)] == pytest.approx([1.08] * 3)
+    # The outer grid ring is the 100 line: every non-separator point of the grid is at radius ≤ 1.
+    grid = [math.hypot(x, y) for x, y in zip(fig.data[0].x, fig.data[0].y, strict=True) if x is not None]
+    assert max(grid) == pytest.approx(1.0)
+    assert fig.layout.yaxis.scaleanchor == "x"  # round, not squashed
+    assert radar_chart({}, "zh").data == ()
+
+
+@given(scores=st.lists(st.floats(0, 100), min_size=1, max_size=9))
+def test_radar_vertices_lie_at_score_over_100(scores: list[float]) -> None:
+    xs, ys = radar_xy(scores)
+    assert [math.hypot(x, y) for x, y in zip(xs, ys, strict=True)] == pytest.approx(
+        [s / 100 for s in scores], abs=1e-12
+    )
+
+
+def test_contributions_add_up() -> None:
     expl = pl.DataFrame(
         {"dimension": ["a", "a", "b"], "indicator_id": ["a1", "a2", "b1"], "contribution": [10.0, 5.0, 7.5]}
     )
@@ -150,3 +182,42 @@ def test_grade_probabilities_stack_to_one() -> None:
     row = {"p_grade_excellent": 0.1, "p_grade_good": 0.6, "p_grade_pass": 0.25, "p_grade_fail": 0.05}
     fig = grade_probability_chart(row, "zh")
     assert sum(tr.x[0] for tr in fig.data) == pytest.approx(1.0)
+
+
+def test_every_figure_uses_only_traces_of_the_served_plotly_bundle() -> None:
+    """The browser gets plotly.js's cartesian bundle; a trace type outside it would draw nothing."""
+    sens = pl.DataFrame({"dimension": ["u"], "delta": [0.1], "scenario_id": ["A"], "rank_change": [1]})
+    metrics = pl.DataFrame(
+        {"model": ["ets"], "kind": ["share"], "horizon": pl.Series([1], dtype=pl.Int32), "metric": ["mase"],
+         "value": [1.0]}
+    )  # fmt: skip
+    cal = pl.DataFrame({"model": ["ets"], "predicted_mean": [0.5], "observed_freq": [0.4], "n": [10]})
+    series = pl.DataFrame(
+        {"period": [date(2022, 1, 1)], "observed": [1.0], "fitted": [1.0], "counterfactual": [1.0]}
+    )
+    expl = pl.DataFrame({"dimension": ["a"], "indicator_id": ["a1"], "contribution": [1.0]})
+    figures = [
+        fan_chart(_history(), _forecast(), KPI, ATT, "zh"),
+        radar_chart({"dim_a": 50.0, "dim_b": 70.0, "dim_c": 90.0}, "zh"),
+        contributions_chart(expl, "zh"),
+        efficacy_chart(series, date(2022, 1, 1), "zh"),
+        sensitivity_heatmap(sens, {"A": "甲"}, ["A"], "zh"),
+        backtest_chart(metrics, "mase", "all", "zh"),
+        calibration_chart(cal, "zh"),
+        grade_probability_chart({"p_grade_good": 1.0}, "zh"),
+    ]
+    # Every function of the module that returns a figure is in the list above.
+    makers = {
+        name
+        for name, fn in vars(figures_module).items()
+        if inspect.isfunction(fn)
+        and not name.startswith("_")
+        and fn.__module__ == figures_module.__name__
+        and inspect.signature(fn).return_annotation in ("go.Figure", go.Figure)
+    }
+    assert makers == {
+        "fan_chart", "radar_chart", "contributions_chart", "efficacy_chart", "sensitivity_heatmap",
+        "backtest_chart", "calibration_chart", "grade_probability_chart",
+    }  # fmt: skip
+    used = {trace.type for fig in figures for trace in fig.data}
+    assert used and used <= TRACE_TYPES, f"not in the cartesian bundle: {used - TRACE_TYPES}"
