@@ -295,18 +295,24 @@ def what_if(
     precision: float = 0.0,
     lower: float | None = None,
     upper: float | None = None,
+    added_per_step: float = 0.0,
 ) -> float:
     """The probability of reaching the target if the KPI grew ``extra_growth`` more per year.
 
     The predictive quantiles at the target period (``steps`` years ahead) are multiplied by
-    ``(1 + extra_growth)^steps`` and clipped to the natural bounds.
+    ``(1 + extra_growth)^steps``, then shifted by ``added_per_step × steps`` (e.g. scenarios added each
+    year to a cumulative count), and clipped to the natural bounds.
 
     >>> probs = np.array([0.1, 0.5, 0.9]); q = np.array([70.0, 80.0, 90.0])
     >>> kw = {"steps": 1, "target_kind": "at_least", "target_value": 85}
     >>> what_if(probs, q, extra_growth=0.0, **kw) < what_if(probs, q, extra_growth=0.1, **kw)
     True
+    >>> round(what_if(probs, q, extra_growth=0.0, added_per_step=5.0, **kw), 3)  # the median moves to 85
+    0.5
+    >>> round(what_if(probs, q, extra_growth=0.0, added_per_step=2.5, **{**kw, "steps": 2}), 3)
+    0.5
     """
-    shifted = np.asarray(quantiles, dtype=float) * (1 + extra_growth) ** steps
+    shifted = np.asarray(quantiles, dtype=float) * (1 + extra_growth) ** steps + added_per_step * steps
     shifted = np.clip(shifted, -np.inf if lower is None else lower, np.inf if upper is None else upper)
     return p_reach(
         probs, shifted, target_kind, target_value, target_high=target_high, precision=precision, upper=upper
