@@ -258,11 +258,12 @@ def radar_chart(scores: Mapping[str, float], lang: str, *, title: str | None = N
                 ),
             ]
         )  # fmt: skip
-    _base_layout(fig, title or t("scen.radar", lang), height=340)
-    axis = {"visible": False, "range": [-1.5, 1.5], "fixedrange": True}
+    _base_layout(fig, title or t("scen.radar", lang), height=380)
+    # Room for the labels just outside the 100 ring; the wider axis is stretched to keep the radar round.
+    axis = {"visible": False, "range": [-1.3, 1.3], "fixedrange": True}
     fig.update_layout(
         xaxis=axis, yaxis={**axis, "scaleanchor": "x", "scaleratio": 1}, showlegend=False,
-        margin={"l": 10, "r": 10},
+        margin={"l": 10, "r": 10, "t": 45, "b": 10},
     )  # fmt: skip
     return fig
 
