@@ -330,14 +330,17 @@ def whatif_probability(
     lower: float | None = None,
     upper: float | None = None,
     precision: float | None = None,
+    added_per_year: float = 0.0,
 ) -> float:
     """Probability of reaching the target if the KPI grew by an extra ``growth`` each year.
 
     The published draws are equal-probability quantiles of the predictive distribution for the target
     year (draw ``j`` of ``n`` at probability ``(j + 1) / (n + 1)``). Each is scaled by
-    ``(1 + growth) ** years_ahead`` and clipped to the natural bounds, and the probability is read off the
-    interpolated distribution with :func:`evaluation.forecasting.attainment.what_if` — the same rule the
-    pipeline used for the published ``p_reach``, so at zero extra growth the two agree. No model is refitted.
+    ``(1 + growth) ** years_ahead``, shifted by ``added_per_year × years_ahead`` (scenarios added each year
+    to a cumulative count, see :func:`added_scenarios_lever`) and clipped to the natural bounds, and the
+    probability is read off the interpolated distribution with
+    :func:`evaluation.forecasting.attainment.what_if` — the same rule the pipeline used for the published
+    ``p_reach``, so with both levers at zero the two agree. No model is refitted.
 
     Args:
         draws: 1-D predictive quantile draws of the KPI in its target year.
@@ -345,6 +348,7 @@ def whatif_probability(
         years_ahead: target year minus the last observed year.
         target_kind, target_value, target_high, precision: the registry target.
         lower, upper: the KPI's natural bounds (None = unbounded).
+        added_per_year: units added to the KPI each year (0 = none), on top of the growth.
 
     Returns:
         A probability in [0, 1].
@@ -355,6 +359,9 @@ def whatif_probability(
     >>> round(whatif_probability(d, growth=0.1, years_ahead=2, target_kind="at_least", target_value=85.0,
     ...                          upper=100.0), 3)
     0.795
+    >>> whatif_probability(d, growth=0.0, years_ahead=2, target_kind="at_least", target_value=85.0,
+    ...                    added_per_year=5.0)  # +10 by the target year: 85 is where 75 was
+    0.7
     """
     if growth <= -1:
         raise ValueError(f"growth must be above -100% (got {growth}); it is a fraction, 0.02 = +2% a year")
@@ -373,7 +380,63 @@ def whatif_probability(
         precision=precision or 0.0,
         lower=lower,
         upper=upper,
+        added_per_step=added_per_year,
     )
+
+
+# A KPI counts scenarios when it is a cumulative count in 个 whose Chinese name says 场景 (scenario), as the
+# registry's 高效处置一件事 benchmark scenarios, 政社联合共建 governance scenarios, 智能物联 closed-loop IoT and
+# 便捷就医 scenarios do; the registry has no other marker for what a count counts.
+SCENARIO_WORD = "场景"
+SCENARIO_UNIT = "个"
+
+
+def added_scenarios_lever(kpi: Mapping[str, Any], years_ahead: float | None) -> str | None:
+    """Why the "added scenarios per year" what-if does not apply to ``kpi``, or None when it does.
+
+    The lever adds N scenarios a year to the KPI, so it only makes sense for a cumulative count of
+    scenarios (adding to a share, an amount or a yearly flow would be meaningless) with years left
+    before the target.
+
+    Args:
+        kpi: the KPI's ``kpis`` row (``kind``, ``unit``, ``cumulative``, ``name_zh``).
+        years_ahead: target year minus the last observed year (None when unknown).
+
+    Returns:
+        None, or the label key of the short explanation shown instead of the lever.
+
+    >>> row = {"kind": "count", "unit": "个", "cumulative": True, "name_zh": "“高效处置一件事”标杆场景数量"}
+    >>> added_scenarios_lever(row, 2.0) is None
+    True
+    >>> added_scenarios_lever({**row, "unit": "%", "kind": "share"}, 2.0)
+    'kpi.added_na_scenarios'
+    >>> added_scenarios_lever({**row, "cumulative": False}, 2.0), added_scenarios_lever(row, 0.0)
+    ('kpi.added_na_cumulative', 'kpi.added_na_years')
+    """
+    if (
+        kpi.get("kind") != "count"
+        or kpi.get("unit") != SCENARIO_UNIT
+        or SCENARIO_WORD not in (kpi.get("name_zh") or "")
+    ):
+        return "kpi.added_na_scenarios"
+    if not kpi.get("cumulative"):
+        return "kpi.added_na_cumulative"
+    if years_ahead is None or years_ahead <= 0:
+        return "kpi.added_na_years"
+    return None
+
+
+def added_scenarios_max(target: float | None, last: float | None, years_ahead: float) -> int:
+    """The top of the "added scenarios per year" slider: twice the yearly pace that closes the gap to the
+    target, rounded up to a multiple of 5 (at least 5, at most 200).
+
+    >>> added_scenarios_max(50.0, 30.0, 2.0), added_scenarios_max(10.0, 12.0, 2.0), added_scenarios_max(None, 3, 1)
+    (20, 5, 5)
+    """
+    if target is None or last is None or years_ahead <= 0:
+        return 5
+    pace = max(float(target) - float(last), 0.0) / years_ahead
+    return int(min(max(5 * math.ceil(2 * pace / 5), 5), 200))
 
 
 def league_table(

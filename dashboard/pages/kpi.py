@@ -19,7 +19,15 @@ from dashboard.components import (
 )
 from dashboard.figures import fan_chart
 from dashboard.i18n import bracketed, format_growth, format_pct, format_value, region_name, t
-from dashboard.views import is_synthetic, kpi_grid, kpi_sentence, target_text, whatif_probability
+from dashboard.views import (
+    added_scenarios_lever,
+    added_scenarios_max,
+    is_synthetic,
+    kpi_grid,
+    kpi_sentence,
+    target_text,
+    whatif_probability,
+)
 from dashboard.wiring import callback, clientside_callback
 
 PATH_TEMPLATE = "/kpi/<kpi_id>"
@@ -32,29 +40,125 @@ def _row(frame: pl.DataFrame | None, kpi_id: str, region: str) -> dict[str, Any]
     return hit.row(0, named=True) if hit.height else None
 
 
-def whatif_text(kpi_id: str, region: str, growth_pct: float, lang: str) -> str:
-    """The what-if sentence for ``growth_pct`` (percent) extra annual growth, from published samples."""
+def whatif_inputs(kpi_id: str, region: str) -> dict[str, Any] | None:
+    """What the what-if needs, from the published tables: the KPI row, its attainment row, the
+    predictive draws for its target year and ``years_ahead``; None when there are no draws to use."""
     published = context.tables()
     samples = published.read("forecast_samples")
-    kpis = published.read("kpis")
-    kpi = _row(kpis, kpi_id, region)
+    kpi = _row(published.read("kpis"), kpi_id, region)
     if samples is None or kpi is None or kpi["target_year"] is None or kpi["target_kind"] is None:
-        return t("kpi.whatif_na", lang)
+        return None
     draws = samples.filter(
         (pl.col("kpi_id") == kpi_id) & (pl.col("region") == region) & (pl.col("period") == kpi["target_year"])
     )["value"].to_numpy()
     att = _row(published.read("attainment"), kpi_id, region) or {}
     if draws.size == 0 or att.get("last_year") is None:
-        return t("kpi.whatif_na", lang)
-    spec = {
+        return None
+    return {
+        "kpi": kpi,
+        "att": att,
+        "draws": draws,
         "years_ahead": float(kpi["target_year"] - att["last_year"]),
-        "target_kind": kpi["target_kind"], "target_value": kpi["target_value"], "target_high": kpi["target_high"],
-        "lower": kpi["lower"], "upper": kpi["upper"], "precision": kpi["precision"],
-    }  # fmt: skip
-    p0 = whatif_probability(draws, growth=0.0, **spec)
-    p = whatif_probability(draws, growth=growth_pct / 100.0, **spec)
-    return t("kpi.whatif_result", lang, g=format_growth(growth_pct / 100.0), year=kpi["target_year"],
-             p=format_pct(p), p0=format_pct(p0))  # fmt: skip
+    }
+
+
+def whatif_text(
+    kpi_id: str,
+    region: str,
+    growth_pct: float,
+    lang: str,
+    added: float = 0.0,
+    *,
+    inputs: dict[str, Any] | None = None,
+) -> str:
+    """The what-if sentence for ``growth_pct`` (percent) extra annual growth and ``added`` scenarios a
+    year, computed from the published samples; "was" is the published ``p_reach``.
+
+    ``inputs`` is :func:`whatif_inputs`' answer when the caller already has it.
+    """
+    inputs = inputs if inputs is not None else whatif_inputs(kpi_id, region)
+    if inputs is None:
+        return t("kpi.whatif_na", lang)
+    kpi = inputs["kpi"]
+    if added_scenarios_lever(kpi, inputs["years_ahead"]) is not None:
+        added = 0.0  # the lever does not apply to this KPI (the page disables it; a URL may still carry n=)
+    p = whatif_probability(
+        inputs["draws"], growth=growth_pct / 100.0, years_ahead=inputs["years_ahead"],
+        target_kind=kpi["target_kind"], target_value=kpi["target_value"], target_high=kpi["target_high"],
+        lower=kpi["lower"], upper=kpi["upper"], precision=kpi["precision"], added_per_year=added,
+    )  # fmt: skip
+    # "was": the probability the pipeline published (the grid and this page's stat show the same number).
+    values = {"g": format_growth(growth_pct / 100.0), "year": kpi["target_year"], "p": format_pct(p),
+              "p0": format_pct(inputs["att"].get("p_reach"))}  # fmt: skip
+    if added:
+        return t("kpi.whatif_result_added", lang, n=f"{added:g}", **values)
+    return t("kpi.whatif_result", lang, **values)
+
+
+def _number(text: str | None) -> float:
+    """A URL query number, 0 when absent or unreadable.
+
+    >>> _number("2.5"), _number(None), _number("x")
+    (2.5, 0.0, 0.0)
+    """
+    try:
+        return float(text) if text is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
+def whatif_controls(kpi_id: str, region: str, growth: float, added: float, lang: str) -> html.Div:
+    """The two what-if levers — extra annual growth (%) and added scenarios per year — and the result.
+
+    The second lever is disabled, with the reason, for KPIs that are not cumulative counts of scenarios.
+    """
+    inputs = whatif_inputs(kpi_id, region)
+    # Without published draws the result line already says the what-if cannot run; no second note.
+    reason = added_scenarios_lever(inputs["kpi"], inputs["years_ahead"]) if inputs else "kpi.whatif_na"
+    top = (
+        added_scenarios_max(
+            inputs["kpi"]["target_value"], inputs["att"].get("last_value"), inputs["years_ahead"]
+        )
+        if inputs and reason is None
+        else 5
+    )
+    added = min(max(added, 0.0), float(top)) if reason is None else 0.0
+    added_marks = {v: str(v) for v in sorted({0, top // 2, top})}
+    return html.Div(
+        [
+            html.H4(t("kpi.whatif", lang), className="mt-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Label(t("kpi.whatif_growth", lang), htmlFor="whatif-growth"),
+                            dcc.Slider(
+                                id="whatif-growth", min=-5, max=10, step=0.5, value=growth,
+                                marks={v: f"{v:+d}%" for v in range(-5, 11, 5)}, tooltip={"placement": "bottom"},
+                            ),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Label(t("kpi.whatif_added", lang), htmlFor="whatif-added"),
+                            dcc.Slider(
+                                id="whatif-added", min=0, max=top, step=1, value=added, marks=added_marks,
+                                tooltip={"placement": "bottom"}, disabled=reason is not None,
+                            ),
+                            html.Small(t(reason, lang), id="whatif-added-na", className="text-muted")
+                            if reason and reason != "kpi.whatif_na"
+                            else None,
+                        ],
+                        md=6,
+                        id="whatif-added-col",
+                    ),
+                ],
+                className="g-2",
+            ),
+            html.Div(whatif_text(kpi_id, region, growth, lang, added, inputs=inputs), id="whatif-result", className="whatif-result"),
+        ]
+    )  # fmt: skip
 
 
 def _stat(label: str, value: Any, stat_id: str | None = None) -> dbc.Col:
@@ -64,9 +168,15 @@ def _stat(label: str, value: Any, stat_id: str | None = None) -> dbc.Col:
 
 
 def layout(
-    kpi_id: str = "", lang: str = "zh", region: str | None = None, g: str | None = None, **_: Any
+    kpi_id: str = "",
+    lang: str = "zh",
+    region: str | None = None,
+    g: str | None = None,
+    n: str | None = None,
+    **_: Any,
 ) -> html.Div:
-    """The KPI page; ``region`` and ``g`` (what-if growth, %) come from the URL query."""
+    """The KPI page; ``region``, ``g`` (what-if growth, %) and ``n`` (added scenarios a year) come from
+    the URL query."""
     lang = lang or "zh"
     published = context.tables()
     kpis = published.read("kpis")
@@ -101,10 +211,6 @@ def layout(
         else (row["run_id"] or "—")
     )
     expected = row["expected_year"] if row["expected_year"] is not None else t("kpi.not_reached", lang)
-    try:
-        growth = float(g) if g is not None else 0.0
-    except ValueError:
-        growth = 0.0
     region_links = [
         dcc.Link(region_name(r, lang), href=f"/kpi/{kpi_id}?region={r}",
                  className="region-link active" if r == region else "region-link")
@@ -132,12 +238,7 @@ def layout(
             ),
             chart,
             export_bar(f"forecasts:{kpi_id}", lang, region=region),
-            html.H4(t("kpi.whatif", lang), className="mt-3"),
-            dcc.Slider(
-                id="whatif-growth", min=-5, max=10, step=0.5, value=growth,
-                marks={v: f"{v:+d}%" for v in range(-5, 11, 5)}, tooltip={"placement": "bottom"},
-            ),
-            html.Div(whatif_text(kpi_id, region, growth, lang), id="whatif-result", className="whatif-result"),
+            whatif_controls(kpi_id, region, _number(g), _number(n), lang),
             dcc.Store(id="kpi-key", data={"kpi_id": kpi_id, "region": region}),
             dcc.Store(id="kpi-url-sync"),
         ],
@@ -148,20 +249,22 @@ def layout(
 @callback(
     Output("whatif-result", "children"),
     Input("whatif-growth", "value"),
+    Input("whatif-added", "value"),
     State("kpi-key", "data"),
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def update_whatif(growth: float | None, key: dict[str, str], lang: str) -> str:
+def update_whatif(growth: float | None, added: float | None, key: dict[str, str], lang: str) -> str:
     """Recompute the probability from the published sample paths (no refitting)."""
-    return whatif_text(key["kpi_id"], key["region"], float(growth or 0.0), lang)
+    return whatif_text(key["kpi_id"], key["region"], float(growth or 0.0), lang, float(added or 0.0))
 
 
 clientside_callback(
     """
-    function(g) {
+    function(g, n) {
         const p = new URLSearchParams(window.location.search);
         if (g) { p.set("g", g); } else { p.delete("g"); }
+        if (n) { p.set("n", n); } else { p.delete("n"); }
         const s = p.toString();
         window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
         return s;
@@ -169,6 +272,7 @@ clientside_callback(
     """,
     Output("kpi-url-sync", "data"),
     Input("whatif-growth", "value"),
+    Input("whatif-added", "value"),
     prevent_initial_call=True,
 )
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import polars as pl
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -38,6 +41,10 @@ def wait_text(driver: Any, css: str, text: str, timeout: float = 10) -> None:
 
 def severe(driver: Any) -> list[dict[str, Any]]:
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlparse(url).query)
 
 
 def open_page(driver: Any, base: str, path: str, ready: str) -> None:
@@ -166,6 +173,62 @@ def test_whatif_recomputes_probability(dash_server: str, browser: Any) -> None:
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "whatif-result").text != before)
     assert "+" in browser.find_element(By.ID, "whatif-result").text
     WebDriverWait(browser, 5).until(lambda d: "g=" in d.current_url)
+
+
+def _p_reach_in(text: str) -> tuple[int, int]:
+    """(p, p0) in percent from the Chinese what-if sentence '…达标概率：57%（原为 56%）'."""
+    found = re.search(r"达标概率：(\d+)%（原为 (\d+)%）", text)
+    assert found, text
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_whatif_added_scenarios_lever_moves_the_probability(dash_server: str, browser: Any) -> None:
+    open_page(browser, dash_server, "/kpi/iot_closed_loop?region=pudong", "#whatif-result")
+    if browser.find_element(By.ID, "nav-scenarios").text != "应用场景":
+        browser.find_element(By.XPATH, "//label[normalize-space()='中文']").click()
+        wait_text(browser, "#nav-scenarios", "应用场景")
+    before = browser.find_element(By.ID, "whatif-result").text
+    p_before, p0 = _p_reach_in(before)
+    assert browser.find_element(By.ID, "kpi-p-reach").text.endswith(f"{p0}%")  # "was" = the published stat
+    assert not browser.find_elements(By.ID, "whatif-added-na")
+    handle = wait_for(browser, "#whatif-added [role='slider']")
+    handle.click()
+    for _ in range(5):
+        handle.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(browser, 10).until(lambda d: "个场景" in d.find_element(By.ID, "whatif-result").text)
+    WebDriverWait(browser, 5).until(lambda d: "n" in query(d.current_url))
+    after = browser.find_element(By.ID, "whatif-result").text
+    p_after, p0_after = _p_reach_in(after)
+    assert p_after > p_before, (before, after)
+    assert p0_after == p0
+    n = int(re.search(r"每年新增 (\d+) 个场景", after).group(1))  # type: ignore[union-attr]
+    assert n >= 1 and query(browser.current_url)["n"] == [str(n)]
+    assert severe(browser) == []
+
+
+def test_whatif_added_scenarios_lever_is_disabled_for_a_share(dash_server: str, browser: Any) -> None:
+    open_page(browser, dash_server, "/kpi/online_handling_share?region=pudong", "#whatif-result")
+    note = wait_for(browser, "#whatif-added-na")
+    assert note.text in (
+        "不适用：本指标不是以“个”计的累计场景数",
+        "not available: this KPI is not a running count of scenarios",
+    )
+    before = browser.find_element(By.ID, "whatif-result").text
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#whatif-added .dash-slider-root").get_attribute(
+            "aria-disabled"
+        )
+        == "true"
+    )
+    assert not browser.find_element(By.CSS_SELECTOR, "#whatif-added input[type=number]").is_enabled()
+    # Clicking the far end of the disabled track changes nothing.
+    track = browser.find_element(By.CSS_SELECTOR, "#whatif-added .dash-slider-track")
+    ActionChains(browser).move_to_element_with_offset(
+        track, track.size["width"] // 2 - 2, 0
+    ).click().perform()
+    time.sleep(0.5)  # a disabled slider sends nothing; give a callback the time it would need
+    assert browser.find_element(By.ID, "whatif-result").text == before
+    assert "n" not in query(browser.current_url)
 
 
 def test_upload_rejects_a_bad_file_with_reasons(dash_server: str, browser: Any, tmp_path: Path) -> None:

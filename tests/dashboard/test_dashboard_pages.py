@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from dashboard.pages import models as models_page
 from dashboard.pages import overview as overview_page
 from dashboard.pages import scenario as scenario_page
 from dashboard.pages import scenarios as scenarios_page
+from dashboard.synthetic import write_published_tables
 from dashboard.views import kpi_grid
 
 LAYOUTS = {
@@ -111,6 +113,54 @@ def test_whatif_text_moves_with_growth(published_dir: Path) -> None:
     p_base = float(base.split("= ")[1].split("%")[0])
     p_more = float(more.split("= ")[1].split("%")[0])
     assert p_more >= p_base
+
+
+def _probabilities(text: str) -> tuple[float, float]:
+    """(p, p0) from an English what-if sentence: '… P(reach by 2025) = 57% (was 56%)'."""
+    found = re.search(r"= (\d+)% \(was (\d+)%\)", text)
+    assert found, text
+    return float(found.group(1)), float(found.group(2))
+
+
+def test_whatif_was_is_the_published_p_reach_not_a_recomputation(
+    published_tables: dict[str, pl.DataFrame], tmp_path: Path
+) -> None:
+    # Publish a p_reach that the draws would not give (the pipeline's rule can differ by a point or so).
+    tables = dict(published_tables)
+    key = (pl.col("kpi_id") == "online_handling_share") & (pl.col("region") == "pudong")
+    tables["attainment"] = tables["attainment"].with_columns(
+        pl.when(key).then(0.123).otherwise(pl.col("p_reach")).alias("p_reach")
+    )
+    write_published_tables(tables, tmp_path)
+    app = create_app(tmp_path)
+    with app.server.test_request_context("/"):
+        text = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en")
+        page = render(app, kpi_page.layout, lang="zh", kpi_id="online_handling_share", region="pudong")
+    p, p0 = _probabilities(text)
+    assert p0 == 12.0  # the published number …
+    assert p != 12.0  # … which the draws alone would not have given
+    assert "（原为 12%）" in page
+
+
+def test_whatif_added_scenarios_moves_the_probability_of_a_scenario_count(published_dir: Path) -> None:
+    app = create_app(published_dir)
+    with app.server.test_request_context("/"):
+        base = kpi_page.whatif_text("iot_closed_loop", "pudong", 0.0, "en")
+        more = kpi_page.whatif_text("iot_closed_loop", "pudong", 0.0, "en", added=5.0)
+        # A share is not a count of scenarios: the lever is ignored even if a URL asks for it.
+        share = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en")
+        share_n = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en", added=5.0)
+        page = render(app, kpi_page.layout, lang="en", kpi_id="iot_closed_loop", region="pudong", n="5")
+        page_share = render(
+            app, kpi_page.layout, lang="en", kpi_id="online_handling_share", region="pudong", n="5"
+        )
+    assert "5 added scenarios a year" in more
+    assert _probabilities(more)[0] > _probabilities(base)[0]
+    assert _probabilities(more)[1] == _probabilities(base)[1]  # "was" stays the published number
+    assert share_n == share
+    assert "5 added scenarios a year" in page and "whatif-added-na" not in page
+    assert "whatif-added-na" in page_share and "not a running count of scenarios" in page_share
+    assert "added scenarios a year" not in page_share
 
 
 def test_exports_round_trip(published_dir: Path) -> None:

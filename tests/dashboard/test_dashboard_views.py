@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from dashboard.views import (
+    added_scenarios_lever,
+    added_scenarios_max,
     filter_grid,
     kpi_grid,
     kpi_sentence,
@@ -53,6 +55,79 @@ def test_whatif_respects_the_natural_upper_bound(draws: np.ndarray, g: float) ->
         draws, growth=g, years_ahead=5, target_kind="more_than", target_value=100.0, upper=100.0
     )
     assert p == 0.0
+
+
+@given(
+    draws=draws_strategy,
+    target=st.floats(1, 1000),
+    n1=st.floats(0, 50),
+    n2=st.floats(0, 50),
+    years=st.floats(0.5, 5),
+)
+def test_whatif_is_monotone_in_added_scenarios(
+    draws: np.ndarray, target: float, n1: float, n2: float, years: float
+) -> None:
+    lo, hi = sorted((n1, n2))
+    kw = {"growth": 0.0, "years_ahead": years, "target_kind": "at_least", "target_value": target}
+    assert (
+        0.0
+        <= whatif_probability(draws, added_per_year=lo, **kw)
+        <= whatif_probability(draws, added_per_year=hi, **kw)
+    )
+
+
+@given(
+    draws=arrays(np.float64, st.integers(1, 200), elements=st.floats(0, 100)),
+    target=st.floats(0, 300),
+    n=st.integers(0, 20),
+    years=st.integers(1, 5),
+    kind=st.sampled_from(["at_least", "more_than", "at_most"]),
+)
+def test_added_scenarios_shift_the_published_draws_by_n_times_years(
+    draws: np.ndarray, target: float, n: int, years: int, kind: str
+) -> None:
+    # Adding n a year for `years` years is reading the same rule off draws shifted by n × years.
+    spec = {"years_ahead": float(years), "target_kind": kind, "target_value": target, "precision": 1.0}
+    shifted = whatif_probability(draws + n * years, growth=0.0, **spec)
+    assert whatif_probability(draws, growth=0.0, added_per_year=float(n), **spec) == pytest.approx(shifted)
+    # and with nothing added it is the growth-only what-if, unchanged.
+    assert whatif_probability(draws, growth=0.0, added_per_year=0.0, **spec) == whatif_probability(
+        draws, growth=0.0, **spec
+    )
+
+
+def test_added_scenarios_lever_applies_to_the_registry_s_scenario_counts_only() -> None:
+    from pipelines.registry import load_registry
+
+    kpis = load_registry().kpis_table()
+    lever = {row["kpi_id"] for row in kpis.iter_rows(named=True) if added_scenarios_lever(row, 2.0) is None}
+    # 高效处置一件事 benchmark scenarios, 政社联合共建 governance scenarios, closed-loop IoT and health scenarios.
+    assert lever == {
+        "efficient_disposal_scenarios",
+        "co_governance_scenarios",
+        "iot_closed_loop_scenarios",
+        "health_scenarios",
+    }
+    reasons = {row["kpi_id"]: added_scenarios_lever(row, 2.0) for row in kpis.iter_rows(named=True)}
+    assert reasons["online_handling_share"] == "kpi.added_na_scenarios"  # a share
+    assert reasons["industrial_internet_platforms"] == "kpi.added_na_scenarios"  # counts platforms
+    one_thing = next(r for r in kpis.iter_rows(named=True) if r["kpi_id"] == "one_thing_new")
+    assert added_scenarios_lever({**one_thing, "name_zh": "新增场景"}, 2.0) == "kpi.added_na_cumulative"
+    pudong = next(
+        r
+        for r in kpis.iter_rows(named=True)
+        if r["kpi_id"] == "efficient_disposal_scenarios" and r["region"] == "pudong"
+    )
+    assert added_scenarios_lever(pudong, 0.0) == "kpi.added_na_years"
+
+
+@given(target=st.floats(0, 1e4), last=st.floats(0, 1e4), years=st.floats(0.5, 10))
+def test_added_scenarios_slider_reaches_twice_the_pace_that_closes_the_gap(
+    target: float, last: float, years: float
+) -> None:
+    top = added_scenarios_max(target, last, years)
+    assert top % 5 == 0 and 5 <= top <= 200
+    assert top >= min(2 * (target - last) / years, 200) - 1e-9
 
 
 def test_whatif_refuses_impossible_growth_and_empty_samples() -> None:
