@@ -166,3 +166,51 @@ class DifficultyModel:
         with threadpool_limits(limits=1, user_api="openmp"):
             pred = self.regressor_.predict(np.column_stack([features, horizons]))
         return np.exp(pred)
+
+
+class LocationModel:
+    """Predicts the median of (difficulty-scaled) errors from window features: a conditional bias.
+
+    The pooled quantiles are centred on the forecast for every series alike; a series whose window
+    says its forecast tends to run high or low (a fast climb that usually slows, say) gets its
+    distribution shifted by the predicted median error. Fitted by gradient boosting with the
+    quantile (pinball) loss at 0.5 against the features and the horizon; kept shallow like
+    :class:`DifficultyModel`.
+
+    Args:
+        max_iter, max_leaf_nodes, min_samples_leaf: settings of the boosted trees.
+        seed: random state.
+    """
+
+    def __init__(
+        self, *, max_iter: int = 100, max_leaf_nodes: int = 7, min_samples_leaf: int = 100, seed: int = 0
+    ) -> None:
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.seed = seed
+
+    def fit(self, features: np.ndarray, horizons: np.ndarray, errors: np.ndarray) -> Self:
+        """Learn from ``features`` ``(m, f)``, ``horizons`` ``(m,)`` and scaled errors ``(m,)``."""
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        from threadpoolctl import threadpool_limits
+
+        y = np.asarray(errors, dtype=float)
+        reg = HistGradientBoostingRegressor(
+            loss="quantile",
+            quantile=0.5,
+            max_iter=self.max_iter,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=min(self.min_samples_leaf, max(2, y.size // 10)),
+            random_state=self.seed,
+        )
+        with threadpool_limits(limits=1, user_api="openmp"):
+            self.regressor_ = reg.fit(np.column_stack([features, horizons]), y)
+        return self
+
+    def predict(self, features: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+        """Predicted median scaled error, shape ``(m,)``."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return np.asarray(self.regressor_.predict(np.column_stack([features, horizons])))

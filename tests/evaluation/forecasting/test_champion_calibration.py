@@ -120,3 +120,75 @@ def test_adaptive_conformal_narrows_calm_series_and_widens_wild_ones() -> None:
 def test_adaptive_is_skipped_on_small_panels() -> None:
     champ = fit_champion(_panel(10, seed=6), 3, ChampionConfig(members=("drift", "naive"), n_origins=3))
     assert champ.difficulty == ()
+
+
+def _decelerating(n_series: int, seed: int) -> list[np.ndarray]:
+    """Log-scale series whose growth halves every few steps: drift keeps overshooting (synthetic)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_series):
+        n = int(rng.integers(14, 20))
+        growth = rng.uniform(0.1, 0.4) * 0.8 ** np.arange(n)
+        out.append(np.log(100) + np.cumsum(growth + rng.normal(0, 0.01, n)))
+    return out
+
+
+def test_location_model_learns_a_conditional_median() -> None:
+    from models.calibration import LocationModel
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (4000, 2))
+    h = rng.integers(1, 4, 4000)
+    e = 0.8 * x[:, 0] + rng.laplace(0, 0.3, 4000)
+    model = LocationModel().fit(x, h, e)
+    grid = np.column_stack([np.linspace(-0.9, 0.9, 50), np.zeros(50)])
+    pred = model.predict(grid, np.full(50, 2))
+    assert np.abs(pred - 0.8 * grid[:, 0]).mean() < 0.15
+    # on fresh data the shifted errors have a smaller pinball loss at the median than the raw ones
+    x2 = rng.uniform(-1, 1, (2000, 2))
+    e2 = 0.8 * x2[:, 0] + rng.laplace(0, 0.3, 2000)
+    assert np.abs(e2 - model.predict(x2, np.full(2000, 2))).mean() < 0.8 * np.abs(e2).mean()
+
+
+def test_location_correction_recentres_a_conditionally_biased_forecast() -> None:
+    # half the series decelerate (drift overshoots them), half accelerate (drift undershoots): the
+    # pooled errors are centred overall, so only a conditional correction can fix each half
+    rng = np.random.default_rng(21)
+    steps = np.arange(16)
+    slow = [
+        np.log(100) + np.cumsum(rng.uniform(0.1, 0.3) * 0.85**steps + rng.normal(0, 0.01, 16))
+        for _ in range(150)
+    ]
+    fast = [
+        np.log(100) + np.cumsum(rng.uniform(0.02, 0.06) * 1.08**steps + rng.normal(0, 0.01, 16))
+        for _ in range(150)
+    ]
+    panel = slow + fast
+    train, held = [z[:-3] for z in panel], np.array([z[-3:] for z in panel])
+    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive_min_rows": 100, "centre": None}
+    below = {}
+    for location in (False, True):
+        champ = fit_champion(train, 3, ChampionConfig(**base, location=location), Scale("log"))
+        assert len(champ.location) == (2 if location else 0)
+        _, q = champ.forecast(train, 3, np.array([0.5]))
+        low = held < q[:, :, 0]
+        below[location] = (float(low[:150].mean()), float(low[150:].mean()))
+    # without it, decelerating outcomes fall mostly below the median and accelerating ones above
+    assert below[False][0] > 0.8 and below[False][1] < 0.2
+    # with it, both halves move back towards one half
+    assert abs(below[True][0] - 0.5) < abs(below[False][0] - 0.5) - 0.15
+    assert abs(below[True][1] - 0.5) < abs(below[False][1] - 0.5) - 0.15
+
+
+def test_large_panels_centre_the_distribution_on_the_configured_candidate() -> None:
+    panel = _decelerating(120, seed=22)
+    cfg = ChampionConfig(members=("drift", "naive", "pooled"), n_origins=5, adaptive_min_rows=100)
+    champ = fit_champion(panel, 3, cfg, Scale("log"))
+    assert champ.centre == "pooled"
+    pts, q = champ.forecast(panel, 3, np.array([0.5]))
+    assert pts.shape == q.shape[:2]
+    # the point stays the chosen configuration's; only the distribution moves
+    np.testing.assert_allclose(pts, champ.points(panel, 3))
+    small = fit_champion(panel[:8], 3, cfg, Scale("log"))
+    assert small.centre == small.name
+    assert small.location == ()
