@@ -97,7 +97,8 @@ def create_app(
         upload_handler: ``(filename, content) -> (accepted, rejects)`` validating an uploaded file
             with the project's ingest rules; without it the Data page's upload explains it is off.
         confirm_handler: ``(filename, content) -> message`` that ingests a validated file.
-        max_upload_mb: uploads larger than this are refused with a clear message.
+        max_upload_mb: uploads larger than this are refused, in the browser before they are sent, with a
+            message naming the file and the limit.
 
     Returns:
         The Dash app (pages ``/``, ``/kpi/<kpi_id>``, ``/scenarios``, ``/scenarios/<scenario_id>``,
@@ -126,7 +127,8 @@ def create_app(
             context.UPLOAD_KEY: upload_handler,
             context.CONFIRM_KEY: confirm_handler,
             context.MAX_UPLOAD_KEY: int(max_upload_mb * 1024 * 1024),
-            # base64 makes an upload ~4/3 larger; leave room so the size check can answer politely.
+            # The Data page refuses an oversized file in the browser, before sending it (pages/data.py); this
+            # cap (room for base64's 4/3) only stops requests that bypass the page.
             "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024 * 2 + 1024 * 1024),
         }
     )

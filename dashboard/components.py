@@ -84,7 +84,7 @@ def graph(fig: go.Figure, lang: str, graph_id: str | dict[str, str] | None = Non
     return dcc.Graph(**kwargs)
 
 
-def _attrs(values: dict[str, str]) -> dict[str, Any]:
+def html_attrs(values: dict[str, str]) -> dict[str, Any]:
     """``data-*`` / ``aria-*`` attributes, which Dash accepts as keyword arguments but its stubs do not type."""
     return values
 
@@ -100,7 +100,7 @@ def status_chip(status: str | None, lang: str) -> html.Span:
         className=f"status-chip status-{key}",
         style={"backgroundColor": colour},
         title=label,
-        **_attrs({"data-status": key}),
+        **html_attrs({"data-status": key}),
     )
 
 
@@ -121,7 +121,7 @@ def obligation_badge(obligation: str | None, lang: str) -> html.Span:
     return html.Span(
         obligation_text(obligation, lang),
         className=f"obligation obligation-{obligation}",
-        **_attrs({"data-obligation": str(obligation)}),
+        **html_attrs({"data-obligation": str(obligation)}),
     )
 
 

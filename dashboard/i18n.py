@@ -169,11 +169,11 @@ ZH: dict[str, str] = {
     "data.lead": "按入库时间查看入库历史与被拒记录；上传文件会先校验，确认后才入库。",
     "data.ingests": "入库历史",
     "data.rejects": "被拒记录及原因",
-    "data.upload": "拖放或点击选择 CSV / Excel 文件（不超过 {mb} MB）",
+    "data.upload": "拖放或点击选择 CSV / Excel 文件（不超过 {limit}）",
     "data.upload_ok": "文件 {file}：{acc} 行通过校验，{rej} 行被拒。确认后入库。",
     "data.upload_none": "文件 {file}：{rej} 行全部被拒，没有可入库的行。请按下列原因修改后重新上传。",
     "data.upload_bad": "文件 {file} 无法入库：{reason}",
-    "data.too_big": "文件 {file} 超过 {mb} MB 的上限，请拆分后再上传",
+    "data.too_big": "文件 {file}（{size}）超过 {limit} 的上限，未上传。请拆分后再上传",
     "data.bad_type": "不支持的文件类型 {file}：请上传 .csv、.xlsx 或 .xlsm",
     "data.no_handler": "此服务未配置上传校验（请用 `dtscope dashboard` 启动）",
     "data.confirm": "确认入库",
@@ -347,11 +347,11 @@ EN: dict[str, str] = {
     "data.lead": "Ingestion history by vintage and rejected rows; an upload is validated first and only ingested once you confirm.",
     "data.ingests": "Ingestion history",
     "data.rejects": "Rejected rows and reasons",
-    "data.upload": "Drop or choose a CSV / Excel file (at most {mb} MB)",
+    "data.upload": "Drop or choose a CSV / Excel file (at most {limit})",
     "data.upload_ok": "{file}: {acc} rows passed validation, {rej} rejected. Confirm to ingest.",
     "data.upload_none": "{file}: all {rej} rows were rejected, nothing to ingest. Fix them as the reasons say and upload again.",
     "data.upload_bad": "{file} cannot be ingested: {reason}",
-    "data.too_big": "{file} is larger than the {mb} MB limit; split it and upload the parts",
+    "data.too_big": "{file} ({size}) is larger than the {limit} limit and was not uploaded; split it and upload the parts",
     "data.bad_type": "unsupported file type {file}: upload a .csv, .xlsx or .xlsm file",
     "data.no_handler": "this server has no upload validator configured (start it with `dtscope dashboard`)",
     "data.confirm": "Confirm ingest",
@@ -469,6 +469,17 @@ def format_pct(p: float | None, *, digits: int = 0) -> str:
     if p is None or math.isnan(p):
         return "—"
     return f"{p * 100:.{digits}f}%"
+
+
+def format_size(n_bytes: float) -> str:
+    """A file size as people write it: MB from 1 MB up, else KB (1 MB = 1024 KB), 3 significant digits.
+
+    >>> format_size(5 * 1024 * 1024), format_size(1536 * 1024), format_size(16384), format_size(300)
+    ('5 MB', '1.5 MB', '16 KB', '0.293 KB')
+    """
+    if n_bytes >= 1024 * 1024:
+        return f"{n_bytes / 1024 / 1024:.3g} MB"
+    return f"{n_bytes / 1024:.3g} KB"
 
 
 def format_growth(g: float | None, *, digits: int = 1) -> str:

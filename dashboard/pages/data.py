@@ -10,11 +10,11 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import context
-from dashboard.components import data_table, empty_state, export_bar, page_header
-from dashboard.i18n import t
+from dashboard.components import data_table, empty_state, export_bar, html_attrs, page_header
+from dashboard.i18n import format_size, t
 from dashboard.wiring import callback
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
     published = context.tables()
     ingests = published.read("ingests")
     rejects = published.read("rejects")
-    limit_mb = context.max_upload_bytes() / 1024 / 1024
+    limit = context.max_upload_bytes()
     parts: list[Any] = [page_header(t("data.title", lang), t("data.lead", lang))]
     parts.append(html.H4(t("data.ingests", lang)))
     if ingests is None:
@@ -73,13 +73,22 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
             ),
         ]
     parts += [
-        dcc.Upload(
-            id="upload",
-            children=html.Div(t("data.upload", lang, mb=f"{limit_mb:g}")),
-            className="upload-zone mt-4",
-            # No `accept` filter: the browser would drop other files silently; the server explains instead.
-            multiple=False,
+        # A file over the limit is refused in the browser before it is sent (`max_size`; a big upload would
+        # otherwise hit the server's request-size cap and fail without a word). dcc.Upload drops such a
+        # file silently, so assets/upload_limit.js reports it to `upload-refused` (limit: data-max-bytes).
+        html.Div(
+            dcc.Upload(
+                id="upload",
+                children=html.Div(t("data.upload", lang, limit=format_size(limit))),
+                className="upload-zone",
+                # No `accept` filter: the browser would drop other files silently; the server explains instead.
+                multiple=False,
+                max_size=limit,
+            ),
+            className="mt-4",
+            **html_attrs({"data-max-bytes": str(limit)}),
         ),
+        dcc.Store(id="upload-refused"),
         dcc.Loading(html.Div(id="upload-result", className="mt-2")),
         dbc.Button(
             t("data.confirm", lang), id="upload-confirm", color="primary", className="mt-2", disabled=True
@@ -112,8 +121,17 @@ def check_upload(filename: str, size: int, limit: int) -> tuple[str, dict[str, A
     if PurePath(filename).suffix.lower() not in UPLOAD_SUFFIXES:
         return "data.bad_type", {"file": filename}
     if size > limit:
-        return "data.too_big", {"file": filename, "mb": f"{limit / 1024 / 1024:g}"}
+        return "data.too_big", too_big_values(filename, size, limit)
     return None
+
+
+def too_big_values(filename: str, size: float, limit: float) -> dict[str, Any]:
+    """The values of the ``data.too_big`` message: the file, its size and the limit.
+
+    >>> too_big_values("a.csv", 3 * 1024 * 1024, 1024 * 1024)
+    {'file': 'a.csv', 'size': '3 MB', 'limit': '1 MB'}
+    """
+    return {"file": filename, "size": format_size(size), "limit": format_size(limit)}
 
 
 @callback(
@@ -121,12 +139,22 @@ def check_upload(filename: str, size: int, limit: int) -> tuple[str, dict[str, A
     Output("upload-pending", "data"),
     Output("upload-confirm", "disabled"),
     Input("upload", "contents"),
+    Input("upload-refused", "data"),
     State("upload", "filename"),
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def validate_upload(contents: str | None, filename: str | None, lang: str) -> tuple[Any, Any, bool]:
-    """Validate an uploaded file with the app's upload handler and show accepted and rejected rows."""
+def validate_upload(
+    contents: str | None, refused: dict[str, Any] | None, filename: str | None, lang: str
+) -> tuple[Any, Any, bool]:
+    """Validate an uploaded file with the app's upload handler and show accepted and rejected rows; a file
+    the browser refused for its size (``upload-refused``) gets the size message and clears any pending one."""
+    if ctx.triggered_id == "upload-refused":
+        if not refused:
+            return no_update, no_update, True
+        values = too_big_values(str(refused.get("filename")), float(refused.get("size") or 0),
+                                context.max_upload_bytes())  # fmt: skip
+        return dbc.Alert(t("data.too_big", lang, **values), color="danger", id="upload-error"), None, True
     if not contents or not filename:
         return no_update, no_update, True
     try:
@@ -139,9 +167,9 @@ def validate_upload(contents: str | None, filename: str | None, lang: str) -> tu
             None,
             True,
         )
-    refused = check_upload(filename, len(content), context.max_upload_bytes())
-    if refused:
-        key, values = refused
+    problem = check_upload(filename, len(content), context.max_upload_bytes())
+    if problem:
+        key, values = problem
         return dbc.Alert(t(key, lang, **values), color="danger", id="upload-error"), None, True
     handler = context.upload_handler()
     if handler is None:

@@ -11,6 +11,7 @@ import socket
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +79,25 @@ def confirm_recorder() -> ConfirmRecorder:
     return ConfirmRecorder()
 
 
-@pytest.fixture(scope="session")
-def dash_server(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Iterator[str]:
-    """The dashboard served on 127.0.0.1:<free port> from a background thread; yields its base URL."""
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve a Dash app on 127.0.0.1:<free port> from a background thread; yields its base URL."""
     from werkzeug.serving import make_server
 
+    port = free_port()
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def dash_server(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Iterator[str]:
+    """The dashboard (upload limit 1 MB) served from a background thread; yields its base URL."""
     from dashboard.app import create_app
 
     app = create_app(
@@ -92,13 +107,26 @@ def dash_server(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Itera
         confirm_handler=confirm_recorder,
         max_upload_mb=1,
     )
-    port = free_port()
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield base
+
+
+SMALL_UPLOAD_MB = 16 / 1024  # 16 KB
+
+
+@pytest.fixture(scope="module")
+def small_upload_server(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Iterator[str]:
+    """The dashboard with a 16 KB upload limit (so big-file tests need no big files); yields its base URL."""
+    from dashboard.app import create_app
+
+    app = create_app(
+        published_dir,
+        upload_handler=ingest_upload_handler,
+        confirm_handler=confirm_recorder,
+        max_upload_mb=SMALL_UPLOAD_MB,
+    )
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -251,6 +251,42 @@ def test_upload_rejects_a_bad_file_with_reasons(dash_server: str, browser: Any, 
     wait_text(browser, "#upload-error", "notes.pdf")
 
 
+@pytest.mark.parametrize(
+    "size",
+    [
+        20_000,  # between the 16 KB limit and twice it: used to reach the server and be refused there
+        1_500_000,  # far over twice the limit: used to hit the server's request cap and show nothing
+    ],
+)
+def test_upload_over_the_limit_names_the_file_and_the_limit(
+    small_upload_server: str, browser: Any, tmp_path: Path, confirm_recorder: Any, size: int
+) -> None:
+    good = tmp_path / "small_ok.csv"
+    good.write_text("kpi_id,region,period,value\n5g_coverage,pudong,2022,97.5\n", encoding="utf-8")
+    big = tmp_path / f"too_big_{size}.csv"
+    row = "5g_coverage,pudong,2022,97.5\n"
+    big.write_text("kpi_id,region,period,value\n" + row * (size // len(row) + 1), encoding="utf-8")
+    assert big.stat().st_size > size
+    open_page(browser, small_upload_server, "/data", "#upload")
+    if browser.find_element(By.ID, "nav-scenarios").text != "应用场景":
+        browser.find_element(By.XPATH, "//label[normalize-space()='中文']").click()
+        wait_text(browser, "#nav-scenarios", "应用场景")
+    assert "不超过 16 KB" in browser.find_element(By.ID, "upload").text
+    # A valid file first, so the refusal must also withdraw it from the confirm button.
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(good))
+    wait_for(browser, "#upload-accepted")
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "upload-confirm").is_enabled())
+    calls = len(confirm_recorder.calls)
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(big))
+    wait_text(browser, "#upload-error", big.name)
+    message = browser.find_element(By.ID, "upload-error").text
+    assert "16 KB" in message and "超过" in message, message
+    assert not browser.find_element(By.ID, "upload-confirm").is_enabled()
+    assert not browser.find_elements(By.ID, "upload-accepted")
+    assert len(confirm_recorder.calls) == calls
+    assert severe(browser) == []
+
+
 def test_upload_good_file_then_confirm(
     dash_server: str, browser: Any, tmp_path: Path, confirm_recorder: Any
 ) -> None:

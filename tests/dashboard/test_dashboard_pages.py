@@ -196,6 +196,6 @@ def test_leadership_brief_is_self_contained(published_tables: dict[str, pl.DataF
 def test_upload_checks() -> None:
     assert data_page.check_upload("x.xlsx", 10, 100) is None
     key, values = data_page.check_upload("big.csv", 2 * 1024 * 1024, 1024 * 1024)  # type: ignore[misc]
-    assert key == "data.too_big" and values["mb"] == "1"
+    assert key == "data.too_big" and values == {"file": "big.csv", "size": "2 MB", "limit": "1 MB"}
     with pytest.raises(ValueError, match="choose the file again"):
         data_page.decode_upload("data:text/csv;base64,@@@")
