@@ -82,11 +82,17 @@ def whatif_text(
     kpi = inputs["kpi"]
     if added_scenarios_lever(kpi, inputs["years_ahead"]) is not None:
         added = 0.0  # the lever does not apply to this KPI (the page disables it; a URL may still carry n=)
-    p = whatif_probability(
-        inputs["draws"], growth=growth_pct / 100.0, years_ahead=inputs["years_ahead"],
-        target_kind=kpi["target_kind"], target_value=kpi["target_value"], target_high=kpi["target_high"],
-        lower=kpi["lower"], upper=kpi["upper"], precision=kpi["precision"], added_per_year=added,
-    )  # fmt: skip
+    spec = {"years_ahead": inputs["years_ahead"], "target_kind": kpi["target_kind"],
+            "target_value": kpi["target_value"], "target_high": kpi["target_high"], "lower": kpi["lower"],
+            "upper": kpi["upper"], "precision": kpi["precision"]}  # fmt: skip
+    p = whatif_probability(inputs["draws"], growth=growth_pct / 100.0, added_per_year=added, **spec)
+    published = inputs["att"].get("p_reach")
+    if published is not None:
+        # The 99 published draws and the dense quantiles behind p_reach differ by up to about a point; the
+        # levers' effect is measured on the draws and added to the published number, so levers at zero
+        # read exactly the published p_reach.
+        p0 = whatif_probability(inputs["draws"], growth=0.0, added_per_year=0.0, **spec)
+        p = min(max(float(published) + p - p0, 0.0), 1.0)
     # "was": the probability the pipeline published (the grid and this page's stat show the same number).
     values = {"g": format_growth(growth_pct / 100.0), "year": kpi["target_year"], "p": format_pct(p),
               "p0": format_pct(inputs["att"].get("p_reach"))}  # fmt: skip

@@ -24,7 +24,7 @@ from dashboard.pages import overview as overview_page
 from dashboard.pages import scenario as scenario_page
 from dashboard.pages import scenarios as scenarios_page
 from dashboard.synthetic import write_published_tables
-from dashboard.views import kpi_grid
+from dashboard.views import kpi_grid, whatif_probability
 
 LAYOUTS = {
     "overview": (overview_page.layout, {}),
@@ -136,10 +136,25 @@ def test_whatif_was_is_the_published_p_reach_not_a_recomputation(
     with app.server.test_request_context("/"):
         text = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en")
         page = render(app, kpi_page.layout, lang="zh", kpi_id="online_handling_share", region="pudong")
+        moved = kpi_page.whatif_text("online_handling_share", "pudong", 3.0, "en")
+        inputs = kpi_page.whatif_inputs("online_handling_share", "pudong")
+    assert inputs is not None
+    spec = {
+        "years_ahead": inputs["years_ahead"],
+        **{
+            k: inputs["kpi"][k]
+            for k in ("target_kind", "target_value", "target_high", "lower", "upper", "precision")
+        },
+    }
+    from_draws0 = whatif_probability(inputs["draws"], growth=0.0, **spec)
+    from_draws3 = whatif_probability(inputs["draws"], growth=0.03, **spec)
+    assert round(100 * from_draws0) != 12  # the draws alone would not give the published number …
     p, p0 = _probabilities(text)
-    assert p0 == 12.0  # the published number …
-    assert p != 12.0  # … which the draws alone would not have given
+    assert (p, p0) == (12.0, 12.0)  # … yet with the levers at zero the page reads exactly the published one
     assert "（原为 12%）" in page
+    # a lever moves it by the change measured on the draws
+    p3, _ = _probabilities(moved)
+    assert p3 == round(100 * min(max(0.123 + from_draws3 - from_draws0, 0.0), 1.0))
 
 
 def test_whatif_added_scenarios_moves_the_probability_of_a_scenario_count(published_dir: Path) -> None:
