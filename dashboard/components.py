@@ -79,6 +79,10 @@ def graph_config(lang: str) -> dict[str, Any]:
 def graph(fig: go.Figure, lang: str, graph_id: str | dict[str, str] | None = None) -> dcc.Graph:
     """A ``dcc.Graph`` for ``fig`` with the language's plotly locale."""
     kwargs: dict[str, Any] = {"figure": fig, "config": graph_config(lang)}
+    if fig.layout.height:
+        # the container takes the figure's height, so a short chart neither stretches to dcc.Graph's
+        # default 450 px nor spills over what follows it
+        kwargs["style"] = {"height": f"{fig.layout.height}px"}
     if graph_id is not None:
         kwargs["id"] = graph_id
     return dcc.Graph(**kwargs)
