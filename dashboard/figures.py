@@ -448,6 +448,6 @@ def grade_probability_chart(row: Mapping[str, Any], lang: str) -> go.Figure:
             for col, name, colour in grades
         ]
     )  # fmt: skip
-    _base_layout(fig, t("scen.p_grade", lang), height=160)
+    _base_layout(fig, t("scen.p_grade", lang), height=200)
     fig.update_layout(barmode="stack", xaxis={"range": [0, 1], "tickformat": ".0%"}, margin={"b": 10})
     return fig
