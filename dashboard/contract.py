@@ -10,11 +10,16 @@ plain data so the pipeline's tests can check what they publish against it::
 Columns marked in :data:`OPTIONAL_COLUMNS` may be absent; the dashboard fills them with nulls.
 ``scores`` also carries one ``dim_<dimension_id>`` Float64 column (0–100) per assessment dimension;
 they are matched by the :data:`DIMENSION_PREFIX` prefix, not listed here.
+
+The tables the pipeline also validates on write (kpis, rejects, ingests, scenarios) take their
+column types from :mod:`evaluation.tables`, the one definition both sides import.
 """
 
 from __future__ import annotations
 
 import polars as pl
+
+from evaluation import tables
 
 Dtype = pl.DataType | type[pl.DataType]
 
@@ -22,28 +27,7 @@ DIMENSION_PREFIX = "dim_"
 SYNTHETIC_SOURCE = "synthetic-demo"
 
 TABLES: dict[str, dict[str, Dtype]] = {
-    "kpis": {
-        "kpi_id": pl.String,
-        "region": pl.String,
-        "name_zh": pl.String,
-        "name_en": pl.String,
-        "unit": pl.String,
-        "kind": pl.String,
-        "direction": pl.String,
-        "lower": pl.Float64,
-        "upper": pl.Float64,
-        "precision": pl.Float64,
-        "cumulative": pl.Boolean,
-        "survey": pl.Boolean,
-        "levels": pl.String,
-        "target_kind": pl.String,
-        "target_value": pl.Float64,
-        "target_high": pl.Float64,
-        "target_label": pl.String,
-        "target_year": pl.Int32,
-        "obligation": pl.String,
-        "source": pl.String,
-    },
+    "kpis": dict(tables.KPIS),
     "observations": {
         "kpi_id": pl.String,
         "region": pl.String,
@@ -111,20 +95,7 @@ TABLES: dict[str, dict[str, Dtype]] = {
         "missing_indicators": pl.String,
         "run_id": pl.String,
     },
-    "scenarios": {
-        "scenario_id": pl.String,
-        "name_zh": pl.String,
-        "name_en": pl.String,
-        "region": pl.String,
-        "street": pl.String,
-        "domain": pl.String,
-        "category": pl.String,
-        "owner": pl.String,
-        "launch_date": pl.Date,
-        "budget": pl.Float64,  # in 万元 (10,000 yuan); the Scenarios page formats it so
-        "outcome": pl.String,
-        "source": pl.String,
-    },
+    "scenarios": dict(tables.SCENARIOS),
     "explanations": {
         "scenario_id": pl.String,
         "period": pl.String,
@@ -181,28 +152,8 @@ TABLES: dict[str, dict[str, Dtype]] = {
         "n": pl.Int64,
         "run_id": pl.String,
     },
-    "rejects": {
-        "ingest_id": pl.String,
-        "file": pl.String,
-        "file_sha256": pl.String,
-        "row": pl.Int64,
-        "column": pl.String,
-        "reason_code": pl.String,
-        "reason": pl.String,
-        "raw": pl.String,
-        "vintage": pl.Datetime("us"),
-    },
-    "ingests": {
-        "ingest_id": pl.String,
-        "file": pl.String,
-        "file_sha256": pl.String,
-        "layout": pl.String,
-        "vintage": pl.Datetime("us"),
-        "rows_in": pl.Int64,
-        "accepted": pl.Int64,
-        "rejected": pl.Int64,
-        "unchanged": pl.Int64,
-    },
+    "rejects": dict(tables.REJECTS),
+    "ingests": dict(tables.INGESTS),
     "runs": {
         "run_id": pl.String,
         "run_name": pl.String,

@@ -10,33 +10,12 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
+from evaluation import tables
+
 
 class TableError(ValueError):
     """A frame does not match its table contract."""
 
-
-KPIS_POLARS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "name_zh": pl.String,
-    "name_en": pl.String,
-    "unit": pl.String,
-    "kind": pl.String,
-    "direction": pl.String,
-    "lower": pl.Float64,
-    "upper": pl.Float64,
-    "precision": pl.Float64,
-    "cumulative": pl.Boolean,
-    "survey": pl.Boolean,
-    "levels": pl.String,
-    "target_kind": pl.String,
-    "target_value": pl.Float64,
-    "target_high": pl.Float64,
-    "target_label": pl.String,
-    "target_year": pl.Int32,
-    "obligation": pl.String,
-    "source": pl.String,
-}
 
 KPIS = pa.DataFrameSchema(
     {
@@ -74,6 +53,12 @@ KPIS = pa.DataFrameSchema(
 # its length (Y, Q, M), so annual, quarterly and monthly figures sort and join on one column.
 # `qualifier` keeps what a published figure says about itself: "=" exact, ">" more than (a lower
 # bound), "<" less than, "~" approximate (约/近). `note` carries flags such as CONFLICT.
+# column types shared with the dashboard's contract (one definition, ``evaluation.tables``)
+KPIS_POLARS = tables.KPIS
+REJECTS_POLARS = tables.REJECTS
+INGESTS_POLARS = tables.INGESTS
+SCENARIOS_POLARS = tables.SCENARIOS
+
 OBSERVATIONS_POLARS: dict[str, pl.DataType | type[pl.DataType]] = {
     "kpi_id": pl.String,
     "region": pl.String,
@@ -108,17 +93,6 @@ OBSERVATIONS = pa.DataFrameSchema(
     name="observations",
 )
 
-REJECTS_POLARS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "ingest_id": pl.String,
-    "file": pl.String,
-    "file_sha256": pl.String,
-    "row": pl.Int64,
-    "column": pl.String,
-    "reason_code": pl.String,
-    "reason": pl.String,
-    "raw": pl.String,
-    "vintage": pl.Datetime("us"),
-}
 
 REJECTS = pa.DataFrameSchema(
     {
@@ -136,32 +110,6 @@ REJECTS = pa.DataFrameSchema(
     name="rejects",
 )
 
-INGESTS_POLARS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "ingest_id": pl.String,
-    "file": pl.String,
-    "file_sha256": pl.String,
-    "layout": pl.String,
-    "vintage": pl.Datetime("us"),
-    "rows_in": pl.Int64,
-    "accepted": pl.Int64,
-    "rejected": pl.Int64,
-    "unchanged": pl.Int64,
-}
-
-SCENARIOS_POLARS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "scenario_id": pl.String,
-    "name_zh": pl.String,
-    "name_en": pl.String,
-    "region": pl.String,
-    "street": pl.String,
-    "domain": pl.String,
-    "category": pl.String,
-    "owner": pl.String,
-    "launch_date": pl.Date,
-    "budget": pl.Float64,
-    "outcome": pl.String,
-    "source": pl.String,
-}
 
 SCENARIOS = pa.DataFrameSchema(
     {
