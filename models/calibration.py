@@ -12,6 +12,14 @@ trending the series is; a group whose pool at a horizon is too small uses the al
 Horizons with fewer than ``min_count`` errors borrow the nearest shorter horizon's errors widened by
 ``√(h / h′)``; with no errors at all the errors are taken as normal with standard deviation
 ``1.25·√h`` (a random walk whose mean absolute step is ``s``).
+
+A pool of ``n`` errors says nothing about what lies beyond its most extreme error, yet an attainment
+probability reads exactly that tail: 41 pooled errors would otherwise give ``p_reach = 0.9975``
+whenever the target sits below the smallest one. So the predictive distribution of an error is the
+pool's empirical distribution blended with that reference normal, with weights ``n / (n + a)`` and
+``a / (n + a)`` (``a = prior_weight``; the posterior predictive of a Dirichlet process with the
+reference as its base measure). Large pools are unchanged (``a / n`` is under 0.1 % on M3's 1,935+
+errors per horizon); small pools get tails that no single series can talk away.
 """
 
 from __future__ import annotations
@@ -28,11 +36,16 @@ class PooledConformal:
     Args:
         min_count: fewest errors a horizon's own pool needs.
         shrink_median: subtract the pool's median error (bias correction) when ``True``.
+        prior_weight: ``a``, the weight in errors of the reference normal blended into every pool (see
+            the module docstring); 0 keeps the bare empirical quantiles.
     """
 
-    def __init__(self, min_count: int = 30, shrink_median: bool = False) -> None:
+    def __init__(self, min_count: int = 30, shrink_median: bool = False, prior_weight: float = 0.0) -> None:
+        if prior_weight < 0:
+            raise ValueError(f"prior_weight must be ≥ 0, got {prior_weight}")
         self.min_count = min_count
         self.shrink_median = shrink_median
+        self.prior_weight = prior_weight
 
     def fit(self, horizons: np.ndarray, errors: np.ndarray, groups: np.ndarray | None = None) -> Self:
         """Store the pools.
@@ -75,6 +88,13 @@ class PooledConformal:
         >>> cal = PooledConformal(min_count=3).fit(np.ones(5, int), np.array([-2.0, -1, 0, 1, 2]))
         >>> cal.error_quantiles(1, np.array([0.25, 0.5, 0.75])).tolist()
         [[-1.0, 0.0, 1.0]]
+
+        With a prior weight the tails reach past the pool's extremes:
+
+        >>> wide = PooledConformal(min_count=3, prior_weight=1.0).fit(np.ones(5, int), np.array([-2.0, -1, 0, 1, 2]))
+        >>> q = wide.error_quantiles(1, np.array([0.005, 0.5, 0.995]))[0]
+        >>> bool(q[0] < -2.0), round(float(q[1]), 6) + 0.0, bool(q[2] > 2.0)
+        (True, 0.0, True)
         """
         out = np.empty((horizon, probs.size))
         for h in range(1, horizon + 1):
@@ -83,7 +103,12 @@ class PooledConformal:
                 out[h - 1] = 1.25 * widen * stats.norm.ppf(probs)
                 continue
             centre = float(np.median(pool)) if self.shrink_median else 0.0
-            out[h - 1] = widen * (np.quantile(pool, probs) - centre)
+            if self.prior_weight > 0:
+                # the reference is the no-data fallback at this horizon, in the pool's (unwidened) units
+                ref_sd = 1.25 * np.sqrt(h) / widen
+                out[h - 1] = widen * (_blended_quantiles(pool, ref_sd, self.prior_weight, probs) - centre)
+            else:
+                out[h - 1] = widen * (np.quantile(pool, probs) - centre)
         return out
 
     def apply(
@@ -106,6 +131,22 @@ class PooledConformal:
         table = {int(g): self.error_quantiles(point.shape[1], probs, int(g)) for g in np.unique(groups)}
         eqs = np.stack([table[int(g)] for g in groups])
         return point[:, :, None] + _per_step(scale) * eqs
+
+
+def _blended_quantiles(pool: np.ndarray, ref_sd: float, weight: float, probs: np.ndarray) -> np.ndarray:
+    """Quantiles of ``n/(n+a)·F_pool + a/(n+a)·N(0, ref_sd²)`` (``F_pool``: the pool's interpolated
+    empirical CDF, as :func:`numpy.quantile` inverts it), found on a grid that holds both parts' quantiles.
+
+    >>> [round(float(v), 6) + 0.0 for v in _blended_quantiles(np.array([-1.0, 0.0, 1.0]), 1.0, 0.0, np.array([0.25, 0.5]))]
+    [-0.5, 0.0]
+    """
+    n = pool.size
+    grid = np.linspace(0.0, 1.0, 201)
+    xs = np.union1d(np.quantile(pool, grid), ref_sd * stats.norm.ppf(np.clip(grid, 1e-6, 1 - 1e-6)))
+    f_pool = np.interp(xs, np.sort(pool), np.linspace(0.0, 1.0, n), left=0.0, right=1.0)
+    f = (n * f_pool + weight * stats.norm.cdf(xs / ref_sd)) / (n + weight)
+    f = np.maximum.accumulate(f) + np.arange(f.size) * 1e-15  # strictly increasing for the inverse
+    return np.interp(probs, f, xs)
 
 
 def _per_step(scale: np.ndarray) -> np.ndarray:

@@ -205,7 +205,7 @@ def _forecast_group(task: GroupTask) -> GroupResult:
     scale = _scale(task.specs[0])
     raw = [_trim(s) for s in task.specs]
     z = [_fill(scale.forward(r)) for r in raw]
-    champ = fit_champion(z, task.horizon, task.config, scale)
+    champ = fit_champion(z, task.horizon, task.config, scale, observed=[np.isfinite(r) for r in raw])
     _, q = champ.forecast(z, task.horizon, PROBS)
     raw_q = np.sort(scale.inverse(q), axis=2)
     dense_idx = np.searchsorted(PROBS, DENSE)

@@ -12,17 +12,18 @@ Steps (all on the model scale ``z``: log for counts and amounts, logit for share
    members, and per-series selection (each series takes the member with the lowest error on
    backtest rows that end before the origin being scored, so the choice never sees the future).
 3. **Calibrate**: the scaled backtest errors of the distribution's centre, pooled across series per
-   horizon, give the predictive quantiles (:class:`models.calibration.PooledConformal`). The centre
-   is the chosen configuration, except on large panels (at least ``adaptive_min_rows`` backtest
-   rows), where it is ``ChampionConfig.centre`` (the pooled model by default; see that field for the
+   horizon, give the predictive quantiles (:class:`models.calibration.PooledConformal`, whose
+   small pools get tails beyond their extremes). The centre is set by ``ChampionConfig.centre``:
+   by default one distribution per centre (the chosen configuration and every member), each
+   calibrated on its own errors, pooled linearly with equal weights (see that field for the
    evidence). With enough rows each error is first divided by its predicted difficulty (locally
    adaptive conformal, :class:`models.calibration.DifficultyModel`) and then has its predicted
    median removed (:class:`models.calibration.LocationModel`), both cross-fitted so no error is
    normalised by a model that saw its series.
 4. **Forecast** every series from its full history: ``c + s·d·(m + Q_h(p))`` (centre ``c``,
-   difficulty ``d``, median correction ``m``), mapped back to the original scale (so shares stay
-   inside their bounds), made non-decreasing for cumulative stocks. The point forecast stays the
-   chosen configuration's.
+   difficulty ``d``, median correction ``m``; for a pool, the components' CDFs averaged), mapped
+   back to the original scale (so shares stay inside their bounds), made non-decreasing for
+   cumulative stocks. The point forecast stays the chosen configuration's.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SELECT = "select"
 RAW = "@raw"
+POOL = "pool"
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,21 @@ class ChampionConfig:
         calib_lag: calibrate on backtest rows whose target period lies fewer than ``calib_lag`` steps
             before the end of the history (``offset − h < calib_lag``): the errors made from the most
             recent origins, whose histories are closest in length to the final one.
-        centre: on large panels (``adaptive_min_rows`` backtest rows or more), the candidate whose
-            forecast centres the predictive distribution (``None``: the chosen point configuration).
-            The point forecast is unchanged. Chosen on two M3 yearly validation splits (training data
-            only, ``evaluation/bench/forecast.md``): centring on the pooled model lowered the
-            attainment Brier score on both, while the backtest's OWA, which ranks point forecasts,
-            prefers combinations for the point.
+        centre: what centres the predictive distribution (the point forecast is unchanged either way).
+            ``"pool"`` (default, any panel size): the equal-weight linear pool of one distribution per
+            centre, the chosen configuration and every member, each calibrated on its own backtest
+            errors. A candidate name: that candidate, on large panels (``adaptive_min_rows`` backtest
+            rows or more) only. ``None``: the chosen point configuration. The pool was chosen on M3
+            yearly training data only (``evaluation/bench/forecast.md``): on the validation windows
+            of the full panel it had the lowest mean attainment Brier score, and on district-sized
+            panels of short windows it fixed overconfident extremes and under-covering intervals.
+            The members disagree most where the future is least certain, which is what the pool
+            passes on.
         location: with ``adaptive``, also learn the median of the difficulty-scaled errors from the
             window features (cross-fitted) and shift the distribution by it.
+        prior_weight: weight, in errors, of the reference normal blended into each pool's empirical
+            distribution (:class:`models.calibration.PooledConformal`), so a small pool's extreme
+            errors are not taken as the edge of what can happen.
     """
 
     members: tuple[str, ...] = (
@@ -109,8 +118,9 @@ class ChampionConfig:
     adaptive: bool = True
     adaptive_min_rows: int = 1000
     calib_lag: int = 99
-    centre: str | None = "pooled"
+    centre: str | None = POOL
     location: bool = True
+    prior_weight: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -225,15 +235,31 @@ def _without(d: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def backtest_members(
-    histories: Sequence[np.ndarray], horizon: int, config: ChampionConfig, scale: Scale | None = None
+    histories: Sequence[np.ndarray],
+    horizon: int,
+    config: ChampionConfig,
+    scale: Scale | None = None,
+    observed: Sequence[np.ndarray] | None = None,
 ) -> MemberBacktest:
-    """Rolling-origin backtest of every member (see the module docstring, step 1)."""
+    """Rolling-origin backtest of every member (see the module docstring, step 1).
+
+    Args:
+        observed: per series, which points were observed (``False`` where a gap was filled). An origin
+            whose cutoff falls in a gap is skipped, since the filled value was interpolated towards a
+            later observation (the window would see the future), and rows whose actual is a filled
+            value are dropped (nothing was observed to score).
+    """
     tf = scale or Scale()
-    keys = ("series", "offset", "h", "actual", "scale", "raw_scale", "trend", "feats")
+    keys = ("series", "offset", "h", "actual", "scale", "raw_scale", "trend", "feats", "keep")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     pts: dict[str, list[np.ndarray]] = {m: [] for m in config.members}
     for offset in range(1, config.n_origins + 1):
-        idx = [i for i, z in enumerate(histories) if z.size - offset >= config.min_train]
+        idx = [
+            i
+            for i, z in enumerate(histories)
+            if z.size - offset >= config.min_train
+            and (observed is None or bool(observed[i][z.size - offset - 1]))
+        ]
         if not idx:
             continue
         steps = min(horizon, offset)
@@ -250,6 +276,9 @@ def backtest_members(
             parts["raw_scale"].append(np.full(steps, series_scale(tf.inverse(train[j]))))
             parts["trend"].append(np.full(steps, trend_share(train[j])))
             parts["feats"].append(np.repeat(difficulty_features(train[j])[None, :], steps, axis=0))
+            parts["keep"].append(
+                np.ones(steps, bool) if observed is None else np.asarray(observed[i][t : t + steps], bool)
+            )
             for m in config.members:
                 pts[m].append(fc[m][j])
     if not parts["series"]:
@@ -265,16 +294,17 @@ def backtest_members(
             {m: e for m in config.members},
             np.empty((0, N_FEATURES + 1)),
         )
+    keep = np.concatenate(parts["keep"])
     return MemberBacktest(
-        series=np.concatenate(parts["series"]),
-        offset=np.concatenate(parts["offset"]),
-        h=np.concatenate(parts["h"]),
-        actual=np.concatenate(parts["actual"]),
-        scale=np.concatenate(parts["scale"]),
-        raw_scale=np.concatenate(parts["raw_scale"]),
-        trend=np.concatenate(parts["trend"]),
-        points={m: np.concatenate(v) for m, v in pts.items()},
-        feats=np.concatenate(parts["feats"]),
+        series=np.concatenate(parts["series"])[keep],
+        offset=np.concatenate(parts["offset"])[keep],
+        h=np.concatenate(parts["h"])[keep],
+        actual=np.concatenate(parts["actual"])[keep],
+        scale=np.concatenate(parts["scale"])[keep],
+        raw_scale=np.concatenate(parts["raw_scale"])[keep],
+        trend=np.concatenate(parts["trend"])[keep],
+        points={m: np.concatenate(v)[keep] for m, v in pts.items()},
+        feats=np.concatenate(parts["feats"])[keep],
     )
 
 
@@ -327,31 +357,61 @@ def _select_points(bt: MemberBacktest, members: Sequence[str], default: str) -> 
 
 
 @dataclass(frozen=True)
+class Component:
+    """One calibrated predictive distribution: centred on ``centre``'s forecast, its errors pooled.
+
+    Attributes:
+        centre: the candidate whose forecast centres it. calibrator: pooled conformal quantiles of its
+        scaled errors. difficulty: cross-fitted difficulty models (empty unless adaptive applied).
+        location: cross-fitted median-correction models (empty unless ``config.location`` applied).
+    """
+
+    centre: str
+    calibrator: PooledConformal
+    difficulty: tuple[DifficultyModel, ...] = ()
+    location: tuple[LocationModel, ...] = ()
+
+
+@dataclass(frozen=True)
 class Champion:
     """A fitted champion configuration.
 
     Attributes:
         name: the chosen candidate. scores: ``candidate, scaled_mae`` over the backtest, best first.
-        calibrator: pooled conformal quantiles of its scaled errors. config: the settings used.
+        components: the calibrated distributions; with more than one, the predictive distribution is
+            their equal-weight linear pool (``ChampionConfig.centre = "pool"`` on large panels).
+        config: the settings used.
         choice: for ``select``, the member chosen per series index (from all backtest rows).
         scale: the transform from the original to the model scale.
         group_edges: trend-share edges of the calibration groups (empty: one pool).
-        difficulty: cross-fitted difficulty models (empty unless ``config.adaptive``).
-        location: cross-fitted median-correction models (empty unless ``config.location`` applied).
-        centre: the candidate that centres the predictive distribution (``name`` unless a large
-            panel used ``config.centre``).
     """
 
     name: str
     scores: pl.DataFrame
-    calibrator: PooledConformal
+    components: tuple[Component, ...]
     config: ChampionConfig
     choice: dict[int, str] = field(default_factory=dict)
     scale: Scale = field(default_factory=Scale)
     group_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
-    difficulty: tuple[DifficultyModel, ...] = ()
-    location: tuple[LocationModel, ...] = ()
-    centre: str = ""
+
+    @property
+    def calibrator(self) -> PooledConformal:
+        """The first component's calibrator (the only one unless the distribution is a pool)."""
+        return self.components[0].calibrator
+
+    @property
+    def difficulty(self) -> tuple[DifficultyModel, ...]:
+        return self.components[0].difficulty
+
+    @property
+    def location(self) -> tuple[LocationModel, ...]:
+        return self.components[0].location
+
+    @property
+    def centre(self) -> str:
+        """The centre's name, or ``pool(a, b, …)`` for a linear pool of several."""
+        names = [c.centre for c in self.components]
+        return names[0] if len(names) == 1 else f"{POOL}({', '.join(names)})"
 
     def points(self, histories: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """Point forecasts on the model scale, shape ``(n_series, horizon)``."""
@@ -374,24 +434,60 @@ class Champion:
         """Points ``(n, h)`` and calibrated quantiles ``(n, h, k)`` on the model scale."""
         members = member_points(histories, horizon, self.config.members, self.config.pooled, self.scale)
         pts = self._points(members)
-        centre = pts if self.centre in ("", self.name) else combine(self.centre, members)
-        scale = np.array([error_scale(z, self.config.error_scale) for z in histories])
-        if self.difficulty:
-            feats = np.stack([difficulty_features(z) for z in histories])
-            steps = np.arange(1, horizon + 1)
-            x = np.repeat(feats, horizon, axis=0)
-            hh = np.tile(steps, len(histories))
-            d = np.mean([m.predict(x, hh) for m in self.difficulty], axis=0).reshape(len(histories), horizon)
-            scale = scale[:, None] * d
-            if self.location:
-                shift = np.mean([m.predict(x, hh) for m in self.location], axis=0).reshape(
-                    len(histories), horizon
-                )
-                centre = centre + scale * shift
+        base = np.array([error_scale(z, self.config.error_scale) for z in histories])
+        feats = np.stack([difficulty_features(z) for z in histories])
+        x = np.repeat(feats, horizon, axis=0)
+        hh = np.tile(np.arange(1, horizon + 1), len(histories))
         groups = None
         if self.group_edges.size:
             groups = np.searchsorted(self.group_edges, [trend_share(z) for z in histories])
-        return pts, self.calibrator.apply(centre, scale, probs, groups)
+        # a pool is mixed on a dense grid holding the requested probabilities, then read off at them
+        grid = probs if len(self.components) == 1 else np.union1d(np.linspace(0.0025, 0.9975, 200), probs)
+        qs = []
+        for comp in self.components:
+            centre = pts if comp.centre == self.name else combine(comp.centre, members)
+            scale: np.ndarray = base
+            if comp.difficulty:
+                d = np.mean([m.predict(x, hh) for m in comp.difficulty], axis=0)
+                scale = base[:, None] * d.reshape(len(histories), horizon)
+                if comp.location:
+                    shift = np.mean([m.predict(x, hh) for m in comp.location], axis=0)
+                    centre = centre + scale * shift.reshape(len(histories), horizon)
+            qs.append(comp.calibrator.apply(centre, scale, grid, groups))
+        if len(qs) == 1:
+            return pts, qs[0]
+        return pts, linear_pool(qs, grid)[:, :, np.searchsorted(grid, probs)]
+
+
+def linear_pool(quantiles: Sequence[np.ndarray], probs: np.ndarray) -> np.ndarray:
+    """Quantiles of the equal-weight mixture of distributions given by their quantiles.
+
+    Each distribution's CDF is the piecewise-linear curve through ``(quantile, prob)``; the mixture's CDF
+    is their mean, inverted at ``probs``. A monotone map of all inputs (the model scale back to the
+    original) maps the mixture's quantiles the same way, so pooling on the model scale is exact.
+
+    Args:
+        quantiles: each shape ``(n, h, k)``, at ``probs`` ``(k,)``, which must be increasing.
+
+    Outside a distribution's lowest and highest quantile its CDF is taken as 0 and 1, so pass a dense
+    grid (the champion's reaches 0.25 % and 99.75 %).
+
+    >>> a, b, p = np.array([[[0.0, 1.0, 2.0]]]), np.array([[[10.0, 11.0, 12.0]]]), np.array([0.1, 0.5, 0.9])
+    >>> linear_pool([a, a], p)[0, 0].round(6).tolist(), float(linear_pool([a, b], p)[0, 0, 1].round(6))
+    ([0.0, 1.0, 2.0], 6.0)
+    """
+    if np.any(np.diff(probs) <= 0):
+        raise ValueError("linear_pool needs increasing probabilities")
+    qs = [np.sort(q, axis=-1) for q in quantiles]
+    n, h, k = qs[0].shape
+    out = np.empty((n, h, k))
+    for i in range(n):
+        for j in range(h):
+            xs = np.sort(np.concatenate([q[i, j] for q in qs]))
+            cdf = np.mean([np.interp(xs, q[i, j], probs, left=0.0, right=1.0) for q in qs], axis=0)
+            cdf = np.maximum.accumulate(cdf) + np.arange(xs.size) * 1e-12  # strictly increasing
+            out[i, j] = np.interp(probs, cdf, xs)
+    return out
 
 
 def _names_members(candidate: str, members: Sequence[str]) -> bool:
@@ -463,26 +559,32 @@ def fit_champion(
     horizon: int,
     config: ChampionConfig | None = None,
     scale: Scale | None = None,
+    observed: Sequence[np.ndarray] | None = None,
 ) -> Champion:
     """Backtest, choose and calibrate (module docstring, steps 1–3).
 
     Args:
-        histories: model-scale series, each 1-D with ≥ 3 points.
+        histories: model-scale series, each 1-D with ≥ 3 points (gaps filled).
         horizon: the longest horizon that will be forecast.
         config: settings; defaults to :class:`ChampionConfig`.
         scale: the transform from original to model scale (identity by default).
+        observed: per series, which points were observed rather than filled (see
+            :func:`backtest_members`); all observed when ``None``.
     """
     cfg = config or ChampionConfig()
     tf = scale or Scale()
-    bt = backtest_members(histories, horizon, cfg, tf)
+    if observed is not None and [len(o) for o in observed] != [len(z) for z in histories]:
+        raise ValueError("observed must give one flag per point of every history")
+    bt = backtest_members(histories, horizon, cfg, tf, observed)
     default = _default(cfg.members)
     if bt.actual.size == 0:
         log.warning("no backtest rows (series shorter than min_train + 1); using %s uncalibrated", default)
-        cal = PooledConformal(min_count=cfg.min_count).fit(np.empty(0, int), np.empty(0))
+        cal = PooledConformal(min_count=cfg.min_count, prior_weight=cfg.prior_weight)
+        cal.fit(np.empty(0, int), np.empty(0))
         scores = pl.DataFrame(
             {"candidate": [default], "score": [None]}, schema={"candidate": pl.String, "score": pl.Float64}
         )
-        return Champion(default, scores, cal, cfg, scale=tf)
+        return Champion(default, scores, (Component(default, cal),), cfg, scale=tf)
     names = [cfg.fixed] if cfg.fixed else candidate_names(cfg.members, cfg.allow_select)
     scored = []
     for name in names:
@@ -500,8 +602,55 @@ def fit_champion(
             choice[int(s)] = min(cfg.members, key=lambda m: float(err[m][rows].mean()))
     keep = (bt.offset - bt.h) < cfg.calib_lag
     large = bt.actual.size >= cfg.adaptive_min_rows
-    centre = cfg.centre if (large and cfg.centre and _names_members(cfg.centre, cfg.members)) else best
-    centre_pts = best_pts if centre == best else combine(centre, bt.points)
+    edges = np.empty(0)
+    groups = None
+    if cfg.calib_groups > 1:
+        edges = np.quantile(bt.trend[bt.h == 1], np.arange(1, cfg.calib_groups) / cfg.calib_groups)
+        groups = np.searchsorted(edges, bt.trend)[keep]
+    components = tuple(
+        _calibrate(
+            bt,
+            c,
+            centre_pts=best_pts if c == best else combine(c, bt.points),
+            cfg=cfg,
+            large=large,
+            keep=keep,
+            groups=groups,
+        )
+        for c in _centres(cfg, best, large)
+    )
+    scores = pl.DataFrame({"candidate": [r[0] for r in scored], "score": [r[1] for r in scored]})
+    log.info(
+        "champion %s (%s %.4f over %d backtest rows), distribution centred on %s",
+        best,
+        cfg.criterion,
+        scored[0][1],
+        bt.actual.size,
+        ", ".join(c.centre for c in components),
+    )
+    return Champion(best, scores, components, cfg, choice, tf, edges)
+
+
+def _centres(cfg: ChampionConfig, best: str, large: bool) -> list[str]:
+    """The candidates whose distributions make the predictive distribution (one, or a linear pool)."""
+    if cfg.centre == POOL:
+        return [best, *[m for m in cfg.members if m != best]]
+    if not large or not cfg.centre:
+        return [best]
+    return [cfg.centre] if _names_members(cfg.centre, cfg.members) else [best]
+
+
+def _calibrate(
+    bt: MemberBacktest,
+    centre: str,
+    *,
+    centre_pts: np.ndarray,
+    cfg: ChampionConfig,
+    large: bool,
+    keep: np.ndarray,
+    groups: np.ndarray | None,
+) -> Component:
+    """Pooled conformal calibration of the errors of one centre (module docstring, step 3)."""
     scaled = (bt.actual - centre_pts) / bt.scale
     difficulty: tuple[DifficultyModel, ...] = ()
     location: tuple[LocationModel, ...] = ()
@@ -529,22 +678,10 @@ def fit_champion(
                 locs.append(loc)
             location = tuple(locs)
             scaled = shifted
-    edges = np.empty(0)
-    groups = None
-    if cfg.calib_groups > 1:
-        edges = np.quantile(bt.trend[bt.h == 1], np.arange(1, cfg.calib_groups) / cfg.calib_groups)
-        groups = np.searchsorted(edges, bt.trend)[keep]
-    cal = PooledConformal(min_count=cfg.min_count).fit(bt.h[keep], scaled[keep], groups)
-    scores = pl.DataFrame({"candidate": [r[0] for r in scored], "score": [r[1] for r in scored]})
-    log.info(
-        "champion %s (%s %.4f over %d backtest rows), distribution centred on %s",
-        best,
-        cfg.criterion,
-        scored[0][1],
-        bt.actual.size,
-        centre,
+    cal = PooledConformal(min_count=cfg.min_count, prior_weight=cfg.prior_weight).fit(
+        bt.h[keep], scaled[keep], groups
     )
-    return Champion(best, scores, cal, cfg, choice, tf, edges, difficulty, location, centre)
+    return Component(centre, cal, difficulty, location)
 
 
 def backtest_frame(

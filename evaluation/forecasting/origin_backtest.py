@@ -42,7 +42,9 @@ def champion_backtest(
 
     Args:
         histories: model-scale series (gaps filled), one per series.
-        raw_histories: the same series on the original scale (gaps as NaN), for scoring.
+        raw_histories: the same series on the original scale (gaps as NaN), for scoring. An origin whose
+            cutoff is a gap is skipped and the champion is told which points were filled, because a filled
+            value is interpolated towards a later observation: the backtest would see the future.
         scale: the transform between them.
         config: champion settings.
         n_origins: origins per series: cutoffs at the last index − 1 … − ``n_origins``.
@@ -61,12 +63,18 @@ def champion_backtest(
     keep = {0.025: "q0.025", 0.1: "q0.1", 0.5: "q0.5", 0.9: "q0.9", 0.975: "q0.975"}
     rows: list[dict[str, float | int | None]] = []
     for offset in range(1, n_origins + 1):
-        idx = [i for i, z in enumerate(histories) if len(z) - offset >= min_train]
+        # an origin inside a gap is skipped: its filled value leans on a later observation
+        idx = [
+            i
+            for i, z in enumerate(histories)
+            if len(z) - offset >= min_train and np.isfinite(raw_histories[i][len(z) - offset - 1])
+        ]
         if len(idx) == 0:
             continue
         train = [histories[i][: len(histories[i]) - offset] for i in idx]
+        seen = [np.isfinite(np.asarray(raw_histories[i][: len(histories[i]) - offset], float)) for i in idx]
         steps = min(horizon, offset)
-        champ = fit_champion(train, steps, config, scale)
+        champ = fit_champion(train, steps, config, scale, observed=seen)
         _, q = champ.forecast(train, steps, probs)
         raw_q = np.sort(scale.inverse(q), axis=2)
         for j, i in enumerate(idx):

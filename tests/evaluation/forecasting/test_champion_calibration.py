@@ -182,7 +182,9 @@ def test_location_correction_recentres_a_conditionally_biased_forecast() -> None
 
 def test_large_panels_centre_the_distribution_on_the_configured_candidate() -> None:
     panel = _decelerating(120, seed=22)
-    cfg = ChampionConfig(members=("drift", "naive", "pooled"), n_origins=5, adaptive_min_rows=100)
+    cfg = ChampionConfig(
+        members=("drift", "naive", "pooled"), n_origins=5, adaptive_min_rows=100, centre="pooled"
+    )
     champ = fit_champion(panel, 3, cfg, Scale("log"))
     assert champ.centre == "pooled"
     pts, q = champ.forecast(panel, 3, np.array([0.5]))
@@ -192,3 +194,64 @@ def test_large_panels_centre_the_distribution_on_the_configured_candidate() -> N
     small = fit_champion(panel[:8], 3, cfg, Scale("log"))
     assert small.centre == small.name
     assert small.location == ()
+
+
+def test_small_pool_leaves_room_beyond_its_extremes() -> None:
+    """41 pooled errors cannot say p = 0.9975: the blended reference keeps mass past the smallest error."""
+    rng = np.random.default_rng(5)
+    e = np.abs(rng.normal(0, 1, 41)) - 0.3  # a thin lower tail, as short growing series give
+    probs = np.array([0.0025, 0.01, 0.5, 0.99, 0.9975])
+    bare = PooledConformal(min_count=30).fit(np.ones(41, int), e).error_quantiles(1, probs)[0]
+    blended = (
+        PooledConformal(min_count=30, prior_weight=2.0).fit(np.ones(41, int), e).error_quantiles(1, probs)[0]
+    )
+    assert bare[0] >= e.min() and bare[-1] <= e.max()  # the bare pool ends at its extremes
+    assert blended[0] < e.min() - 0.5 and blended[-1] > e.max()
+    assert abs(blended[2] - bare[2]) < 0.1  # the middle barely moves
+    big = rng.normal(0, 1, 5000)
+    q_big = PooledConformal(prior_weight=2.0).fit(np.ones(5000, int), big).error_quantiles(1, probs)[0]
+    np.testing.assert_allclose(q_big[1:-1], np.quantile(big, probs[1:-1]), atol=0.02)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(3, 200),
+    weight=st.floats(0.0, 20.0),
+    seed=st.integers(0, 10_000),
+)
+def test_blended_quantiles_are_monotone_and_bracket_the_pool(n: int, weight: float, seed: int) -> None:
+    e = np.random.default_rng(seed).standard_t(3, n)
+    probs = np.linspace(0.005, 0.995, 25)
+    q = PooledConformal(min_count=1, prior_weight=weight).fit(np.ones(n, int), e).error_quantiles(1, probs)[0]
+    assert np.all(np.diff(q) >= -1e-9)
+    # more prior weight never narrows the outer quantiles
+    q0 = PooledConformal(min_count=1).fit(np.ones(n, int), e).error_quantiles(1, probs)[0]
+    ref = 1.25 * 2.576  # the reference's 0.5 % quantile magnitude
+    assert q[0] <= max(q0[0], -ref) + 1e-6
+    assert q[-1] >= min(q0[-1], ref) - 1e-6
+
+
+def test_default_pools_one_distribution_per_centre_on_large_panels() -> None:
+    panel = _decelerating(120, seed=23)
+    cfg = ChampionConfig(members=("drift", "naive", "pooled"), n_origins=5, adaptive_min_rows=100)
+    champ = fit_champion(panel, 3, cfg, Scale("log"))
+    centres = [c.centre for c in champ.components]
+    assert centres[0] == champ.name and set(centres[1:]) == {"drift", "naive", "pooled"} - {champ.name}
+    assert champ.centre.startswith("pool(")
+    probs = np.linspace(0.01, 0.99, 99)
+    pts, q = champ.forecast(panel, 3, probs)
+    np.testing.assert_allclose(pts, champ.points(panel, 3))  # the point is still the configuration's
+    assert np.all(np.diff(q, axis=2) >= -1e-9)
+    # the pool's median lies within the components' medians, and its 98 % range covers each component's
+    single = [
+        fit_champion(panel, 3, ChampionConfig(**{**cfg.__dict__, "centre": c}), Scale("log")).forecast(
+            panel, 3, probs
+        )[1]
+        for c in centres
+    ]
+    # a mixture's p-quantile lies between its components' p-quantiles, at every p
+    stacked = np.stack(single)
+    assert np.all(q >= stacked.min(axis=0) - 1e-6) and np.all(q <= stacked.max(axis=0) + 1e-6)
+    # and where the components disagree, the pool is wider than the narrowest of them
+    width = q[:, :, 89] - q[:, :, 9]
+    assert np.mean(width > (stacked[:, :, :, 89] - stacked[:, :, :, 9]).min(axis=0)) > 0.9

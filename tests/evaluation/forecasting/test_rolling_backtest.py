@@ -72,3 +72,24 @@ def test_champion_backtest_frame_never_sees_the_future() -> None:
     assert frame.height > 0
     assert (frame["cutoff"] < frame["period"]).all()
     assert ((frame["period"] - frame["cutoff"]) == frame["h"]).all()
+
+
+def test_filled_gaps_never_start_or_score_a_backtest() -> None:
+    """A gap filled by interpolation leans on the next observation; the backtest must not cut inside it."""
+    rng = np.random.default_rng(3)
+    smooth = [np.cumsum(rng.normal(0.05, 0.1, 12)) for _ in range(3)]
+    gappy = np.linspace(0.0, 0.3, 12)
+    gappy[6:11] = np.linspace(gappy[5], 3.0, 7)[1:-1]  # filled towards a jump observed at index 11
+    gappy[11] = 3.0
+    observed = [np.ones(12, bool)] * 3 + [np.r_[np.ones(6, bool), np.zeros(5, bool), True]]
+    cfg = ChampionConfig(members=("drift", "naive"), n_origins=6, min_train=4)
+    leaky = backtest_members([*smooth, gappy], 3, cfg)
+    honest = backtest_members([*smooth, gappy], 3, cfg, observed=observed)
+    # without the mask, origins inside the gap see the jump through the filled values
+    assert ((leaky.series == 3) & (leaky.offset < 6)).any()
+    rows = honest.series == 3
+    cutoff = 12 - 1 - honest.offset[rows]
+    assert observed[3][cutoff].all()  # every origin of the gappy series is an observed point
+    assert observed[3][cutoff + honest.h[rows]].all()  # and every scored actual was observed
+    assert honest.actual.size < leaky.actual.size
+    assert (honest.series < 3).sum() == (leaky.series < 3).sum()  # complete series keep every row
