@@ -255,3 +255,18 @@ def test_default_pools_one_distribution_per_centre_on_large_panels() -> None:
     # and where the components disagree, the pool is wider than the narrowest of them
     width = q[:, :, 89] - q[:, :, 9]
     assert np.mean(width > (stacked[:, :, :, 89] - stacked[:, :, :, 9]).min(axis=0)) > 0.9
+
+
+def test_raw_members_do_not_depend_on_the_other_series_in_the_group() -> None:
+    """A KPI group mixes magnitudes (5 scenarios next to 10 million users); each series' forecast is its own."""
+    from evaluation.forecasting.champion import member_points
+
+    scale = Scale("log")
+    small = np.log(np.array([1.0, 2.0, 3.0, 5.0, 6.0]))
+    huge = np.log(np.array([4e6, 5e6, 6e6, 8e6, 1e7]))
+    members = ["theta_np@raw", "damped_np@raw"]
+    alone = member_points([small], 2, members, {}, scale)
+    together = member_points([small, huge], 2, members, {}, scale)
+    for m in members:
+        np.testing.assert_allclose(together[m][0], alone[m][0])
+        assert np.all(np.exp(together[m][0]) < 20)  # a 1-to-6 count does not jump to thousands
