@@ -49,7 +49,7 @@ def layout(scenario_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
         contrib = (
             graph(contributions_chart(rows, lang), lang, "scen-contrib")
             if rows.height
-            else empty_state(t("empty.rows", lang))
+            else empty_state(t("empty.contrib", lang))
         )
 
     efficacy = published.read("efficacy")
@@ -76,7 +76,7 @@ def layout(scenario_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
         if s.height:
             eff_chart = graph(efficacy_chart(s, row.get("launch_date"), lang), lang, "scen-efficacy")
         else:
-            eff_chart = empty_state(t("empty.rows", lang))
+            eff_chart = empty_state(t("empty.efficacy", lang))
     if row.get("benchmark"):
         flags.append(html.Li(f"★ {t('scen.benchmark', lang)}", className="flag-benchmark"))
 

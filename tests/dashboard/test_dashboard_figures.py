@@ -221,3 +221,15 @@ def test_every_figure_uses_only_traces_of_the_served_plotly_bundle() -> None:
     }  # fmt: skip
     used = {trace.type for fig in figures for trace in fig.data}
     assert used and used <= TRACE_TYPES, f"not in the cartesian bundle: {used - TRACE_TYPES}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_radar_labels_the_default_schemes_dimensions_in_the_page_language(lang: str) -> None:
+    """The radar's axes are the default scheme's top dimensions, named as the scheme file names them."""
+    from evaluation.assessment.scheme import load_scheme
+
+    scheme = load_scheme()
+    fig = radar_chart({f"dim_{d}": 50.0 for d in scheme.top_dimensions}, lang)
+    labels = next(tr for tr in fig.data if tr.name == "labels").text
+    names = [getattr(scheme.spec.dimensions[d], f"name_{lang}") for d in scheme.top_dimensions]
+    assert list(labels) == names

@@ -214,3 +214,15 @@ def test_upload_checks() -> None:
     assert key == "data.too_big" and values == {"file": "big.csv", "size": "2 MB", "limit": "1 MB"}
     with pytest.raises(ValueError, match="choose the file again"):
         data_page.decode_upload("data:text/csv;base64,@@@")
+
+
+def test_a_scenario_without_efficacy_series_says_so(
+    published_tables: dict[str, pl.DataFrame], tmp_path: Path
+) -> None:
+    tables = dict(published_tables)
+    tables["efficacy_series"] = tables["efficacy_series"].filter(pl.col("scenario_id") != "S001")
+    write_published_tables(tables, tmp_path)
+    app = create_app(tmp_path)
+    en = render(app, scenario_page.layout, lang="en", scenario_id="S001")
+    assert "no efficacy series for this scenario" in en and "no rows match the filters" not in en
+    assert "该场景没有成效时间序列" in render(app, scenario_page.layout, lang="zh", scenario_id="S001")
