@@ -273,7 +273,8 @@ def contributions_chart(explanations: pl.DataFrame, lang: str) -> go.Figure:
 
     Args:
         explanations: rows of the ``explanations`` table for one scenario and period
-            (``dimension, indicator_id, contribution``).
+            (``dimension, indicator_id, contribution``; the publisher's optional ``name_zh`` names
+            the bars on the Chinese page).
         lang: ``"zh"`` or ``"en"``.
 
     Returns:
@@ -281,11 +282,17 @@ def contributions_chart(explanations: pl.DataFrame, lang: str) -> go.Figure:
     """
     fig = go.Figure()
     frame = explanations.sort("contribution")
+    label = pl.col("indicator_id")
+    if lang == "zh" and "name_zh" in frame.columns:
+        label = pl.coalesce(pl.col("name_zh"), pl.col("indicator_id"))
+    frame = frame.with_columns(label.alias("_label"))
+    if frame["_label"].n_unique() < frame.height:  # two indicators with one name: keep the ids
+        frame = frame.with_columns(pl.col("indicator_id").alias("_label"))
     for i, dim in enumerate(frame["dimension"].unique(maintain_order=True).to_list()):
         part = frame.filter(pl.col("dimension") == dim)
         fig.add_trace(
             go.Bar(
-                x=part["contribution"].to_list(), y=part["indicator_id"].to_list(), orientation="h",
+                x=part["contribution"].to_list(), y=part["_label"].to_list(), orientation="h",
                 name=label_or(f"dim.{dim}", dim, lang),
                 marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
             )

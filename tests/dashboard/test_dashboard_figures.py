@@ -233,3 +233,20 @@ def test_radar_labels_the_default_schemes_dimensions_in_the_page_language(lang: 
     labels = next(tr for tr in fig.data if tr.name == "labels").text
     names = [getattr(scheme.spec.dimensions[d], f"name_{lang}") for d in scheme.top_dimensions]
     assert list(labels) == names
+
+
+def test_contribution_bars_carry_the_indicator_names_on_the_chinese_page() -> None:
+    rows = pl.DataFrame(
+        {
+            "dimension": ["demand", "demand", "effect"],
+            "indicator_id": ["usage_cases", "active_users", "satisfaction"],
+            "name_zh": ["月均使用量（办件量）", None, "群众满意度"],
+            "contribution": [3.0, 1.0, 5.0],
+        }
+    )
+    zh = {y for tr in contributions_chart(rows, "zh").data for y in tr.y}
+    assert zh == {"月均使用量（办件量）", "active_users", "群众满意度"}  # a missing name keeps the id
+    en = {y for tr in contributions_chart(rows, "en").data for y in tr.y}
+    assert en == {"usage_cases", "active_users", "satisfaction"}
+    clash = rows.with_columns(pl.lit("同名").alias("name_zh"))
+    assert {y for tr in contributions_chart(clash, "zh").data for y in tr.y} == set(rows["indicator_id"])
