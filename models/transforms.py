@@ -48,14 +48,23 @@ class Scale:
     def forward(self, y: np.ndarray) -> np.ndarray:
         """Map values to the model scale (a new array); values on a bound are nudged inside.
 
+        On the log scale a value at or below ``lower`` is floored at 0.1 % of the largest distance from
+        ``lower`` along the last axis, so each row of a stack of series (one series per row) is floored
+        relative to its own size, never to the largest series in the stack.
+
         >>> Scale("logit", 0, 100).forward(np.array([50.0])).tolist()
         [0.0]
+        >>> np.exp(Scale("log").forward(np.array([[0.0, 2.0], [0.0, 2000.0]]))).round(6).tolist()
+        [[0.002, 2.0], [2.0, 2000.0]]
         """
         y = np.asarray(y, dtype=float)
         if self.name == "identity":
             return y.copy()
         if self.name == "log":
-            eps = _EDGE * max(1.0, float(np.nanmax(np.abs(y - self.lower))) if y.size else 1.0)
+            if y.size == 0:
+                return y.copy()
+            size = np.nanmax(np.abs(y - self.lower), axis=-1, keepdims=True)
+            eps = _EDGE * np.maximum(1.0, np.nan_to_num(size, nan=1.0))
             return np.log(np.maximum(y - self.lower, eps))
         width = self.upper - self.lower
         u = np.clip((y - self.lower) / width, _EDGE, 1 - _EDGE)

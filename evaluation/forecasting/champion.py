@@ -212,9 +212,7 @@ def member_points(
                 raise ValueError(f"member {name!r} needs the scale of the histories; pass scale=")
             base = name.removesuffix(RAW)
             raw = [scale.inverse(z) for z in histories]
-            # one series at a time: the log scale's floor is relative to the values it is given, so a
-            # stack of all series would floor a small series' forecast at 0.1 % of the largest one's
-            out[name] = np.stack([scale.forward(make_model(base).fit(y).predict(horizon).mean) for y in raw])
+            out[name] = scale.forward(np.stack([make_model(base).fit(y).predict(horizon).mean for y in raw]))
             continue
         if name == "pooled":
             model = PooledGrowth(
