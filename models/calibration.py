@@ -24,6 +24,7 @@ errors per horizon); small pools get tails that no single series can talk away.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Self
 
 import numpy as np
@@ -144,9 +145,25 @@ def _blended_quantiles(pool: np.ndarray, ref_sd: float, weight: float, probs: np
     grid = np.linspace(0.0, 1.0, 201)
     xs = np.union1d(np.quantile(pool, grid), ref_sd * stats.norm.ppf(np.clip(grid, 1e-6, 1 - 1e-6)))
     f_pool = np.interp(xs, np.sort(pool), np.linspace(0.0, 1.0, n), left=0.0, right=1.0)
-    f = (n * f_pool + weight * stats.norm.cdf(xs / ref_sd)) / (n + weight)
-    f = np.maximum.accumulate(f) + np.arange(f.size) * 1e-15  # strictly increasing for the inverse
-    return np.interp(probs, f, xs)
+    return mixture_quantiles(xs, [f_pool, stats.norm.cdf(xs / ref_sd)], [n, weight], probs)
+
+
+def mixture_quantiles(
+    xs: np.ndarray, cdfs: Sequence[np.ndarray], weights: Sequence[float], probs: np.ndarray
+) -> np.ndarray:
+    """Quantiles at ``probs`` of a mixture, from each component's CDF at the sorted points ``xs``.
+
+    The mixture's CDF (the weighted mean) is made strictly increasing by a negligible ramp and
+    inverted by linear interpolation, so flat stretches and ties cannot break the inverse.
+
+    >>> xs = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> mixture_quantiles(xs, [np.array([0.0, 1.0, 1.0, 1.0]), np.array([0.0, 0.0, 0.0, 1.0])], [1, 1], np.array([0.5])).round(6).tolist()
+    [1.0]
+    """
+    w = np.asarray(weights, dtype=float)
+    cdf = np.tensordot(w / w.sum(), np.asarray(cdfs, dtype=float), axes=1)
+    cdf = np.maximum.accumulate(cdf) + np.arange(xs.size) * 1e-12
+    return np.interp(probs, cdf, xs)
 
 
 def _per_step(scale: np.ndarray) -> np.ndarray:

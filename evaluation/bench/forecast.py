@@ -455,9 +455,7 @@ def district_panels(train: list[np.ndarray], n_panels: int = 40, size: int = 25,
     events follow ``evaluation.forecasting.origin_backtest``: at each horizon ``h`` the target is
     ``last × (1 + k·g)^h`` with ``g`` the window's compound growth.
     """
-    from models.base import dense_probs as _dense
-
-    probs = _dense(0.005)
+    probs = dense_probs(0.005)
     scale = Scale("log")
     rng = np.random.default_rng(seed)
     hold = 3

@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from models.base import make_model
-from models.calibration import DifficultyModel, LocationModel, PooledConformal
+from models.calibration import DifficultyModel, LocationModel, PooledConformal, mixture_quantiles
 from models.ensemble import combine_points
 from models.pooled import N_FEATURES, PooledGrowth, series_scale, window_features
 from models.transforms import Scale
@@ -484,9 +484,8 @@ def linear_pool(quantiles: Sequence[np.ndarray], probs: np.ndarray) -> np.ndarra
     for i in range(n):
         for j in range(h):
             xs = np.sort(np.concatenate([q[i, j] for q in qs]))
-            cdf = np.mean([np.interp(xs, q[i, j], probs, left=0.0, right=1.0) for q in qs], axis=0)
-            cdf = np.maximum.accumulate(cdf) + np.arange(xs.size) * 1e-12  # strictly increasing
-            out[i, j] = np.interp(probs, cdf, xs)
+            cdfs = [np.interp(xs, q[i, j], probs, left=0.0, right=1.0) for q in qs]
+            out[i, j] = mixture_quantiles(xs, cdfs, [1.0] * len(qs), probs)
     return out
 
 

@@ -270,3 +270,16 @@ def test_raw_members_do_not_depend_on_the_other_series_in_the_group() -> None:
     for m in members:
         np.testing.assert_allclose(together[m][0], alone[m][0])
         assert np.all(np.exp(together[m][0]) < 20)  # a 1-to-6 count does not jump to thousands
+
+
+def test_calibration_inputs_that_cannot_be_right_are_refused() -> None:
+    from evaluation.forecasting.champion import linear_pool
+
+    panel = _panel(3, seed=9)
+    with pytest.raises(ValueError, match="one flag per point"):
+        fit_champion(panel, 2, ChampionConfig(members=("drift", "naive")), observed=[np.ones(3, bool)] * 3)
+    with pytest.raises(ValueError, match="prior_weight"):
+        PooledConformal(prior_weight=-1.0)
+    q = np.zeros((1, 1, 3))
+    with pytest.raises(ValueError, match="increasing"):
+        linear_pool([q, q], np.array([0.5, 0.1, 0.9]))
