@@ -106,6 +106,20 @@ def choose_scale(kind: str, lower: float | None, upper: float | None, values: np
     return Scale("identity")
 
 
+def fill_gaps(z: np.ndarray) -> np.ndarray:
+    """Fill NaN gaps by linear interpolation between the observed points (a new array).
+
+    A filled value leans on the next observation, so a backtest must not cut inside a gap: pass
+    ``np.isfinite(z)`` as ``observed`` to :func:`evaluation.forecasting.champion.fit_champion`.
+
+    >>> fill_gaps(np.array([1.0, np.nan, 3.0])).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    idx = np.arange(z.size)
+    ok = np.isfinite(z)
+    return np.interp(idx, idx[ok], z[ok])
+
+
 def monotone_quantiles(quantiles: np.ndarray, floor: float) -> np.ndarray:
     """Make each quantile path non-decreasing along the horizon and at least ``floor`` (a new array).
 

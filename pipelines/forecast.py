@@ -21,7 +21,7 @@ from evaluation.forecasting import attainment as att
 from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
 from models.base import dense_probs
-from models.transforms import Scale, choose_scale, monotone_quantiles, widen_quantiles
+from models.transforms import Scale, choose_scale, fill_gaps, monotone_quantiles, widen_quantiles
 
 log = logging.getLogger(__name__)
 
@@ -188,12 +188,6 @@ def group_tasks(
     return tasks
 
 
-def _fill(z: np.ndarray) -> np.ndarray:
-    idx = np.arange(z.size)
-    ok = np.isfinite(z)
-    return np.interp(idx, idx[ok], z[ok])
-
-
 def _trim(spec: SeriesSpec) -> np.ndarray:
     """Values from the first to the last observed year (leading/trailing gaps cut)."""
     v = np.array(spec.values)
@@ -204,7 +198,7 @@ def _trim(spec: SeriesSpec) -> np.ndarray:
 def _forecast_group(task: GroupTask) -> GroupResult:
     scale = _scale(task.specs[0])
     raw = [_trim(s) for s in task.specs]
-    z = [_fill(scale.forward(r)) for r in raw]
+    z = [fill_gaps(scale.forward(r)) for r in raw]
     champ = fit_champion(z, task.horizon, task.config, scale, observed=[np.isfinite(r) for r in raw])
     _, q = champ.forecast(z, task.horizon, PROBS)
     raw_q = np.sort(scale.inverse(q), axis=2)

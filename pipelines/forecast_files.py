@@ -38,7 +38,7 @@ from evaluation.forecasting.attainment import (
 )
 from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from models.base import dense_probs
-from models.transforms import Scale, choose_scale
+from models.transforms import Scale, choose_scale, fill_gaps
 
 IN_COLUMNS = ("series_id", "period", "value")
 TARGET_COLUMNS = ("series_id", "target_period", "target_value", "direction")
@@ -240,12 +240,6 @@ def _scale_for(kind: str, values: np.ndarray) -> Scale:
     return choose_scale("count" if kind == "auto" else kind, 0.0, None, finite)
 
 
-def _filled(z: np.ndarray) -> np.ndarray:
-    idx = np.arange(z.size)
-    ok = np.isfinite(z)
-    return np.interp(idx, idx[ok], z[ok])
-
-
 @dataclass(frozen=True)
 class SeriesForecast:
     """Calibrated forecast of one series: dense quantiles per step on the original scale."""
@@ -273,8 +267,10 @@ def forecast_panel(
     probs = np.union1d(dense_probs(0.005), np.array(OUT_QUANTILES))
     out: dict[str, SeriesForecast] = {}
     for sc, members in groups.items():
-        histories = [_filled(sc.forward(s.values)) for s in members]
-        champ = fit_champion(histories, horizon, config, sc)
+        histories = [fill_gaps(sc.forward(s.values)) for s in members]
+        champ = fit_champion(
+            histories, horizon, config, sc, observed=[np.isfinite(s.values) for s in members]
+        )
         _, q = champ.forecast(histories, horizon, probs)
         raw = np.sort(sc.inverse(q), axis=2)
         even = np.isin(probs, dense_probs(0.005))

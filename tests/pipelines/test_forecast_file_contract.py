@@ -119,3 +119,25 @@ def test_attain_file_bad_targets(tmp_path: Path) -> None:
     unknown = _write(tmp_path, "u.csv", "series_id,target_period,target_value,direction\nzz,2023,70,>=\n")
     with pytest.raises(FileContractError, match="not in the IN file"):
         attain_file(src, unknown, tmp_path / "att.csv")
+
+
+def test_a_gap_in_the_file_is_filled_but_never_backtested_as_observed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.forecast_files as ff
+
+    rows = ["series_id,period,value"]
+    for sid, scale in (("a", 1.0), ("b", 2.0)):
+        rows += [f"{sid},{year},{scale * (10 + year - 2010)}" for year in range(2010, 2022) if year != 2015]
+    seen: list[list[list[bool]]] = []
+    real = ff.fit_champion
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append([o.tolist() for o in kwargs["observed"]])  # type: ignore[attr-defined]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ff, "fit_champion", spy)
+    frame = forecast_file(_write(tmp_path, "gap.csv", "\n".join(rows) + "\n"), tmp_path / "o.csv", horizon=2)
+    assert frame.height == 4 and frame["q0.5"].is_finite().all()
+    flags = [f for group in seen for f in group]
+    assert flags and all(f[5] is False and sum(f) == 11 for f in flags)  # 2015 filled, the rest observed
