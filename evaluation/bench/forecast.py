@@ -37,6 +37,7 @@ from scipy import stats
 
 from evaluation.forecasting import metrics
 from evaluation.forecasting.champion import ChampionConfig, fit_champion
+from evaluation.forecasting.origin_backtest import best_common_shift, brier_decomposition
 from models.base import cdf_from_quantiles, dense_probs
 from models.transforms import Scale
 
@@ -384,6 +385,7 @@ def validation_split(train: list[np.ndarray]) -> list[str]:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     briers: dict[str, list[float]] = {label: [] for label, _ in VALIDATION_CONFIGS}
+    parts: list[tuple[int, dict[str, float], tuple[float, float]]] = []
     for cut in VALIDATION_CUTS:
         pairs = [
             (y[: y.size - cut], y[y.size - cut : y.size - cut + H])
@@ -415,6 +417,10 @@ def validation_split(train: list[np.ndarray]) -> list[str]:
             assert r.probs is not None
             brier = float(np.mean((r.probs - outcome) ** 2))
             briers[label].append(brier)
+            if label == VALIDATION_CONFIGS[0][0]:
+                parts.append(
+                    (cut, brier_decomposition(r.probs, outcome), best_common_shift(r.probs, outcome))
+                )
             lines.append(
                 f"| {cut} | {label} (`{r.note}`, centre `{r.extra['centre']}`) | {len(short)} | {smape:.2f} | "
                 f"{mase:.3f} | {cov80:.1f} | {cov95:.1f} | {msis:.2f} | {brier:.4f} | {r.seconds:.1f} |"
@@ -428,7 +434,43 @@ def validation_split(train: list[np.ndarray]) -> list[str]:
     ]
     for label, values in briers.items():
         lines.append(f"| {label} | {np.mean(values):.4f} | " + " | ".join(f"{v:.4f}" for v in values) + " |")
+    lines += [
+        "",
+        f"Where the default's Brier score comes from in each window: {DECOMPOSITION_TEXT}",
+        "",
+        *_decomposition_table([(f"c = {cut}", d, shift) for cut, d, shift in parts], mean_row=True),
+    ]
     return [*lines, ""]
+
+
+DECOMPOSITION_TEXT = (
+    "Murphy's decomposition over ten probability bins (`brier = reliability − resolution + uncertainty + "
+    "within`; see `evaluation.forecasting.origin_backtest.brier_decomposition`), and the Brier score after "
+    "the one logit shift of every probability that fits the outcomes best. That shift looks at the outcomes, "
+    "so it is a bound, not a method: what fixing the period's calibration-in-the-large could gain at most. "
+    "What is left after it has to come from resolution, i.e. from telling the series apart."
+)
+
+
+def _decomposition_table(
+    rows: list[tuple[str, dict[str, float], tuple[float, float]]], *, mean_row: bool = False
+) -> list[str]:
+    out = [
+        "| | Brier | reliability | resolution | uncertainty | within | best common shift (logit) | Brier after it |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, d, (a, after) in rows:
+        out.append(
+            f"| {name} | {d['brier']:.4f} | {d['reliability']:.4f} | {d['resolution']:.4f} | "
+            f"{d['uncertainty']:.4f} | {d['within']:+.4f} | {a:+.2f} | {after:.4f} |"
+        )
+    if mean_row and rows:
+        mean = {k: float(np.mean([r[1][k] for r in rows])) for k in rows[0][1]}
+        out.append(
+            f"| mean | {mean['brier']:.4f} | {mean['reliability']:.4f} | {mean['resolution']:.4f} | "
+            f"{mean['uncertainty']:.4f} | {mean['within']:+.4f} | – | {np.mean([r[2][1] for r in rows]):.4f} |"
+        )
+    return out
 
 
 DISTRICT_CONFIGS: tuple[tuple[str, ChampionConfig], ...] = (
@@ -594,6 +636,17 @@ def render(
         "| goal | measured | verdict |",
         "| --- | --- | --- |",
         *[f"| {g} | {m} | {verdict(ok)} |" for g, m, ok in goals],
+        "",
+        f"Where the Brier scores come from on the test part: {DECOMPOSITION_TEXT}",
+        "",
+        *_decomposition_table(
+            [
+                (r.name, brier_decomposition(r.probs, outcome), best_common_shift(r.probs, outcome))
+                for r in results
+                if r.name in ("dtscope champion", "statsforecast linear pool (3 Auto)")
+                and r.probs is not None
+            ]
+        ),
         "",
         "## The champion",
         "",

@@ -223,3 +223,74 @@ def reliability(frame: pl.DataFrame, bins: int = 10) -> pl.DataFrame:
             "n",
         )
     )
+
+
+def brier_decomposition(p: np.ndarray, outcome: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """Murphy's decomposition of the Brier score over probability bins: where the score comes from.
+
+    ``brier = reliability − resolution + uncertainty + within``, exactly:
+
+    * ``reliability``: mean squared gap between each bin's mean probability and its observed frequency
+      (0 for calibrated probabilities; lower is better);
+    * ``resolution``: how far the bins' observed frequencies spread around the overall frequency
+      (higher is better: the probabilities tell events apart);
+    * ``uncertainty``: ``ō(1 − ō)``, the score of always saying the observed frequency ``ō`` (set by the
+      outcomes, no forecast can change it);
+    * ``within``: what binning leaves out (the spread of the probabilities inside a bin; 0 when every
+      bin holds one probability value).
+
+    Bins are ``[i/bins, (i+1)/bins)``, the last one closed, as in :func:`reliability`.
+
+    >>> d = brier_decomposition(np.array([0.2, 0.2, 0.8, 0.8]), np.array([0.0, 0.0, 1.0, 1.0]), bins=5)
+    >>> {k: round(v, 6) + 0.0 for k, v in d.items()}
+    {'brier': 0.04, 'reliability': 0.04, 'resolution': 0.25, 'uncertainty': 0.25, 'within': 0.0}
+    """
+    p = np.asarray(p, dtype=float).ravel()
+    e = np.asarray(outcome, dtype=float).ravel()
+    if p.shape != e.shape or p.size == 0:
+        raise ValueError(f"need as many probabilities as outcomes, at least one; got {p.size} and {e.size}")
+    if np.any((p < 0) | (p > 1)) or np.any((e != 0) & (e != 1)):
+        raise ValueError("probabilities must lie in [0, 1] and outcomes be 0 or 1")
+    b = np.clip(np.floor(p * bins).astype(int), 0, bins - 1)
+    n = np.bincount(b, minlength=bins)
+    used = n > 0
+    p_bar = np.bincount(b, weights=p, minlength=bins)[used] / n[used]
+    o_bar = np.bincount(b, weights=e, minlength=bins)[used] / n[used]
+    w = n[used] / p.size
+    base = float(e.mean())
+    brier = float(np.mean((p - e) ** 2))
+    reliability = float(np.sum(w * (p_bar - o_bar) ** 2))
+    resolution = float(np.sum(w * (o_bar - base) ** 2))
+    uncertainty = base * (1 - base)
+    return {
+        "brier": brier,
+        "reliability": reliability,
+        "resolution": resolution,
+        "uncertainty": uncertainty,
+        "within": brier - (reliability - resolution + uncertainty),
+    }
+
+
+def best_common_shift(p: np.ndarray, outcome: np.ndarray) -> tuple[float, float]:
+    """The one logit shift ``a`` of every probability that minimises the Brier score, and that score.
+
+    Not a method (it looks at the outcomes): a bound on what fixing a panel's calibration-in-the-large
+    could gain. When the outcomes of one period share a shock (a boom lifts every series), the best
+    shift is far from 0 and no forecast made from the series alone could have known it.
+
+    >>> a, brier = best_common_shift(np.full(4, 0.5), np.array([1.0, 1.0, 1.0, 0.0]))
+    >>> bool(a > 0), round(brier, 3)
+    (True, 0.188)
+    """
+    from scipy.optimize import minimize_scalar
+    from scipy.special import expit, logit
+
+    x = logit(np.clip(np.asarray(p, dtype=float).ravel(), 1e-6, 1 - 1e-6))
+    e = np.asarray(outcome, dtype=float).ravel()
+
+    def score(a: float) -> float:
+        return float(np.mean((expit(x + a) - e) ** 2))
+
+    best = minimize_scalar(score, bounds=(-5.0, 5.0), method="bounded", options={"xatol": 1e-6})
+    a = float(best.x)
+    return (a, score(a)) if score(a) <= score(0.0) else (0.0, score(0.0))

@@ -91,3 +91,49 @@ def test_evaluate_stacks_long_and_rejects_unknown() -> None:
     assert out["metric"].to_list() == ["smape_error", "coverage-80"]
     with pytest.raises(KeyError, match="known metrics"):
         evaluate(fr, ["rmse"], ["m"])
+
+
+probabilities = st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=1, max_size=60)
+
+
+@settings(max_examples=80, deadline=None)
+@given(probabilities, st.data())
+def test_brier_decomposition_adds_up_and_keeps_its_signs(p: list[float], data: st.DataObject) -> None:
+    from evaluation.forecasting.origin_backtest import brier_decomposition
+
+    e = data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=len(p), max_size=len(p)))
+    d = brier_decomposition(np.array(p), np.array(e))
+    assert d["brier"] == pytest.approx(np.mean((np.array(p) - np.array(e)) ** 2))
+    assert d["reliability"] - d["resolution"] + d["uncertainty"] + d["within"] == pytest.approx(d["brier"])
+    assert d["reliability"] >= 0 and d["resolution"] >= 0
+    assert d["uncertainty"] == pytest.approx(np.mean(e) * (1 - np.mean(e)))
+
+
+def test_brier_decomposition_of_calibrated_bins_has_no_reliability_term_and_refuses_bad_input() -> None:
+    from evaluation.forecasting.origin_backtest import brier_decomposition
+
+    # one value per bin, each bin's frequency equal to its probability: calibrated, nothing left within
+    p = np.array([0.25] * 4 + [0.75] * 4)
+    e = np.array([1.0, 0, 0, 0, 1, 1, 1, 0])
+    d = brier_decomposition(p, e)
+    assert d["reliability"] == pytest.approx(0.0) and d["within"] == pytest.approx(0.0)
+    assert d["resolution"] == pytest.approx(0.0625)
+    with pytest.raises(ValueError, match="as many"):
+        brier_decomposition(np.array([0.5]), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="0 or 1"):
+        brier_decomposition(np.array([0.5]), np.array([0.5]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(probabilities, st.data())
+def test_best_common_shift_never_scores_worse_than_no_shift(p: list[float], data: st.DataObject) -> None:
+    from evaluation.forecasting.origin_backtest import best_common_shift
+
+    e = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=len(p), max_size=len(p))))
+    pa = np.clip(np.array(p), 1e-6, 1 - 1e-6)
+    _, brier = best_common_shift(pa, e)
+    assert brier <= np.mean((pa - e) ** 2) + 1e-12
+    # a panel whose events all happened is helped by raising every probability, one where none did by lowering
+    inner = np.clip(pa, 0.05, 0.95)
+    assert best_common_shift(inner, np.ones_like(inner))[0] > 0
+    assert best_common_shift(inner, np.zeros_like(inner))[0] < 0
