@@ -445,7 +445,8 @@ def validation_split(train: list[np.ndarray]) -> list[str]:
 
 DECOMPOSITION_TEXT = (
     "Murphy's decomposition over ten probability bins (`brier = reliability − resolution + uncertainty + "
-    "within`; see `evaluation.forecasting.origin_backtest.brier_decomposition`), and the Brier score after "
+    "within`; see `evaluation.forecasting.origin_backtest.brier_decomposition`; all three k together, so "
+    "the uncertainty term is that of the pooled outcomes, above the per-k base-rate row), and the Brier score after "
     "the one logit shift of every probability that fits the outcomes best. That shift looks at the outcomes, "
     "so it is a bound, not a method: what fixing the period's calibration-in-the-large could gain at most. "
     "What is left after it has to come from resolution, i.e. from telling the series apart."
