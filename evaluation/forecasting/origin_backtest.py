@@ -205,9 +205,9 @@ def reliability(frame: pl.DataFrame, bins: int = 10) -> pl.DataFrame:
     long = pl.concat(
         [frame.select(pl.col(c).alias("p"), pl.col(c.replace("p_k", "event_k")).alias("e")) for c in p_cols]
     )
-    b = (pl.col("p") * bins).floor().clip(0, bins - 1)
+    b = pl.Series("bin", probability_bins(long["p"].to_numpy(), bins))
     return (
-        long.with_columns(b.alias("bin"))
+        long.with_columns(b)
         .group_by("bin")
         .agg(
             pl.col("p").mean().alias("predicted_mean"),
@@ -223,6 +223,25 @@ def reliability(frame: pl.DataFrame, bins: int = 10) -> pl.DataFrame:
             "n",
         )
     )
+
+
+def probability_bins(p: np.ndarray, bins: int) -> np.ndarray:
+    """Bin index of each probability: ``[i/bins, (i+1)/bins)``, the last bin closed (so 1.0 joins it).
+
+    >>> probability_bins(np.array([0.0, 0.05, 0.1, 0.95, 1.0]), 10).tolist()
+    [0, 0, 1, 9, 9]
+    """
+    return np.clip(np.floor(np.asarray(p, dtype=float) * bins).astype(int), 0, bins - 1)
+
+
+def _probabilities_and_outcomes(p: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(p, dtype=float).ravel()
+    e = np.asarray(outcome, dtype=float).ravel()
+    if p.shape != e.shape or p.size == 0:
+        raise ValueError(f"need as many probabilities as outcomes, at least one; got {p.size} and {e.size}")
+    if np.any(~np.isfinite(p) | (p < 0) | (p > 1)) or np.any((e != 0) & (e != 1)):
+        raise ValueError("probabilities must lie in [0, 1] and outcomes be 0 or 1")
+    return p, e
 
 
 def brier_decomposition(p: np.ndarray, outcome: np.ndarray, bins: int = 10) -> dict[str, float]:
@@ -245,13 +264,8 @@ def brier_decomposition(p: np.ndarray, outcome: np.ndarray, bins: int = 10) -> d
     >>> {k: round(v, 6) + 0.0 for k, v in d.items()}
     {'brier': 0.04, 'reliability': 0.04, 'resolution': 0.25, 'uncertainty': 0.25, 'within': 0.0}
     """
-    p = np.asarray(p, dtype=float).ravel()
-    e = np.asarray(outcome, dtype=float).ravel()
-    if p.shape != e.shape or p.size == 0:
-        raise ValueError(f"need as many probabilities as outcomes, at least one; got {p.size} and {e.size}")
-    if np.any((p < 0) | (p > 1)) or np.any((e != 0) & (e != 1)):
-        raise ValueError("probabilities must lie in [0, 1] and outcomes be 0 or 1")
-    b = np.clip(np.floor(p * bins).astype(int), 0, bins - 1)
+    p, e = _probabilities_and_outcomes(p, outcome)
+    b = probability_bins(p, bins)
     n = np.bincount(b, minlength=bins)
     used = n > 0
     p_bar = np.bincount(b, weights=p, minlength=bins)[used] / n[used]
@@ -285,8 +299,8 @@ def best_common_shift(p: np.ndarray, outcome: np.ndarray) -> tuple[float, float]
     from scipy.optimize import minimize_scalar
     from scipy.special import expit, logit
 
-    x = logit(np.clip(np.asarray(p, dtype=float).ravel(), 1e-6, 1 - 1e-6))
-    e = np.asarray(outcome, dtype=float).ravel()
+    p, e = _probabilities_and_outcomes(p, outcome)
+    x = logit(np.clip(p, 1e-6, 1 - 1e-6))
 
     def score(a: float) -> float:
         return float(np.mean((expit(x + a) - e) ** 2))

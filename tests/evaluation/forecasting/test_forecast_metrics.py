@@ -124,6 +124,16 @@ def test_brier_decomposition_of_calibrated_bins_has_no_reliability_term_and_refu
         brier_decomposition(np.array([0.5]), np.array([0.5]))
 
 
+def test_best_common_shift_refuses_mismatched_or_invalid_input() -> None:
+    from evaluation.forecasting.origin_backtest import best_common_shift
+
+    # one outcome must not be broadcast over many probabilities
+    with pytest.raises(ValueError, match="as many"):
+        best_common_shift(np.array([0.2, 0.7]), np.array([1.0]))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        best_common_shift(np.array([np.nan, 0.7]), np.array([1.0, 0.0]))
+
+
 @settings(max_examples=60, deadline=None)
 @given(probabilities, st.data())
 def test_best_common_shift_never_scores_worse_than_no_shift(p: list[float], data: st.DataObject) -> None:
