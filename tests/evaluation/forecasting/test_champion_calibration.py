@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.forecasting.champion import ChampionConfig, candidate_names, combine, fit_champion
+from evaluation.forecasting.champion import (
+    ChampionConfig,
+    candidate_names,
+    combine,
+    error_scale,
+    fit_champion,
+)
 from models.calibration import PooledConformal
 from models.transforms import Scale
 
@@ -283,3 +289,73 @@ def test_calibration_inputs_that_cannot_be_right_are_refused() -> None:
     q = np.zeros((1, 1, 3))
     with pytest.raises(ValueError, match="increasing"):
         linear_pool([q, q], np.array([0.5, 0.1, 0.9]))
+
+
+def _skewed_kinds(n_per_kind: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
+    """Random walks whose steps are skewed right (kind "right") or left ("left") around the same drift:
+    the windows of the two kinds look alike in mean and spread, but the median of the next step lies
+    below the mean for one kind and above it for the other (synthetic)."""
+    rng = np.random.default_rng(seed)
+    panel, kinds = [], []
+    for kind, sign in (("right", 1.0), ("left", -1.0)):
+        for _ in range(n_per_kind):
+            steps = 0.05 + sign * 0.05 * (rng.exponential(1.0, 16) - 1.0)
+            panel.append(np.log(100) + np.cumsum(steps))
+            kinds.append(kind)
+    return panel, kinds
+
+
+def test_kind_features_recentre_a_bias_that_only_the_kind_reveals() -> None:
+    panel, kinds = _skewed_kinds(400, seed=31)
+    fresh, fresh_kinds = _skewed_kinds(2000, seed=131)
+    history, outcome = [z[:-1] for z in fresh], np.array([z[-1] for z in fresh])
+    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive_min_rows": 100, "centre": None}
+    miss = {}
+    for use in (False, True):
+        champ = fit_champion(panel, 1, ChampionConfig(**base, kind_features=use), Scale("log"), kinds=kinds)
+        assert champ.kinds == (("left", "right") if use else ())  # kinds unused leave no trace
+        _, q = champ.forecast(history, 1, np.array([0.5]), kinds=fresh_kinds)
+        low = outcome < q[:, 0, 0]
+        # how far each kind's share of fresh outcomes below the predicted median is from one half
+        miss[use] = abs(low[:2000].mean() - 0.5) + abs(low[2000:].mean() - 0.5)
+    assert miss[False] > 0.06  # the windows alone leave each kind's median off
+    assert miss[True] < 0.6 * miss[False]
+
+
+def test_kind_pools_give_each_kind_its_own_error_distribution() -> None:
+    panel, kinds = _skewed_kinds(100, seed=32)
+    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive": False, "centre": None}
+    probs = np.array([0.1, 0.5, 0.9])
+    pooled = fit_champion(panel, 2, ChampionConfig(**base), Scale("log"), kinds=kinds)
+    split = fit_champion(panel, 2, ChampionConfig(**base, kind_pools=True), Scale("log"), kinds=kinds)
+    pts, q_one = pooled.forecast(panel, 2, probs, kinds=kinds)
+    _, q_kind = split.forecast(panel, 2, probs, kinds=kinds)
+    # one pool: both kinds get the same error quantiles around their points, in units of their scale
+    s = np.array([error_scale(z) for z in panel])
+    shift = (q_one[:, 0, 1] - pts[:, 0]) / s
+    assert np.ptp(shift) < 1e-9
+    # a pool per kind: the right-skewed kind's median sits below its point, the left-skewed one's above
+    lift = q_kind[:, 0, 1] - pts[:, 0]
+    assert lift[:100].max() < 0 < lift[100:].min()
+    # and its upper tail reaches further above the median than its lower tail below it
+    upper, lower = q_kind[:100, 0, 2] - q_kind[:100, 0, 1], q_kind[:100, 0, 1] - q_kind[:100, 0, 0]
+    assert np.all(upper > lower)
+
+
+def test_kinds_are_checked_and_an_unseen_kind_falls_back(caplog: pytest.LogCaptureFixture) -> None:
+    panel, kinds = _skewed_kinds(60, seed=33)
+    cfg = ChampionConfig(members=("drift", "naive"), n_origins=4, adaptive_min_rows=100, kind_pools=True)
+    with pytest.raises(ValueError, match="one kind per series: got 3 for 120"):
+        fit_champion(panel, 2, cfg, Scale("log"), kinds=kinds[:3])
+    with pytest.raises(ValueError, match="kind_pools and calib_groups"):
+        fit_champion(panel, 2, ChampionConfig(kind_pools=True, calib_groups=2), Scale("log"), kinds=kinds)
+    champ = fit_champion(panel, 2, cfg, Scale("log"), kinds=kinds)
+    with pytest.raises(ValueError, match="fitted with series kinds"):
+        champ.forecast(panel[:2], 2, np.array([0.1, 0.9]))
+    with caplog.at_level("WARNING"):
+        _, q = champ.forecast(panel[:2], 2, np.array([0.1, 0.9]), kinds=["right", "never seen"])
+    assert "never seen" in caplog.text
+    assert np.all(np.isfinite(q)) and np.all(q[:, :, 1] > q[:, :, 0])
+    # without kinds the champion is the one it always was
+    plain = fit_champion(panel, 2, ChampionConfig(members=("drift", "naive"), n_origins=4), Scale("log"))
+    assert plain.kinds == ()
