@@ -19,7 +19,8 @@ Steps (all on the model scale ``z``: log for counts and amounts, logit for share
    evidence). With enough rows each error is first divided by its predicted difficulty (locally
    adaptive conformal, :class:`models.calibration.DifficultyModel`) and then has its predicted
    median removed (:class:`models.calibration.LocationModel`), both cross-fitted so no error is
-   normalised by a model that saw its series.
+   normalised by a model that saw its series. Series given with kinds (``fit_champion(kinds=…)``)
+   add their kind to both models' features and get one error pool per kind (Mondrian conformal).
 4. **Forecast** every series from its full history: ``c + s·d·(m + Q_h(p))`` (centre ``c``,
    difficulty ``d``, median correction ``m``; for a pool, the components' CDFs averaged), mapped
    back to the original scale (so shares stay inside their bounds), made non-decreasing for
