@@ -413,6 +413,7 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
     briers: dict[str, list[float]] = {label: [] for label, _, _ in VALIDATION_CONFIGS}
     parts: list[tuple[int, dict[str, float], tuple[float, float]]] = []
     goal: list[tuple[int, float, str, float]] = []
+    lengths: list[tuple[str, str, int, float, str, float]] = []
     for cut in VALIDATION_CUTS:
         rows = [
             (sid, y[: y.size - cut], y[y.size - cut : y.size - cut + H], kind)
@@ -430,6 +431,13 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
         ]
         runs += [(r.name, r) for r in run_statsforecast([r[0] for r in rows], short, tg)]
         peer_briers: dict[str, float] = {}
+        peer_probs = {r.name: r.probs for _, r in runs if r.name not in briers and r.probs is not None}
+        default_probs = runs[0][1].probs
+        assert default_probs is not None
+        lengths += [
+            (f"c = {cut}", *row)
+            for row in by_length(np.array([y.size for y in short]), outcome, default_probs, peer_probs)
+        ]
         for label, r in runs:
             m = _window_metrics(r, short, held, outcome)
             if label in briers:
@@ -467,6 +475,11 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
         "| window c | default | best peer | its Brier | ratio |",
         "| --- | --- | --- | --- | --- |",
         *[f"| {c} | {d:.4f} | {name} | {pb:.4f} | {d / pb:.3f} |" for c, d, name, pb in goal],
+        "",
+        "The same by length of history (bands of fewer than 20 series left out; the best peer is taken per band). "
+        "The windows hold shorter histories than the test part, whose table is under the goals:",
+        "",
+        *_length_table(lengths),
     ]
     lines += [
         "",
@@ -500,6 +513,44 @@ def _window_metrics(
         ),
         "brier": float(np.mean((r.probs - outcome) ** 2)),
     }
+
+
+LENGTH_BANDS = ((8, 13), (14, 19), (20, 99))
+
+
+def by_length(
+    lengths: np.ndarray, outcome: np.ndarray, champion: np.ndarray, peers: dict[str, np.ndarray]
+) -> list[tuple[str, int, float, str, float]]:
+    """The Brier goal per band of history length: ``(band, series, champion's Brier, best peer, its Brier)``.
+
+    Bands with fewer than 20 series are left out.
+
+    >>> o = np.array([[1.0], [0.0]] * 10 + [[1.0]] * 20)
+    >>> rows = by_length(np.array([10] * 20 + [30] * 20), o, np.full((40, 1), 0.5), {"p": np.full((40, 1), 0.6)})
+    >>> [(b, n, round(c, 3), round(pb, 3)) for b, n, c, _, pb in rows]
+    [('8–13', 20, 0.25, 0.26), ('20+', 20, 0.25, 0.16)]
+    """
+    out = []
+    for lo, hi in LENGTH_BANDS:
+        m = (lengths >= lo) & (lengths <= hi)
+        if m.sum() < 20:
+            continue
+        briers = {name: float(np.mean((p[m] - outcome[m]) ** 2)) for name, p in peers.items()}
+        best = min(briers, key=briers.__getitem__)
+        band = f"{lo}–{hi}" if hi < 99 else f"{lo}+"
+        out.append((band, int(m.sum()), float(np.mean((champion[m] - outcome[m]) ** 2)), best, briers[best]))
+    return out
+
+
+def _length_table(rows: list[tuple[str, str, int, float, str, float]]) -> list[str]:
+    return [
+        "| part | history length | series | champion | best peer | its Brier | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *[
+            f"| {part} | {band} | {n} | {c:.4f} | {name} | {pb:.4f} | {c / pb:.3f} |"
+            for part, band, n, c, name, pb in rows
+        ],
+    ]
 
 
 DECOMPOSITION_TEXT = (
@@ -637,8 +688,11 @@ def render(
     meta: dict[str, str],
     sanity: list[str],
     validation: list[str],
+    lengths: np.ndarray,
 ) -> str:
     champ = table.filter(pl.col("method") == "dtscope champion").row(0, named=True)
+    champion_probs = results[0].probs
+    assert champion_probs is not None
     peers = table.filter(~pl.col("method").str.starts_with("dtscope"))
     brier_peers = peers.filter(~pl.col("method").is_in(["SDG rule (0/1)", "base rate (oracle)"]))[
         "Brier"
@@ -718,6 +772,27 @@ def render(
         f"The champion's attainment Brier score is {champ['Brier'] / best_brier:.3f} × the best peer's on this "
         "test part; the same ratio on each validation window (training data only) is in the table "
         '"The Brier goal read on each window" at the end of this page.' + _told_sentence(table),
+        "",
+        "The same ratio by length of history on the test part (the series' training parts, 14 to 41 points; "
+        "bands of fewer than 20 series left out; the best peer is taken per band):",
+        "",
+        *_length_table(
+            [
+                ("test", *row)
+                for row in by_length(
+                    lengths,
+                    outcome,
+                    champion_probs,
+                    {
+                        r.name: r.probs
+                        for r in results
+                        if r.probs is not None
+                        and not r.name.startswith("dtscope")
+                        and r.name not in ("SDG rule (0/1)", "base rate (oracle)")
+                    },
+                )
+            ]
+        ),
         "",
         f"Where the Brier scores come from on the test part: {DECOMPOSITION_TEXT}",
         "",
@@ -809,7 +884,13 @@ def main(argv: list[str] | None = None) -> int:
     table = score(results, ids, train, test, outcome)
     validation = validation_split(ids, train, categories) + district_panels(train)
     text = render(
-        table, results, outcome, meta=meta, sanity=sanity_case(ChampionConfig()), validation=validation
+        table,
+        results,
+        outcome,
+        meta=meta,
+        sanity=sanity_case(ChampionConfig()),
+        validation=validation,
+        lengths=np.array([y.size for y in train]),
     )
     tmp = args.out.with_suffix(".md.tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -642,7 +642,7 @@ def fit_champion(
     tf = scale or Scale()
     if observed is not None and [len(o) for o in observed] != [len(z) for z in histories]:
         raise ValueError("observed must give one flag per point of every history")
-    if cfg.kind_pools and cfg.calib_groups > 1:
+    if kinds is not None and cfg.kind_pools and cfg.calib_groups > 1:
         raise ValueError("kind_pools and calib_groups > 1 both split the pools; choose one")
     bt = backtest_members(histories, horizon, cfg, tf, observed)
     vocabulary: tuple[str, ...] = ()

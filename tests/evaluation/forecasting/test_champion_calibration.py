@@ -309,7 +309,13 @@ def test_kind_features_recentre_a_bias_that_only_the_kind_reveals() -> None:
     panel, kinds = _skewed_kinds(400, seed=31)
     fresh, fresh_kinds = _skewed_kinds(2000, seed=131)
     history, outcome = [z[:-1] for z in fresh], np.array([z[-1] for z in fresh])
-    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive_min_rows": 100, "centre": None}
+    base = {
+        "members": ("drift", "naive"),
+        "n_origins": 6,
+        "adaptive_min_rows": 100,
+        "centre": None,
+        "kind_pools": False,
+    }
     miss = {}
     for use in (False, True):
         champ = fit_champion(panel, 1, ChampionConfig(**base, kind_features=use), Scale("log"), kinds=kinds)
@@ -326,8 +332,10 @@ def test_kind_pools_give_each_kind_its_own_error_distribution() -> None:
     panel, kinds = _skewed_kinds(100, seed=32)
     base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive": False, "centre": None}
     probs = np.array([0.1, 0.5, 0.9])
-    pooled = fit_champion(panel, 2, ChampionConfig(**base), Scale("log"), kinds=kinds)
-    split = fit_champion(panel, 2, ChampionConfig(**base, kind_pools=True), Scale("log"), kinds=kinds)
+    pooled = fit_champion(panel, 2, ChampionConfig(**base, kind_pools=False), Scale("log"), kinds=kinds)
+    split = fit_champion(
+        panel, 2, ChampionConfig(**base), Scale("log"), kinds=kinds
+    )  # pools by kind by default
     pts, q_one = pooled.forecast(panel, 2, probs, kinds=kinds)
     _, q_kind = split.forecast(panel, 2, probs, kinds=kinds)
     # one pool: both kinds get the same error quantiles around their points, in units of their scale
@@ -349,6 +357,9 @@ def test_kinds_are_checked_and_an_unseen_kind_falls_back(caplog: pytest.LogCaptu
         fit_champion(panel, 2, cfg, Scale("log"), kinds=kinds[:3])
     with pytest.raises(ValueError, match="kind_pools and calib_groups"):
         fit_champion(panel, 2, ChampionConfig(kind_pools=True, calib_groups=2), Scale("log"), kinds=kinds)
+    # without kinds the default kind_pools=True does not stand in the way of trend groups
+    grouped = fit_champion(panel, 2, ChampionConfig(members=("drift", "naive"), calib_groups=2), Scale("log"))
+    assert grouped.group_edges.shape == (1,)
     champ = fit_champion(panel, 2, cfg, Scale("log"), kinds=kinds)
     with pytest.raises(ValueError, match="fitted with series kinds"):
         champ.forecast(panel[:2], 2, np.array([0.1, 0.9]))
