@@ -438,13 +438,14 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
             (f"c = {cut}", *row)
             for row in by_length(np.array([y.size for y in short]), outcome, default_probs, peer_probs)
         ]
-        for label, r in runs:
-            m = _window_metrics(r, short, held, outcome)
+        table = score([r for _, r in runs], [r[0] for r in rows], short, held, outcome)
+        for (label, r), m in zip(runs, table.iter_rows(named=True), strict=True):
+            brier = float(m["Brier"])
             if label in briers:
-                briers[label].append(m["brier"])
+                briers[label].append(brier)
                 desc = f"{label} (`{r.note}`, centre `{r.extra['centre']}`)"
             else:
-                peer_briers[label] = m["brier"]
+                peer_briers[label] = brier
                 desc = label
             if label == VALIDATION_CONFIGS[0][0]:
                 assert r.probs is not None
@@ -452,8 +453,8 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
                     (cut, brier_decomposition(r.probs, outcome), best_common_shift(r.probs, outcome))
                 )
             lines.append(
-                f"| {cut} | {desc} | {len(short)} | {_fmt(m['smape'], 2)} | {_fmt(m['mase'], 3)} | "
-                f"{_fmt(m['cov80'], 1)} | {_fmt(m['cov95'], 1)} | {_fmt(m['msis'], 2)} | {m['brier']:.4f} | "
+                f"| {cut} | {desc} | {len(short)} | {_fmt(m['sMAPE'], 2)} | {_fmt(m['MASE'], 3)} | "
+                f"{_fmt(m['cov80'], 1)} | {_fmt(m['cov95'], 1)} | {_fmt(m['MSIS95'], 2)} | {brier:.4f} | "
                 f"{r.seconds:.1f} |"
             )
         best = min(peer_briers, key=peer_briers.__getitem__)
@@ -490,32 +491,7 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
     return [*lines, ""]
 
 
-def _window_metrics(
-    r: Result, short: list[np.ndarray], held: np.ndarray, outcome: np.ndarray
-) -> dict[str, float]:
-    """sMAPE, MASE, coverage, MSIS and attainment Brier of one method on a validation window (NaN where
-    the method gives no points or intervals)."""
-    sc = np.array([np.mean(np.abs(np.diff(y))) for y in short])
-    a, f = held, r.points
-    assert r.probs is not None
-    return {
-        "smape": float(np.mean(200 * np.abs(a - f) / (np.abs(a) + np.abs(f)))),
-        "mase": float(np.mean(np.abs(a - f).mean(axis=1) / sc)),
-        "cov80": 100 * float(np.mean((a >= r.lo80) & (a <= r.hi80))) if np.isfinite(r.lo80).all() else np.nan,
-        "cov95": 100 * float(np.mean((a >= r.lo95) & (a <= r.hi95))) if np.isfinite(r.lo95).all() else np.nan,
-        "msis": float(
-            np.mean(
-                (
-                    (r.hi95 - r.lo95) + 40 * np.clip(r.lo95 - a, 0, None) + 40 * np.clip(a - r.hi95, 0, None)
-                ).mean(axis=1)
-                / sc
-            )
-        ),
-        "brier": float(np.mean((r.probs - outcome) ** 2)),
-    }
-
-
-LENGTH_BANDS = ((8, 13), (14, 19), (20, 99))
+LENGTH_BANDS: tuple[tuple[int, int | None], ...] = ((8, 13), (14, 19), (20, None))  # None: no upper end
 
 
 def by_length(
@@ -532,12 +508,12 @@ def by_length(
     """
     out = []
     for lo, hi in LENGTH_BANDS:
-        m = (lengths >= lo) & (lengths <= hi)
+        m = (lengths >= lo) & (lengths <= (np.inf if hi is None else hi))
         if m.sum() < 20:
             continue
         briers = {name: float(np.mean((p[m] - outcome[m]) ** 2)) for name, p in peers.items()}
         best = min(briers, key=briers.__getitem__)
-        band = f"{lo}–{hi}" if hi < 99 else f"{lo}+"
+        band = f"{lo}+" if hi is None else f"{lo}–{hi}"
         out.append((band, int(m.sum()), float(np.mean((champion[m] - outcome[m]) ** 2)), best, briers[best]))
     return out
 
