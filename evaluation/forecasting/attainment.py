@@ -17,9 +17,8 @@ level      at or above the ordinal level (0-based)      ``Y ≥ v − 1/2`` (lev
 
 Cumulative counts use ``at_least``/``more_than`` on a forecast that is already non-decreasing.
 
-The status wording follows the IPCC likelihood scale (virtually certain ≥ 99 %, very likely ≥ 90 %,
-likely ≥ 66 %, about as likely as not 33–66 %, unlikely < 33 %, very unlikely < 10 %,
-exceptionally unlikely < 1 %). Binding (约束性) targets must clear stricter thresholds.
+The likelihood words come from the one IPCC scale, :mod:`evaluation.likelihood` (its bins and edge
+rules are documented there). Binding (约束性) targets must clear stricter status thresholds.
 """
 
 from __future__ import annotations
@@ -29,31 +28,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evaluation.likelihood import likelihood_words
 from models.base import cdf_from_quantiles
 
 TARGET_KINDS = ("at_least", "more_than", "at_most", "range", "full", "level")
 
-LIKELIHOOD = (
-    (0.99, "virtually certain", "几乎确定"),
-    (0.90, "very likely", "很可能"),
-    (0.66, "likely", "可能"),
-    (0.33, "about as likely as not", "可能性中等"),
-    (0.10, "unlikely", "不太可能"),
-    (0.01, "very unlikely", "很不可能"),
-    (0.0, "exceptionally unlikely", "极不可能"),
-)
-
 
 def likelihood_term(p: float, lang: str = "en") -> str:
-    """The IPCC likelihood term for probability ``p``.
+    """The IPCC likelihood words for probability ``p`` from the one scale, :mod:`evaluation.likelihood`.
 
-    >>> likelihood_term(0.7), likelihood_term(0.95, "zh")
-    ('likely', '很可能')
+    ``"unknown"`` (``"未知"``) for NaN.
+
+    >>> likelihood_term(0.7), likelihood_term(0.95, "zh"), likelihood_term(0.33)
+    ('likely', '很可能', 'unlikely')
     """
-    for floor, en, zh in LIKELIHOOD:
-        if p >= floor:
-            return zh if lang == "zh" else en
-    return LIKELIHOOD[-1][2] if lang == "zh" else LIKELIHOOD[-1][1]
+    words = likelihood_words(p, lang)
+    if words is None:
+        return "未知" if lang == "zh" else "unknown"
+    return words
 
 
 @dataclass(frozen=True)
