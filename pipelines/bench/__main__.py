@@ -27,10 +27,10 @@ OUT = Path(__file__).with_name("pipeline.md")
 
 def _one_run(scale: str) -> dict[str, float]:
     """Child mode: load the demo at ``scale`` into a fresh home and time a full pipeline run."""
-    from pipelines.registry import load_registry
-    from pipelines.run import RunConfig, load_demo, run_pipeline
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.io.warehouse import Warehouse
+    from pipelines.run.pipeline import RunConfig, load_demo, run_pipeline
     from pipelines.settings import resolve_settings
-    from pipelines.warehouse import Warehouse
 
     home = Path(tempfile.mkdtemp(prefix=f"dtscope-bench-{scale}-"))
     settings = resolve_settings(home)
@@ -54,12 +54,12 @@ def _one_run(scale: str) -> dict[str, float]:
 
 
 def _executor_rates(home: Path) -> list[dict[str, float | str]]:
-    from pipelines import forecast as F
-    from pipelines.executors import make_executor
-    from pipelines.registry import load_registry
-    from pipelines.series import annual_series
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.io.warehouse import Warehouse
+    from pipelines.run.executors import make_executor
     from pipelines.settings import resolve_settings
-    from pipelines.warehouse import Warehouse
+    from pipelines.steps import forecast as F
+    from pipelines.steps.series import annual_series
 
     settings = resolve_settings(home)
     kpis = load_registry().kpis_table()

@@ -45,9 +45,9 @@ def published_dir(
 
 def ingest_upload_handler(filename: str, content: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Validate an upload with the project's own ingest rules (tests may import the pipelines)."""
-    from pipelines.catalog import read_table
-    from pipelines.ingest import validate_table
-    from pipelines.registry import load_registry
+    from pipelines.io.catalog import read_table
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.steps.ingest import validate_table
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(filename).name

@@ -97,7 +97,7 @@ def test_added_scenarios_shift_the_published_draws_by_n_times_years(
 
 
 def test_added_scenarios_lever_applies_to_the_registry_s_scenario_counts_only() -> None:
-    from pipelines.registry import load_registry
+    from pipelines.io.kpi_registry import load_registry
 
     kpis = load_registry().kpis_table()
     lever = {row["kpi_id"] for row in kpis.iter_rows(named=True) if added_scenarios_lever(row, 2.0) is None}

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines import schemas
-from pipelines.cli import app
+from pipelines.cli.app import app
+from pipelines.io.warehouse import Warehouse
 from pipelines.settings import PUBLISHED_DATA_DIR
-from pipelines.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo generator (pipelines/demo.py)."""
+"""Tests for the synthetic demo generator (pipelines/demo/generator.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipelines import demo, schemas
-from pipelines.registry import Indicator, Registry, load_registry
+from pipelines import schemas
+from pipelines.demo import generator as demo
+from pipelines.io.kpi_registry import Indicator, Registry, load_registry
 
 FRAMES = ("observations", "scenarios", "scenario_metrics", "street_outcomes", "truth")
 

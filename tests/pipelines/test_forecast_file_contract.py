@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.forecast_files import FileContractError, attain_file, forecast_file
+from pipelines.steps.forecast_files import FileContractError, attain_file, forecast_file
 
 GOOD = """series_id,period,value
 ywtb,2018,11
@@ -124,7 +124,7 @@ def test_attain_file_bad_targets(tmp_path: Path) -> None:
 def test_a_gap_in_the_file_is_filled_but_never_backtested_as_observed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipelines.forecast_files as ff
+    import pipelines.steps.forecast_files as ff
 
     rows = ["series_id,period,value"]
     for sid, scale in (("a", 1.0), ("b", 2.0)):

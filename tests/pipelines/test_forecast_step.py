@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipelines import forecast as F
-from pipelines.series import annual_series
+from pipelines.steps import forecast as F
+from pipelines.steps.series import annual_series
 
 KPI_COLS = (
     "kpi_id",

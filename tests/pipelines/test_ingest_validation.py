@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.catalog import InputFileError, read_table
-from pipelines.ingest import ValidationResult, validate_table
-from pipelines.registry import load_registry
+from pipelines.io.catalog import InputFileError, read_table
+from pipelines.io.kpi_registry import load_registry
+from pipelines.steps.ingest import ValidationResult, validate_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines import publish
+from pipelines.steps import publish
 
 
 def test_publish_writes_tables_and_manifest(tmp_path: Path) -> None:

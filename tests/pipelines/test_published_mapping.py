@@ -1,4 +1,4 @@
-"""The published-figures data set, its hand-made mapping to registry KPIs, and :mod:`pipelines.published`."""
+"""The published-figures data set, its hand-made mapping to registry KPIs, and :mod:`pipelines.io.published_figures`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
-from pipelines.parsing import parse_period, parse_value, to_kpi_unit
-from pipelines.published import (
+from pipelines.io.kpi_registry import load_registry
+from pipelines.io.parsing import parse_period, parse_value, to_kpi_unit
+from pipelines.io.published_figures import (
     DECISIONS,
     MAPPING_COLUMNS,
     PUBLISHED_COLUMNS,
@@ -25,7 +26,6 @@ from pipelines.published import (
     published_to_long,
     value_with_unit,
 )
-from pipelines.registry import load_registry
 from pipelines.settings import PUBLISHED_DATA_DIR
 
 PUBLISHED_PATH = PUBLISHED_DATA_DIR / "published_figures.csv"

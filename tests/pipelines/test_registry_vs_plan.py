@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.parsing import parse_value, to_kpi_unit
-from pipelines.registry import RegistryError, load_registry
+from pipelines.io.kpi_registry import RegistryError, load_registry
+from pipelines.io.parsing import parse_value, to_kpi_unit
 from pipelines.settings import PROJECT_ROOT, REGISTRY_DIR
 
 PUDONG_PLAN = PROJECT_ROOT / "data" / "seeds" / "000_43087eb5110b2e57.txt"

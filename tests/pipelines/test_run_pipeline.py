@@ -10,16 +10,16 @@ import polars as pl
 import pytest
 
 from dashboard import contract
-from pipelines import forecast as F
-from pipelines import publish
-from pipelines.executors import make_executor
-from pipelines.registry import load_registry
-from pipelines.registry_ops import PromotionRefused, promote
-from pipelines.run import RunConfig, run_pipeline
-from pipelines.series import annual_series
+from pipelines.io.kpi_registry import load_registry
+from pipelines.io.warehouse import Warehouse
+from pipelines.run.executors import make_executor
+from pipelines.run.pipeline import RunConfig, run_pipeline
 from pipelines.settings import Settings, resolve_settings
-from pipelines.tracking import CHALLENGER, CHAMPION, Tracker
-from pipelines.warehouse import Warehouse
+from pipelines.steps import forecast as F
+from pipelines.steps import publish
+from pipelines.steps.series import annual_series
+from pipelines.tracking.model_registry import PromotionRefused, promote
+from pipelines.tracking.tracker import CHALLENGER, CHAMPION, Tracker
 
 pytestmark = pytest.mark.slow
 FAST = RunConfig(score_draws=300, n_origins=2)
@@ -91,7 +91,7 @@ def test_champion_alias_resolves_to_this_run(home: Path, first) -> None:  # type
 
 
 def test_reproduce_rebuilds_every_number(home: Path, first) -> None:  # type: ignore[no-untyped-def]
-    from pipelines.run import reproduce
+    from pipelines.run.pipeline import reproduce
 
     checks = reproduce(resolve_settings(home), first.run_id)
     assert {c.name for c in checks} == {"forecasts", "attainment", "backtest_metrics", "scores"}
@@ -103,7 +103,7 @@ def test_reproduce_rebuilds_every_number(home: Path, first) -> None:  # type: ig
 def test_reproduce_an_unknown_run_is_a_clear_error(home: Path, first) -> None:  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
-    from pipelines.cli import app
+    from pipelines.cli.app import app
 
     result = CliRunner().invoke(app, ["reproduce", "nosuchrun", "--home", str(home)])
     assert result.exit_code == 2
@@ -206,7 +206,7 @@ def test_run_summary_attainment_rows_cover_the_plan_targets(first) -> None:  # t
 
 
 def test_reproduce_comparison_detects_a_changed_number() -> None:
-    from pipelines.run import _compare
+    from pipelines.run.pipeline import _compare
 
     logged = pl.DataFrame({"kpi_id": ["a", "b"], "mean": [1.0, 2.0], "run_id": ["r", "r"]})
     assert _compare("t", logged, logged.drop("run_id"), ["kpi_id"]).matches

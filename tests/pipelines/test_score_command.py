@@ -8,11 +8,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import publish
-from pipelines.cli import app
+from pipelines.cli.app import app
+from pipelines.io.warehouse import Warehouse
 from pipelines.settings import resolve_settings
-from pipelines.tracking import Tracker
-from pipelines.warehouse import Warehouse
+from pipelines.steps import publish
+from pipelines.tracking.tracker import Tracker
 
 runner = CliRunner()
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.catalog import file_sha256, read_table
-from pipelines.ingest import validate_table
-from pipelines.registry import load_registry
+from pipelines.io.catalog import file_sha256, read_table
+from pipelines.io.kpi_registry import load_registry
+from pipelines.io.warehouse import IngestSummary, Warehouse
 from pipelines.settings import PROJECT_ROOT
-from pipelines.warehouse import IngestSummary, Warehouse
+from pipelines.steps.ingest import validate_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -95,7 +95,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from pipelines.warehouse import Warehouse
+    from pipelines.io.warehouse import Warehouse
     wh = Warehouse(Path(sys.argv[1]))
     with wh.writer() as con:
         con.execute("BEGIN TRANSACTION")
@@ -130,7 +130,7 @@ HOLD_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from pipelines.warehouse import Warehouse
+    from pipelines.io.warehouse import Warehouse
     wh = Warehouse(Path(sys.argv[1]))
     release = Path(sys.argv[2])
     with wh.writer():
@@ -161,7 +161,7 @@ def test_second_writer_is_told_and_waits_for_the_first(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "pipelines.cli",
+                "pipelines.cli.app",
                 "ingest",
                 str(FIXTURES / "ingest_wide.csv"),
                 "--home",
@@ -190,10 +190,10 @@ CONCURRENT_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from pipelines.catalog import file_sha256, read_table
-    from pipelines.ingest import validate_table
-    from pipelines.registry import load_registry
-    from pipelines.warehouse import Warehouse
+    from pipelines.io.catalog import file_sha256, read_table
+    from pipelines.steps.ingest import validate_table
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.io.warehouse import Warehouse
     path = Path(sys.argv[2])
     result = validate_table(read_table(path), load_registry(), file_label=path.name)
     s = Warehouse(Path(sys.argv[1]), lock_timeout=120).ingest(result, file=str(path), file_sha256=file_sha256(path))

@@ -1,4 +1,4 @@
-"""pipelines.score.score_scenarios end to end on small synthetic tables built in code."""
+"""pipelines.steps.score.score_scenarios end to end on small synthetic tables built in code."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from evaluation.assessment.scheme import load_scheme
 from pipelines import schemas
-from pipelines.score import BENCHMARK_KPI, MetricsError, score_scenarios
+from pipelines.steps.score import BENCHMARK_KPI, MetricsError, score_scenarios
 
 SCORE_COLUMNS = ["scenario_id", "period", "scheme", "total", "grade", "rank", "rank_lo", "rank_hi"]
 EFFICACY_COLUMNS = [

@@ -1,6 +1,6 @@
 """Validate an input table against the registry: the pure half of ``dtscope ingest``.
 
-:func:`validate_table` takes a text table (from :func:`pipelines.catalog.read_table`) and returns the
+:func:`validate_table` takes a text table (from :func:`pipelines.io.catalog.read_table`) and returns the
 accepted observation rows and the rejected ones, each reject with its row number, column, a stable reason
 code and a readable reason. Nothing is dropped: ``rows_in == len(accepted) + len(rejects)``.
 
@@ -27,8 +27,8 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.parsing import CellError, is_missing, parse_period, parse_value, to_kpi_unit
-from pipelines.registry import Indicator, Registry
+from pipelines.io.kpi_registry import Indicator, Registry
+from pipelines.io.parsing import CellError, is_missing, parse_period, parse_value, to_kpi_unit
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "kpi_id": ("kpi_id", "kpi", "indicator_id", "指标", "指标名称", "指标代码", "指标id"),
@@ -275,7 +275,7 @@ def detect_layout(columns: list[str]) -> str | None:
     >>> detect_layout(["kpi_id", "region", "period", "value"]), detect_layout(["指标", "区", "2020年", "2021年"])
     ('long', 'wide')
     """
-    from pipelines import published
+    from pipelines.io import published_figures as published
 
     if published.is_published_layout(columns):
         return "published"
@@ -297,7 +297,7 @@ def validate_table(
     """Validate a text table; every input item ends up accepted or rejected, never dropped.
 
     Args:
-        raw: String columns plus Int64 ``row`` (see :func:`pipelines.catalog.read_table`).
+        raw: String columns plus Int64 ``row`` (see :func:`pipelines.io.catalog.read_table`).
         registry: the KPI and region registry.
         file_label: the file's name, used as the default ``source`` when the table has none.
         mapping_path: ``mapping.csv`` for the published layout (default: ``data/published/mapping.csv``).
@@ -329,7 +329,7 @@ def validate_table(
         )
         return ValidationResult("unknown", raw.height, pl.DataFrame(schema=ACCEPTED_SCHEMA), rejects)
     if layout == "published":
-        from pipelines import published
+        from pipelines.io import published_figures as published
         from pipelines.settings import PUBLISHED_DATA_DIR
 
         mapping = published.load_mapping(mapping_path or PUBLISHED_DATA_DIR / "mapping.csv")

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.catalog import write_text
+from pipelines.io.catalog import write_text
 
 log = logging.getLogger(__name__)
 

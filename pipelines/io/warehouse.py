@@ -27,7 +27,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from pipelines import schemas
-from pipelines.ingest import ValidationResult
+from pipelines.steps.ingest import ValidationResult
 
 log = logging.getLogger(__name__)
 
@@ -191,9 +191,9 @@ class Warehouse:
         """Write one validated file in one transaction; return its counts.
 
         Args:
-            result: from :func:`pipelines.ingest.validate_table`.
+            result: from :func:`pipelines.steps.ingest.validate_table`.
             file: the file's name as the user gave it.
-            file_sha256: its content hash (see :func:`pipelines.catalog.file_sha256`).
+            file_sha256: its content hash (see :func:`pipelines.io.catalog.file_sha256`).
             _fail_after_observations: test hook that raises after the observations insert, to prove the
                 rollback leaves the warehouse exactly as before.
         """

@@ -114,7 +114,7 @@ class GroupResult:
 def build_specs(
     series: pl.DataFrame, kpis: pl.DataFrame, *, min_points: int = MIN_POINTS
 ) -> tuple[list[SeriesSpec], list[dict[str, str]]]:
-    """Series frames (see :func:`pipelines.series.annual_series`) → specs; too-short series → failures.
+    """Series frames (see :func:`pipelines.steps.series.annual_series`) → specs; too-short series → failures.
 
     Args:
         series: ``kpi_id, region, year, value, std_error, data_set`` with contiguous years.

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.parsing import CellError, parse_period
+from pipelines.io.parsing import CellError, parse_period
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def is_published_layout(columns: Sequence[str]) -> bool:
 
 
 def value_with_unit(value: str, unit: str | None) -> str:
-    """Join a published value and its unit into one cell that :func:`pipelines.parsing.parse_value` reads.
+    """Join a published value and its unit into one cell that :func:`pipelines.io.parsing.parse_value` reads.
 
     The qualifier stays where it was written, so ``>`` (a lower bound) and ``近``/``约`` (approximate)
     survive; a value that already ends with its unit is left alone.

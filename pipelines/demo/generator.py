@@ -31,7 +31,7 @@ import numpy.typing as npt
 import polars as pl
 
 from pipelines import schemas
-from pipelines.registry import Indicator, Registry
+from pipelines.io.kpi_registry import Indicator, Registry
 
 log = logging.getLogger(__name__)
 
@@ -1121,7 +1121,7 @@ def _scenarios(rng: np.random.Generator, regions: list[str]) -> pl.DataFrame:
     for region in regions:
         if region not in STREETS:
             raise DemoError(
-                f"no street list for district {region!r}: add its streets to STREETS in pipelines/demo.py"
+                f"no street list for district {region!r}: add its streets to STREETS in pipelines/demo/generator.py"
             )
         templates = _PLAN_TEMPLATES.get(region)
         if templates is None:
@@ -1281,7 +1281,7 @@ def _street_outcomes(rng: np.random.Generator, scenarios: pl.DataFrame) -> tuple
     treated = scenarios.filter(pl.col("outcome").is_not_null()).sort("scenario_id")
     unknown = sorted(set(treated["outcome"]) - set(OUTCOMES))
     if unknown:
-        raise DemoError(f"outcomes {unknown} have no entry in OUTCOMES in pipelines/demo.py")
+        raise DemoError(f"outcomes {unknown} have no entry in OUTCOMES in pipelines/demo/generator.py")
     effects = dict(zip(treated["scenario_id"], _effects(rng, treated.height), strict=True))
     launch = {(r["region"], r["outcome"], r["street"]): r for r in treated.iter_rows(named=True)}
     cols: dict[str, list[object]] = {"region": [], "street": [], "outcome": [], "period": [], "value": []}

@@ -1,7 +1,7 @@
 """Thin wiring of the steps: read from the warehouse, call the pure step, track it, hand back tables.
 
 Each function here owns no maths: it loads inputs through the warehouse, calls the pure step
-(:func:`pipelines.score.score_scenarios`, :func:`pipelines.forecast.forecast_all`), logs what it did to an
+(:func:`pipelines.steps.score.score_scenarios`, :func:`pipelines.steps.forecast.forecast_all`), logs what it did to an
 MLflow run, and returns the tables to publish, each carrying the ``run_id`` that produced it.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.ingest import validate_table
-from pipelines.registry import Registry
-from pipelines.tracking import Tracker
-from pipelines.warehouse import IngestSummary, Warehouse
+from pipelines.io.kpi_registry import Registry
+from pipelines.io.warehouse import IngestSummary, Warehouse
+from pipelines.steps.ingest import validate_table
+from pipelines.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,10 @@ def score_step(
 
     Raises:
         NoDataError: the warehouse holds no scenarios (load them with ``dtscope demo`` or ``dtscope ingest``).
-        evaluation.assessment.scheme.SchemeError / pipelines.score.MetricsError: bad scheme or metrics.
+        evaluation.assessment.scheme.SchemeError / pipelines.steps.score.MetricsError: bad scheme or metrics.
     """
     from evaluation.assessment.scheme import DEFAULT_SCHEME, load_scheme
-    from pipelines.score import score_scenarios
+    from pipelines.steps.score import score_scenarios
 
     scenarios = warehouse.table("scenarios")
     if scenarios.height == 0:

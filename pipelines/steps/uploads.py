@@ -12,11 +12,11 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.catalog import file_sha256, read_table
-from pipelines.ingest import validate_table
-from pipelines.registry import load_registry
+from pipelines.io.catalog import file_sha256, read_table
+from pipelines.io.kpi_registry import load_registry
+from pipelines.io.warehouse import Warehouse
 from pipelines.settings import Settings
-from pipelines.warehouse import Warehouse
+from pipelines.steps.ingest import validate_table
 
 
 class UploadHandlers:
@@ -41,7 +41,7 @@ class UploadHandlers:
 
     def confirm(self, filename: str, content: bytes) -> str:
         """Ingest the uploaded file and republish the data tables; returns a one-line summary."""
-        from pipelines.run import publish_data_tables
+        from pipelines.run.pipeline import publish_data_tables
 
         path = self._with_file(filename, content)
         registry = load_registry(self.settings.registry_dir)

@@ -22,8 +22,8 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipelines.io.warehouse import Warehouse
 from pipelines.settings import HOME_ENV, Settings, resolve_settings
-from pipelines.warehouse import Warehouse
 
 app = typer.Typer(
     name="dtscope",
@@ -131,7 +131,7 @@ def kpis(
     home: HomeOpt = None,
 ) -> None:
     """Print the KPI registry: one row per indicator and region with its target."""
-    from pipelines.registry import RegistryError, load_registry
+    from pipelines.io.kpi_registry import RegistryError, load_registry
 
     settings = _settings(home)
     try:
@@ -183,10 +183,10 @@ def ingest(
     ``rejects`` table with file, row, column and reason). Exit code 1 when no row of any file was valid,
     2 when a file could not be read at all.
     """
-    from pipelines.catalog import InputFileError, file_sha256, read_table
-    from pipelines.ingest import validate_table
-    from pipelines.registry import RegistryError, load_registry
-    from pipelines.warehouse import WarehouseBusy
+    from pipelines.io.catalog import InputFileError, file_sha256, read_table
+    from pipelines.io.kpi_registry import RegistryError, load_registry
+    from pipelines.io.warehouse import WarehouseBusy
+    from pipelines.steps.ingest import validate_table
 
     settings = _settings(home)
     try:
@@ -259,9 +259,9 @@ def demo(
     Also loads the registry as the ``kpis`` table and the real published figures and plan baselines
     (data/published/), so the warehouse holds both, each labelled by its source.
     """
-    from pipelines import demo as demo_mod
-    from pipelines.registry import load_registry
-    from pipelines.run import load_demo
+    from pipelines.demo import generator as demo_mod
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.run.pipeline import load_demo
 
     settings = _settings(home)
     registry = load_registry(settings.registry_dir)
@@ -307,11 +307,11 @@ def score(
     and writes the count of 标杆 scenarios per region as observations of efficient_disposal_scenarios.
     """
     from evaluation.assessment.scheme import SchemeError
-    from pipelines import publish
-    from pipelines.registry import load_registry
-    from pipelines.score import MetricsError
-    from pipelines.steps import NoDataError, score_step
-    from pipelines.tracking import Tracker
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.run.wiring import NoDataError, score_step
+    from pipelines.steps import publish
+    from pipelines.steps.score import MetricsError
+    from pipelines.tracking.tracker import Tracker
 
     settings = _settings(home)
     registry = load_registry(settings.registry_dir)
@@ -382,7 +382,7 @@ def forecast_file_cmd(
     home: HomeOpt = None,
 ) -> None:
     """Forecast any table of series with the calibrated champion (the contract outside tools rely on)."""
-    from pipelines.forecast_files import FileContractError, forecast_file
+    from pipelines.steps.forecast_files import FileContractError, forecast_file
 
     _settings(home)
     try:
@@ -404,7 +404,7 @@ def attain(
     home: HomeOpt = None,
 ) -> None:
     """Probability that each series reaches its target, with the growth view and the expected period."""
-    from pipelines.forecast_files import FileContractError, attain_file
+    from pipelines.steps.forecast_files import FileContractError, attain_file
 
     _settings(home)
     try:
@@ -509,7 +509,7 @@ def run(
     With --config the run is a challenger: tracked and registered, compared with the champion, nothing
     published. A second run on the same data vintage and configuration publishes nothing new.
     """
-    from pipelines.run import RunConfig, run_pipeline
+    from pipelines.run.pipeline import RunConfig, run_pipeline
 
     settings = _settings(home)
     cfg = None
@@ -578,7 +578,7 @@ def reproduce(
     home: HomeOpt = None,
 ) -> None:
     """Rebuild a past run from its logged data vintage and configuration and check that every number matches."""
-    from pipelines.run import reproduce as rebuild
+    from pipelines.run.pipeline import reproduce as rebuild
 
     try:
         checks = rebuild(_settings(home), run_id)
@@ -602,7 +602,7 @@ app.add_typer(models_app, name="models")
 @models_app.command("list")
 def models_list(home: HomeOpt = None) -> None:
     """Registered kpi-forecaster versions with aliases and backtest scores per data vintage."""
-    from pipelines.tracking import Tracker
+    from pipelines.tracking.tracker import Tracker
 
     versions = Tracker(_settings(home)).versions()
     rows = [
@@ -636,7 +636,7 @@ def models_list(home: HomeOpt = None) -> None:
 @models_app.command("compare")
 def models_compare(home: HomeOpt = None) -> None:
     """Champion vs challenger on the latest data vintage both were scored on (lower is better)."""
-    from pipelines.registry_ops import compare
+    from pipelines.tracking.model_registry import compare
 
     try:
         text = compare(_settings(home))
@@ -655,7 +655,7 @@ def models_promote(
     home: HomeOpt = None,
 ) -> None:
     """Make a version champion — only if its backtest beats the champion's on the same data vintage."""
-    from pipelines.registry_ops import PromotionRefused, promote
+    from pipelines.tracking.model_registry import PromotionRefused, promote
 
     try:
         message = promote(_settings(home), version, force=force, reason=reason)
@@ -673,7 +673,7 @@ def mlflow_ui(
     """Serve the MLflow UI on this home's store (runs, metrics, fan charts, the model registry)."""
     import subprocess
 
-    from pipelines.tracking import artifact_location, tracking_uri
+    from pipelines.tracking.tracker import artifact_location, tracking_uri
 
     settings = _settings(home)
     cmd = [
@@ -708,7 +708,7 @@ def dashboard(
 ) -> None:
     """Serve the dashboard: overview, KPI, scenarios, models and data pages (reads published tables only)."""
     from dashboard.app import serve
-    from pipelines.uploads import UploadHandlers
+    from pipelines.steps.uploads import UploadHandlers
 
     settings = _settings(home)
     handlers = UploadHandlers(settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pipelines.settings import Settings
-from pipelines.tracking import CHALLENGER, CHAMPION, ModelVersion, Tracker
+from pipelines.tracking.tracker import CHALLENGER, CHAMPION, ModelVersion, Tracker
 
 
 class PromotionRefused(RuntimeError):

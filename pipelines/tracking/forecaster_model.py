@@ -30,7 +30,7 @@ class KpiForecaster(PythonModel):
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         from evaluation.forecasting.champion import ChampionConfig
-        from pipelines.forecast_files import forecast_file
+        from pipelines.steps.forecast_files import forecast_file
 
         settings = dict(self.champion_settings_)
         if "members" in settings:

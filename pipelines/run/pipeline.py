@@ -1,6 +1,6 @@
 """``dtscope run``: ingest (demo when empty) → score → forecast → attainment → register → publish.
 
-Steps are the pure functions of :mod:`pipelines.score`, :mod:`pipelines.series` and :mod:`pipelines.forecast`;
+Steps are the pure functions of :mod:`pipelines.steps.score`, :mod:`pipelines.steps.series` and :mod:`pipelines.steps.forecast`;
 this module only wires them, tracks them in MLflow (one parent run, a child per step and per KPI × region),
 and publishes the tables the dashboard reads, every row carrying the run id that produced it.
 
@@ -28,10 +28,14 @@ import polars as pl
 
 from evaluation.forecasting.champion import ChampionConfig
 from evaluation.forecasting.origin_backtest import series_summary
-from pipelines import publish
-from pipelines.catalog import file_sha256, read_table
-from pipelines.executors import ExecutorKind, make_executor
-from pipelines.forecast import (
+from pipelines.io.catalog import file_sha256, read_table
+from pipelines.io.kpi_registry import Registry, load_registry
+from pipelines.io.warehouse import Warehouse
+from pipelines.run.executors import ExecutorKind, make_executor
+from pipelines.run.wiring import score_step, with_run_id
+from pipelines.settings import PUBLISHED_DATA_DIR, Settings
+from pipelines.steps import publish
+from pipelines.steps.forecast import (
     KPI_CONFIG,
     GroupResult,
     attainment,
@@ -40,13 +44,9 @@ from pipelines.forecast import (
     forecast_group,
     group_tasks,
 )
-from pipelines.ingest import validate_table
-from pipelines.registry import Registry, load_registry
-from pipelines.series import annual_series, data_set_expr
-from pipelines.settings import PUBLISHED_DATA_DIR, Settings
-from pipelines.steps import score_step, with_run_id
-from pipelines.tracking import CHALLENGER, CHAMPION, Tracker, environment_tags, git_commit
-from pipelines.warehouse import Warehouse
+from pipelines.steps.ingest import validate_table
+from pipelines.steps.series import annual_series, data_set_expr
+from pipelines.tracking.tracker import CHALLENGER, CHAMPION, Tracker, environment_tags, git_commit
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def load_demo(
     Returns:
         (file, in, accepted, unchanged, rejected) per file loaded.
     """
-    from pipelines import demo as demo_mod
+    from pipelines.demo import generator as demo_mod
 
     data = demo_mod.generate_demo(registry, seed=seed, scale=scale)  # type: ignore[arg-type]
     paths = demo_mod.write_demo(data, settings.home / "demo")
@@ -598,7 +598,7 @@ def reproduce(settings: Settings, run_id: str) -> list[TableCheck]:
         ),
     ]
     from evaluation.assessment.scheme import DEFAULT_SCHEME, load_scheme
-    from pipelines.score import score_scenarios
+    from pipelines.steps.score import score_scenarios
 
     scheme = load_scheme(Path(config.scheme_path) if config.scheme_path else DEFAULT_SCHEME)
     result = score_scenarios(

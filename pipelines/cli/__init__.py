@@ -1,0 +1,3 @@
+"""The ``dtscope`` command line (Typer): settings enter here once and flow down as arguments."""
+
+__all__ = ["app"]
