@@ -1,0 +1,459 @@
+"""The ASGI application: API at ``/api/v1``, ``/healthz``, ``/readyz``, login/logout, and the dashboard at ``/``.
+
+Layers of every request, outermost first: Host allow-list → security headers → body-size limit → routes.
+The dashboard (a Dash/Flask WSGI app) is mounted at ``/`` through a2wsgi behind a session check; the
+authenticated :class:`service.Principal` is put in the WSGI environ under ``"dtscope.principal"`` (see
+:mod:`service.principal` for what the dashboard can ask of it). Cookie-authenticated state changes (the
+dashboard's callbacks included) must carry the session's CSRF token in the ``X-CSRFToken`` header, which
+dash-renderer sends by itself from the ``_csrf_token`` cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from a2wsgi import WSGIMiddleware
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api import PREFIX, api_router
+from service.api import problems as problems_module
+from service.api.deps import (
+    CSRF_COOKIE,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    client_address,
+    csrf_ok,
+    session_principal,
+)
+from service.api.problems import PROBLEM_JSON, Problem, problem_response
+from service.auth import RateLimited, login, logout
+from service.principal import PRINCIPAL_ENVIRON_KEY
+from service.settings import ServiceSettings, load_settings
+from service.store.db import Store, open_store
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LOGIN_CSRF_COOKIE = "dtscope_login_csrf"
+WSGIApp = Callable[..., Iterable[bytes]]
+
+TEXT = {
+    "zh": {"title": "dtscope 登录", "name": "账号", "password": "密码", "submit": "登录",
+           "failed": "账号或密码不正确。", "limited": "登录失败次数过多,请 {s} 秒后再试。", "expired": "表单已过期,请重试。"},
+    "en": {"title": "Sign in to dtscope", "name": "Account", "password": "Password", "submit": "Sign in",
+           "failed": "Wrong account or password.", "limited": "Too many failed logins; try again in {s} s.",
+           "expired": "The form expired; please try again."},
+}
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+LOGIN_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+DOCS_CSP = (
+    "default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; style-src https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def dashboard_csp(script_hashes: Iterable[str]) -> str:
+    """CSP for the Dash pages: scripts from this origin plus the index page's own inline scripts (by hash)."""
+    hashes = " ".join(script_hashes) or "'unsafe-inline'"
+    return (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """``'sha256-…'`` sources for each executable inline ``<script>`` of a page.
+
+    >>> inline_script_hashes('<script>var a=1;</script><script type="application/json">{}</script>')
+    ["'sha256-...'"]
+    """
+    out = []
+    for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S):
+        if "src=" in attrs or re.search(r"type=\"application/(json|ld\+json)\"", attrs):
+            continue
+        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+        out.append(f"'sha256-{digest}'")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- middleware
+async def _send_problem(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    response = problem_response(status, detail, headers=headers)
+    await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:  # pragma: no cover - responses never read
+    return {"type": "http.disconnect"}
+
+
+def host_name(host_header: str) -> str:
+    """The host part of a ``Host`` header (no port), lower-case.
+
+    >>> host_name("LocalHost:8050"), host_name("[::1]:8050"), host_name("127.0.0.1")
+    ('localhost', '[::1]', '127.0.0.1')
+    """
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+class HostAllowList:
+    """Refuse requests whose ``Host`` is not allowed (DNS rebinding), with a 400 problem."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = frozenset(h.lower() for h in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and "*" not in self.allowed:
+            headers = dict(scope.get("headers") or [])
+            host = host_name(headers.get(b"host", b"").decode("latin-1"))
+            if host not in self.allowed:
+                if scope["type"] == "http":
+                    await _send_problem(send, 400, "this Host is not served here (see DTSCOPE_ALLOWED_HOSTS)")
+                return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Add CSP, X-Content-Type-Options, X-Frame-Options, Referrer-Policy (and HSTS under TLS) to every answer."""
+
+    def __init__(self, app: ASGIApp, dashboard_policy: str) -> None:
+        self.app = app
+        self.dashboard_policy = dashboard_policy
+
+    def _csp(self, path: str) -> str:
+        if path in (f"{PREFIX}/docs", f"{PREFIX}/docs/oauth2-redirect"):
+            return DOCS_CSP
+        if path.startswith(PREFIX) or path in ("/healthz", "/readyz"):
+            return API_CSP
+        if path in ("/login", "/logout") or path.startswith("/static/"):
+            return LOGIN_CSP
+        return self.dashboard_policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = self._csp(scope["path"])
+        tls = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OWN_HEADERS]
+                headers += [
+                    (b"content-security-policy", csp.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if tls:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                if not any(k.lower() == b"cache-control" for k, _ in headers) and not scope["path"].startswith(
+                    ("/assets/", "/_dash-component-suites/")
+                ):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_OWN_HEADERS = frozenset(
+    {b"content-security-policy", b"x-content-type-options", b"x-frame-options", b"referrer-policy", b"server"}
+)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """413 for bodies over the limit: at once from ``Content-Length``, else while the body streams in."""
+
+    def __init__(self, app: ASGIApp, *, upload_paths: tuple[str, ...], upload_limit: int, default_limit: int) -> None:
+        self.app = app
+        self.upload_paths = upload_paths
+        self.upload_limit = upload_limit
+        self.default_limit = default_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # multipart framing adds a little around the file itself
+        limit = self.upload_limit + 64 * 1024 if scope["path"] in self.upload_paths else self.default_limit
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _send_problem(send, 413, f"the request body is over the {limit // 1024} KiB limit")
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_problem(send, 413, f"the request body is over the {limit // 1024} KiB limit")
+
+
+# ---------------------------------------------------------------------------------------------- dashboard
+def with_principal(wsgi_app: WSGIApp) -> WSGIApp:
+    """Copy the principal the gate put in the ASGI scope into the WSGI environ (``dtscope.principal``)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        scope = environ.get("asgi.scope") or {}
+        environ[PRINCIPAL_ENVIRON_KEY] = scope.get(PRINCIPAL_ENVIRON_KEY)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
+class DashboardGate:
+    """Only live sessions reach the dashboard; page loads without one are sent to the login page."""
+
+    def __init__(self, wsgi_app: WSGIApp, store: Store, settings: ServiceSettings) -> None:
+        self.app = WSGIMiddleware(with_principal(wsgi_app))  # type: ignore[arg-type]
+        self.store = store
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope)
+        principal = await run_in_threadpool(session_principal, request, self.store, self.settings)
+        if principal is None:
+            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+                target = "/login?next=" + quote(request.url.path, safe="/")
+                await RedirectResponse(target, status_code=303)(scope, receive, send)
+            else:
+                await problem_response(401, "log in first")(scope, receive, send)
+            return
+        if request.method not in SAFE_METHODS and not csrf_ok(request, principal):
+            await problem_response(403, "missing or wrong CSRF token")(scope, receive, send)
+            return
+        await self.app({**scope, PRINCIPAL_ENVIRON_KEY: principal}, receive, send)
+
+
+def default_dashboard(settings: ServiceSettings) -> tuple[WSGIApp, list[str]]:
+    """The project's Dash app for this home (uploads off: they go through ``POST /api/v1/ingest``).
+
+    Returns the Flask server and the hashes of the index page's inline scripts (for the CSP).
+    """
+    from dashboard.app import create_app as create_dash
+
+    dash_app = create_dash(settings.published_dir)
+    server = dash_app.server
+    hashes: list[str] = []
+    try:
+        html = server.test_client().get("/").get_data(as_text=True)
+        hashes = inline_script_hashes(html)
+    except Exception:  # the CSP falls back to 'unsafe-inline' for scripts
+        log.warning("could not read the dashboard's index page to hash its inline scripts", exc_info=True)
+    return server, hashes
+
+
+# ---------------------------------------------------------------------------------------------- the app
+def _lang(request: Request, given: str | None = None) -> str:
+    if given in TEXT:
+        return given  # type: ignore[return-value]
+    accept = request.headers.get("accept-language", "")
+    return "en" if accept.lower().startswith("en") else "zh"
+
+
+def _safe_next(path: str | None) -> str:
+    """Only same-site paths: ``/x`` but never ``//host`` or ``/\\host`` (open redirects)."""
+    if not path or not path.startswith("/") or path.startswith(("//", "/\\")) or len(path) > 512:
+        return "/"
+    return path
+
+
+def _secure(request: Request, settings: ServiceSettings) -> bool:
+    return settings.secure_cookies or request.url.scheme == "https"
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    store: Store | None = None,
+    dashboard: WSGIApp | str | None = "default",
+) -> ASGIApp:
+    """Build the service.
+
+    Args:
+        settings: where and how (default: :func:`service.settings.load_settings`).
+        store: an open store (default: opened, and migrated, from ``settings.database_url``).
+        dashboard: a WSGI app to mount at ``/``; ``"default"`` builds the project's Dash app; ``None``
+            mounts nothing.
+
+    Returns:
+        The ASGI app, wrapped in the Host allow-list, security headers and body limit.
+    """
+    settings = settings or load_settings()
+    store = store or open_store(settings.database_url, lock_dir=settings.home)
+    templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+    api = FastAPI(
+        title="dtscope API",
+        version="1",
+        summary="Scenario evaluation and KPI forecasting for district digital-transformation offices.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+        responses={422: {"model": Problem, "description": "Invalid input", "content": {PROBLEM_JSON: {}}}},
+    )
+    api.state.settings = settings
+    api.state.store = store
+    problems_module.install(api)
+    api.include_router(api_router())
+
+    @api.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        checks = {
+            "store": store.ready(),
+            "published_tables": (settings.published_dir / "kpis.parquet").is_file(),
+            "warehouse": settings.warehouse_path.is_file(),
+        }
+        if all(checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        failed = ", ".join(k for k, ok in checks.items() if not ok)
+        return problem_response(503, f"not ready: {failed}")
+
+    def _login_page(request: Request, *, lang: str, next_path: str, message: str = "", name: str = "", status: int = 200) -> HTMLResponse:
+        token = secrets.token_urlsafe(32)
+        html = templates.get_template("login.html").render(
+            lang=lang, t=TEXT[lang], next_path=next_path, message=message, name=name, csrf_token=token
+        )
+        response = HTMLResponse(html, status_code=status)
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request, settings), path="/login"
+        )
+        return response
+
+    @api.get("/login", include_in_schema=False)
+    def login_form(request: Request, lang: str | None = None, next: str | None = None) -> HTMLResponse:
+        return _login_page(request, lang=_lang(request, lang), next_path=_safe_next(next))
+
+    @api.post("/login", include_in_schema=False)
+    async def login_submit(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=10)
+        field = {k: str(v) for k, v in form.items()}
+        lang = _lang(request, field.get("lang"))
+        next_path = _safe_next(field.get("next"))
+        name = field.get("name", "")[:64]
+        sent, expected = field.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+            return _login_page(request, lang=lang, next_path=next_path, message=TEXT[lang]["expired"], name=name, status=403)
+        address = client_address(request)
+
+        def attempt() -> Any:
+            with store.unit() as s:
+                return login(s, name, field.get("password", ""), address=address, limits=settings.rate_limits)
+
+        try:
+            new = await run_in_threadpool(attempt)
+        except RateLimited as exc:
+            page = _login_page(
+                request, lang=lang, next_path=next_path, message=TEXT[lang]["limited"].format(s=exc.retry_after),
+                name=name, status=429,
+            )
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
+        if new is None:
+            return _login_page(request, lang=lang, next_path=next_path, message=TEXT[lang]["failed"], name=name, status=401)
+        response = RedirectResponse(next_path, status_code=303)
+        secure = _secure(request, settings)
+        response.set_cookie(SESSION_COOKIE, new.session_id, httponly=True, samesite="lax", secure=secure, path="/")
+        response.set_cookie(CSRF_COOKIE, new.csrf_token, httponly=False, samesite="lax", secure=secure, path="/")
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    @api.post("/logout", include_in_schema=False)
+    async def logout_submit(request: Request) -> Response:
+        principal = await run_in_threadpool(session_principal, request, store, settings)
+        if principal is None:
+            return problem_response(401, "no session to end")
+        form = await request.form(max_files=0, max_fields=5)
+        token = form.get("csrf_token")
+        if not csrf_ok(request, principal, token if isinstance(token, str) else None):
+            return problem_response(403, "missing or wrong CSRF token")
+        sid = request.cookies.get(SESSION_COOKIE, "")
+
+        def end() -> None:
+            with store.unit() as s:
+                logout(s, sid, address=client_address(request))
+
+        await run_in_threadpool(end)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return response
+
+    @api.get("/static/login.css", include_in_schema=False)
+    def login_css() -> Response:
+        return Response((TEMPLATES / "login.css").read_text(encoding="utf-8"), media_type="text/css")
+
+    @api.api_route(f"{PREFIX}/{{rest:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def api_not_found(rest: str) -> Response:
+        return problem_response(404, "no such API route; see /api/v1/openapi.json")
+
+    hashes: list[str] = []
+    wsgi: WSGIApp | None
+    if dashboard == "default":
+        wsgi, hashes = default_dashboard(settings)
+    else:
+        wsgi = dashboard if callable(dashboard) else None
+    if wsgi is not None:
+        api.mount("/", DashboardGate(wsgi, store, settings))
+
+    app: ASGIApp = BodyLimit(
+        api,
+        upload_paths=(f"{PREFIX}/ingest",),
+        upload_limit=settings.max_upload_bytes,
+        default_limit=settings.max_body_bytes,
+    )
+    app = SecurityHeaders(app, dashboard_csp(hashes))
+    app = HostAllowList(app, settings.allowed_hosts)
+    app.fastapi = api  # type: ignore[attr-defined]  # tests enumerate api.routes
+    return app
+
+
+def app_from_env() -> ASGIApp:
+    """Factory for the server processes (``uvicorn --factory service.app:app_from_env``): settings from the environment."""
+    return create_app(load_settings())

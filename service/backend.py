@@ -1,0 +1,146 @@
+"""The only module of the service that imports the pipelines: home resolution, registry, ingest, as-of reads.
+
+Keeping every pipelines import here means a move inside ``pipelines`` changes one file of the service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+OUT_OF_SCOPE = "out_of_scope"
+INGEST_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+class IngestInputError(ValueError):
+    """The uploaded file cannot be read at all; the message names the file, never a server path."""
+
+
+class Busy(RuntimeError):
+    """The warehouse writer lock is held by another process for longer than the timeout."""
+
+
+@dataclass(frozen=True)
+class IngestAnswer:
+    """What ``dtscope ingest`` answers for one file: counts plus the reject rows."""
+
+    file: str
+    layout: str
+    rows_in: int
+    accepted: int
+    unchanged: int
+    rejected: int
+    rejects: list[dict[str, Any]]
+
+
+def resolve_home(home: Path | str | None) -> Path:
+    """The home folder, as ``dtscope --home`` resolves it."""
+    from pipelines.settings import resolve_settings
+
+    return resolve_settings(home).home
+
+
+def known_regions() -> list[str]:
+    """Region ids of the registry (``data/registry/regions.yaml``)."""
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.settings import REGISTRY_DIR
+
+    return sorted(load_registry(REGISTRY_DIR).regions)
+
+
+def _warehouse(home: Path, lock_timeout: float) -> Any:
+    from pipelines.io.warehouse import Warehouse
+    from pipelines.settings import resolve_settings
+
+    settings = resolve_settings(home, lock_timeout=lock_timeout)
+    return Warehouse(settings.warehouse_path, lock_path=settings.lock_path, lock_timeout=lock_timeout)
+
+
+def observations_as_of(
+    home: Path, as_of: datetime, *, kpi_id: str | None, region: str | None
+) -> pl.DataFrame:
+    """Observations as the warehouse held them at ``as_of`` (latest vintage per key up to then)."""
+    return _warehouse(home, 10.0).observations(as_of=as_of, kpi_id=kpi_id, region=region)  # type: ignore[no-any-return]
+
+
+def ingest_upload(
+    home: Path,
+    filename: str,
+    content: bytes,
+    *,
+    in_scope: Any,
+    lock_timeout: float = 20.0,
+) -> IngestAnswer:
+    """Validate and ingest an uploaded file exactly as ``dtscope ingest`` does, within a region scope.
+
+    Rows whose region ``in_scope(region)`` refuses are moved to the rejects with reason ``out_of_scope``
+    before anything is written, so the caller's file can change nothing outside its scope. The temporary
+    copy is removed in all cases.
+
+    Raises:
+        IngestInputError: unreadable file (message names ``filename`` only).
+        Busy: another writer held the warehouse too long.
+    """
+    from pipelines.io.catalog import InputFileError, read_table
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.io.warehouse import WarehouseBusy
+    from pipelines.settings import resolve_settings
+    from pipelines.steps.ingest import ValidationResult, validate_table
+
+    name = Path(filename.replace("\\", "/")).name or "upload"
+    if Path(name).suffix.lower() not in INGEST_SUFFIXES:
+        raise IngestInputError(f"{name}: unsupported file type; send one of {', '.join(INGEST_SUFFIXES)}")
+    settings = resolve_settings(home, lock_timeout=lock_timeout)
+    registry = load_registry(settings.registry_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="dtscope-api-upload-"))
+    try:
+        path = tmp / f"upload{Path(name).suffix.lower()}"
+        path.write_bytes(content)
+        try:
+            raw = read_table(path)
+        except InputFileError as exc:
+            raise IngestInputError(str(exc).replace(str(path), name).replace(str(tmp), "")) from None
+        result = validate_table(raw, registry, file_label=name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    accepted = result.accepted
+    outside = accepted.filter(~pl.col("region").map_elements(in_scope, return_dtype=pl.Boolean))
+    if outside.height:
+        moved = outside.select(
+            "row",
+            "column",
+            pl.lit(OUT_OF_SCOPE).alias("reason_code"),
+            pl.format("region {} is outside your account's regions", pl.col("region")).alias("reason"),
+            pl.lit("").alias("raw"),
+        ).cast(result.rejects.schema)  # type: ignore[arg-type]
+        result = ValidationResult(
+            layout=result.layout,
+            rows_in=result.rows_in,
+            accepted=accepted.filter(pl.col("region").map_elements(in_scope, return_dtype=pl.Boolean)),
+            rejects=pl.concat([result.rejects, moved]).sort("row", "column"),
+        )
+    sha = hashlib.sha256(content).hexdigest()
+    try:
+        summary = _warehouse(home, lock_timeout).ingest(result, file=f"api:{name}", file_sha256=sha)
+    except WarehouseBusy as exc:
+        raise Busy(str(exc).replace(str(home), "<home>")) from None
+    return IngestAnswer(
+        file=name,
+        layout=summary.layout,
+        rows_in=summary.rows_in,
+        accepted=summary.accepted,
+        unchanged=summary.unchanged,
+        rejected=summary.rejected,
+        rejects=[
+            {k: r[k] for k in ("row", "column", "reason_code", "reason")}
+            for r in result.rejects.iter_rows(named=True)
+        ],
+    )
