@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -31,6 +29,8 @@ import numpy.typing as npt
 import polars as pl
 
 from pipelines import schemas
+from pipelines.demo.templates import Shape, Status, load_templates
+from pipelines.io.catalog import write_csv
 from pipelines.io.kpi_registry import Indicator, Registry
 
 log = logging.getLogger(__name__)
@@ -102,347 +102,25 @@ class DemoData:
     truth: pl.DataFrame
 
 
-# ---------------------------------------------------------------------------------------------- streets
-# Real street (街道) and town (镇) names of each district. Hongkou's eight are complete; the other lists
-# hold most of each district's subdivisions, enough for treated and comparison streets.
-STREETS: dict[str, tuple[str, ...]] = {
-    "pudong": (
-        "陆家嘴街道",
-        "潍坊新村街道",
-        "塘桥街道",
-        "洋泾街道",
-        "花木街道",
-        "周家渡街道",
-        "上钢新村街道",
-        "南码头路街道",
-        "沪东新村街道",
-        "金杨新村街道",
-        "浦兴路街道",
-        "东明路街道",
-        "张江镇",
-        "川沙新镇",
-        "北蔡镇",
-        "周浦镇",
-        "唐镇",
-        "高行镇",
-        "金桥镇",
-        "惠南镇",
-        "航头镇",
-        "三林镇",
-        "康桥镇",
-        "高桥镇",
-        "曹路镇",
-        "合庆镇",
-        "祝桥镇",
-        "新场镇",
-        "宣桥镇",
-        "大团镇",
-        "书院镇",
-        "老港镇",
-    ),
-    "hongkou": (
-        "欧阳路街道",
-        "曲阳路街道",
-        "广中路街道",
-        "嘉兴路街道",
-        "凉城新村街道",
-        "四川北路街道",
-        "北外滩街道",
-        "江湾镇街道",
-    ),
-    "huangpu": (
-        "南京东路街道",
-        "外滩街道",
-        "半淞园路街道",
-        "小东门街道",
-        "豫园街道",
-        "老西门街道",
-        "五里桥街道",
-        "打浦桥街道",
-        "淮海中路街道",
-        "瑞金二路街道",
-    ),
-    "xuhui": (
-        "天平路街道",
-        "湖南路街道",
-        "斜土路街道",
-        "枫林路街道",
-        "长桥街道",
-        "田林街道",
-        "虹梅路街道",
-        "康健新村街道",
-        "徐家汇街道",
-        "凌云路街道",
-        "龙华街道",
-        "漕河泾街道",
-        "华泾镇",
-    ),
-    "changning": (
-        "华阳路街道",
-        "江苏路街道",
-        "新华路街道",
-        "周家桥街道",
-        "天山路街道",
-        "仙霞新村街道",
-        "虹桥街道",
-        "程家桥街道",
-        "北新泾街道",
-        "新泾镇",
-    ),
-    "jingan": (
-        "江宁路街道",
-        "石门二路街道",
-        "南京西路街道",
-        "静安寺街道",
-        "曹家渡街道",
-        "天目西路街道",
-        "北站街道",
-        "宝山路街道",
-        "共和新路街道",
-        "大宁路街道",
-        "彭浦新村街道",
-        "临汾路街道",
-        "芷江西路街道",
-        "彭浦镇",
-    ),
-    "putuo": (
-        "曹杨新村街道",
-        "长风新村街道",
-        "长寿路街道",
-        "甘泉路街道",
-        "石泉路街道",
-        "宜川路街道",
-        "万里街道",
-        "真如镇街道",
-        "长征镇",
-        "桃浦镇",
-    ),
-    "yangpu": (
-        "定海路街道",
-        "平凉路街道",
-        "江浦路街道",
-        "四平路街道",
-        "控江路街道",
-        "长白新村街道",
-        "延吉新村街道",
-        "殷行街道",
-        "大桥街道",
-        "五角场街道",
-        "新江湾城街道",
-        "长海路街道",
-    ),
-    "minhang": (
-        "江川路街道",
-        "古美街道",
-        "新虹街道",
-        "浦锦街道",
-        "莘庄镇",
-        "七宝镇",
-        "颛桥镇",
-        "华漕镇",
-        "虹桥镇",
-        "梅陇镇",
-        "吴泾镇",
-        "马桥镇",
-        "浦江镇",
-    ),
-    "baoshan": (
-        "友谊路街道",
-        "吴淞街道",
-        "张庙街道",
-        "罗店镇",
-        "大场镇",
-        "杨行镇",
-        "月浦镇",
-        "罗泾镇",
-        "顾村镇",
-        "高境镇",
-        "庙行镇",
-        "淞南镇",
-    ),
-    "jiading": (
-        "新成路街道",
-        "真新街道",
-        "菊园新区管委会",
-        "嘉定镇街道",
-        "南翔镇",
-        "安亭镇",
-        "马陆镇",
-        "徐行镇",
-        "华亭镇",
-        "外冈镇",
-        "江桥镇",
-    ),
-    "jinshan": (
-        "石化街道",
-        "朱泾镇",
-        "枫泾镇",
-        "张堰镇",
-        "亭林镇",
-        "吕巷镇",
-        "廊下镇",
-        "金山卫镇",
-        "漕泾镇",
-        "山阳镇",
-    ),
-    "songjiang": (
-        "岳阳街道",
-        "永丰街道",
-        "方松街道",
-        "中山街道",
-        "广富林街道",
-        "九里亭街道",
-        "泗泾镇",
-        "佘山镇",
-        "车墩镇",
-        "新桥镇",
-        "洞泾镇",
-        "九亭镇",
-        "泖港镇",
-        "石湖荡镇",
-        "新浜镇",
-        "叶榭镇",
-        "小昆山镇",
-    ),
-    "qingpu": (
-        "夏阳街道",
-        "盈浦街道",
-        "香花桥街道",
-        "朱家角镇",
-        "练塘镇",
-        "金泽镇",
-        "赵巷镇",
-        "徐泾镇",
-        "华新镇",
-        "重固镇",
-        "白鹤镇",
-    ),
-    "fengxian": (
-        "西渡街道",
-        "奉浦街道",
-        "金海街道",
-        "南桥镇",
-        "奉城镇",
-        "庄行镇",
-        "金汇镇",
-        "四团镇",
-        "青村镇",
-        "柘林镇",
-        "海湾镇",
-    ),
-    "chongming": (
-        "城桥镇",
-        "堡镇",
-        "新河镇",
-        "庙镇",
-        "竖新镇",
-        "向化镇",
-        "三星镇",
-        "港沿镇",
-        "中兴镇",
-        "陈家镇",
-        "绿华镇",
-        "港西镇",
-        "建设镇",
-        "新海镇",
-        "东平镇",
-        "长兴镇",
-    ),
-}
-
-REGION_CODES = {
-    "pudong": "PD",
-    "huangpu": "HP",
-    "xuhui": "XH",
-    "changning": "CN",
-    "jingan": "JA",
-    "putuo": "PT",
-    "hongkou": "HK",
-    "yangpu": "YP",
-    "minhang": "MH",
-    "baoshan": "BS",
-    "jiading": "JD",
-    "jinshan": "JS",
-    "songjiang": "SJ",
-    "qingpu": "QP",
-    "fengxian": "FX",
-    "chongming": "CM",
-}
-
-# Relative size (Pudong = 1) of the two plan districts; the other districts' sizes are drawn from the seed.
-_FIXED_SIZES = {"pudong": 1.0, "hongkou": 0.14}
+# ------------------------------------------------------------------------------------ demo templates
+# Districts, streets, KPI shapes and scenario templates are data: data/registry/demo/*.yaml.
+TEMPLATES = load_templates()
+STREETS: dict[str, tuple[str, ...]] = {r: d.streets for r, d in TEMPLATES.districts.items()}
+REGION_CODES: dict[str, str] = {r: d.code for r, d in TEMPLATES.districts.items()}
+_FIXED_SIZES: dict[str, float] = {r: d.size for r, d in TEMPLATES.districts.items() if d.size is not None}
+_SCENARIO_COUNT_KPIS = TEMPLATES.shapes.scenario_count_kpis
+_STATUS_FACTOR: dict[Status, tuple[float, float]] = TEMPLATES.shapes.status_factor
 
 
-# ------------------------------------------------------------------------------------------- KPI shapes
-class _Shape(NamedTuple):
-    """How one indicator's annual history is drawn.
-
-    ``start`` is an absolute value range for logistic shares, survey shares and levels, and a range of
-    fractions of the end value for stocks, growth amounts and flows. ``elasticity`` says how a district's
-    reference scales with its size when it borrows another district's target (0 = not at all).
-    """
-
-    family: Literal["logistic", "survey", "stock", "growth", "level", "flow"]
-    first_year: int
-    start: tuple[float, float]
-    elasticity: float = 0.0
-    noise: float = 0.05
-
-
-_SHAPES: dict[str, _Shape] = {
-    "5g_coverage": _Shape("logistic", 2019, (2.0, 8.0), noise=0.12),
-    "broadband_speed": _Shape("growth", 2016, (0.08, 0.14), noise=0.04),
-    "iot_nodes": _Shape("stock", 2017, (0.02, 0.06), elasticity=1.0),
-    "gov_cloud_level": _Shape("level", 2016, (0.0, 0.6)),
-    "online_handling_share": _Shape("logistic", 2019, (35.0, 55.0), noise=0.06),
-    "efficient_disposal_scenarios": _Shape("stock", 2020, (0.02, 0.08), elasticity=0.5),
-    "mlps_compliance": _Shape("logistic", 2016, (55.0, 70.0), noise=0.08),
-    "cim_coverage": _Shape("logistic", 2020, (1.0, 5.0), noise=0.12),
-    "info_software_revenue": _Shape("growth", 2016, (0.26, 0.32), elasticity=1.0, noise=0.03),
-    "benchmark_smart_factories": _Shape("stock", 2019, (0.05, 0.12), elasticity=1.0),
-    "industrial_internet_platforms": _Shape("stock", 2019, (0.0, 0.2), elasticity=0.7),
-    "co_governance_scenarios": _Shape("stock", 2020, (0.02, 0.08), elasticity=0.5),
-    "open_datasets": _Shape("stock", 2016, (0.10, 0.20), elasticity=0.6),
-    "open_data_applications": _Shape("stock", 2019, (0.05, 0.12), elasticity=0.5),
-    "citizen_satisfaction": _Shape("survey", 2019, (68.0, 76.0), noise=0.05),
-    "outdoor_5g_stations": _Shape("stock", 2019, (0.03, 0.08), elasticity=1.0),
-    "iot_closed_loop_scenarios": _Shape("stock", 2021, (0.1, 0.3), elasticity=0.4),
-    "health_scenarios": _Shape("stock", 2021, (0.1, 0.3), elasticity=0.3),
-    "experimental_schools": _Shape("stock", 2019, (0.1, 0.2), elasticity=0.5),
-    "one_thing_new": _Shape("flow", 2019, (0.8, 1.2), elasticity=0.3),
-    "one_thing_optimised": _Shape("flow", 2019, (0.8, 1.2), elasticity=0.3),
-    "4g_coverage": _Shape("logistic", 2016, (95.0, 98.0), noise=0.1),
-    "enterprise_services_full_online": _Shape("stock", 2018, (0.2, 0.4), elasticity=0.5),
-    "livelihood_services_citywide": _Shape("stock", 2018, (0.2, 0.4), elasticity=0.3),
-    "iot_devices": _Shape("stock", 2017, (0.1, 0.2), elasticity=1.0),
-}
-
-_DEFAULT_SHAPES: dict[str, _Shape] = {
-    "share": _Shape("logistic", 2016, (20.0, 40.0), noise=0.08),
-    "rate": _Shape("growth", 2016, (0.3, 0.5), noise=0.04),
-    "amount": _Shape("growth", 2016, (0.3, 0.5), elasticity=1.0, noise=0.04),
-    "level": _Shape("level", 2016, (0.0, 0.6)),
-}
-
-# A region with scenarios of this category reports the KPI as the number launched by each year end.
-_SCENARIO_COUNT_KPIS = {"iot_closed_loop_scenarios": "智能物联闭环", "health_scenarios": "便捷就医"}
-
-Status = Literal["on_track", "at_risk", "off_track"]
-_STATUS_FACTOR: dict[Status, tuple[float, float]] = {
-    "on_track": (1.03, 1.12),
-    "at_risk": (0.95, 1.0),
-    "off_track": (0.72, 0.88),
-}
-
-
-def _shape_for(kpi_id: str, ind: Indicator) -> _Shape:
-    if kpi_id in _SHAPES:
-        return _SHAPES[kpi_id]
+def _shape_for(kpi_id: str, ind: Indicator) -> Shape:
+    shapes = TEMPLATES.shapes
+    if kpi_id in shapes.kpis:
+        return shapes.kpis[kpi_id]
     if ind.kind == "count":
         if ind.cumulative:
-            return _Shape("stock", 2016, (0.1, 0.3), elasticity=0.7)
-        return _Shape("flow", 2016, (0.8, 1.2), elasticity=0.5)
-    return _DEFAULT_SHAPES[ind.kind]
+            return Shape(family="stock", first_year=2016, start=(0.1, 0.3), elasticity=0.7)
+        return Shape(family="flow", first_year=2016, start=(0.8, 1.2), elasticity=0.5)
+    return shapes.defaults_by_kind[ind.kind]
 
 
 # ------------------------------------------------------------------------------------ small pure helpers
@@ -612,7 +290,7 @@ def _target_center(kind: str, value: float, high: float | None) -> float:
 
 
 def _reference(
-    ind: Indicator, shape: _Shape, region: str, registry: Registry, sizes: dict[str, float]
+    ind: Indicator, shape: Shape, region: str, registry: Registry, sizes: dict[str, float]
 ) -> _Reference:
     """Where a district's history should head: its own target, its own baseline, or a borrowed one."""
     for t in ind.targets:
@@ -642,7 +320,7 @@ def _statuses(rng: np.random.Generator, n: int) -> list[Status]:
 
 
 def _annual_values(
-    rng: np.random.Generator, ind: Indicator, shape: _Shape, ref: _Reference, factor: float
+    rng: np.random.Generator, ind: Indicator, shape: Shape, ref: _Reference, factor: float
 ) -> tuple[list[int], FloatArray, FloatArray | None, tuple[float, float, float] | None]:
     """Draw one (KPI, region) annual history.
 
@@ -805,329 +483,20 @@ def _observation_rows(
 
 
 # ------------------------------------------------------------------------------------------ scenarios
-class _Template(NamedTuple):
-    code: str
-    name_zh: str
-    name_en: str
-    domain: Literal["life", "governance", "economy"]
-    category: str
-    owner: str
-    outcome: str | None
-
-
-IOT, HEALTH, DISPOSAL = "智能物联闭环", "便捷就医", "高效处置一件事"
-
-HONGKOU_IOT = (
-    _Template(
-        "IOT",
-        "违法排污监测",
-        "Illegal-discharge monitoring",
-        "governance",
-        IOT,
-        "区生态环境局",
-        "illegal_discharge_incidents",
-    ),
-    _Template(
-        "IOT",
-        "街面废物箱满溢",
-        "Street litter-bin overflow alerts",
-        "governance",
-        IOT,
-        "区绿化市容局",
-        "bin_overflow_complaints",
-    ),
-    _Template(
-        "IOT",
-        "小区垃圾厢房满溢",
-        "Estate refuse-room overflow alerts",
-        "governance",
-        IOT,
-        "区绿化市容局",
-        "refuse_room_overflow_complaints",
-    ),
-    _Template(
-        "IOT",
-        "污水井满溢",
-        "Sewer-manhole overflow alerts",
-        "governance",
-        IOT,
-        "区建设管理委",
-        "sewer_overflow_events",
-    ),
-    _Template(
-        "IOT",
-        "非机动车车棚充电保护",
-        "E-bike shed charging protection",
-        "governance",
-        IOT,
-        "区消防救援支队",
-        "ebike_fire_alarms",
-    ),
-    _Template(
-        "IOT",
-        "沿街店铺“三合一”管控",
-        'Street-front shop "three-in-one" control',
-        "governance",
-        IOT,
-        "区市场监管局",
-        "shop_violation_cases",
-    ),
-    _Template(
-        "IOT",
-        "火灾预警监测",
-        "Fire early-warning monitoring",
-        "governance",
-        IOT,
-        "区消防救援支队",
-        "fire_alarm_response_minutes",
-    ),
-    _Template(
-        "IOT",
-        "消防栓水压监测",
-        "Hydrant water-pressure monitoring",
-        "governance",
-        IOT,
-        "区消防救援支队",
-        "hydrant_pressure_faults",
-    ),
-    _Template(
-        "IOT",
-        "小区消防通道管理",
-        "Estate fire-lane management",
-        "governance",
-        IOT,
-        "区住房保障房屋管理局",
-        "fire_lane_blockages",
-    ),
-    _Template(
-        "IOT",
-        "楼宇安全管控",
-        "Building safety control",
-        "governance",
-        IOT,
-        "区应急局",
-        "building_safety_incidents",
-    ),
-)
-
-HONGKOU_HEALTH = tuple(
-    _Template("HLTH", zh, en, "life", HEALTH, "区卫生健康委", None)
-    for zh, en in (
-        ("云病历", "Cloud medical records"),
-        ("云学习", "Cloud learning for medical staff"),
-        ("云质控", "Cloud quality control"),
-        ("云药房", "Cloud pharmacy"),
-        ("云公卫", "Cloud public health"),
-        ("卫生驾驶舱", "Health cockpit"),
-    )
-)
-
-HONGKOU_OTHER = (
-    _Template(
-        "GOV",
-        "北外滩CIM一体化管理",
-        "North Bund CIM integrated management",
-        "governance",
-        "数字北外滩",
-        "北外滩开发办",
-        None,
-    ),
-    _Template(
-        "GOV",
-        "北外滩滨水公共空间管理",
-        "North Bund waterfront public-space management",
-        "governance",
-        "数字北外滩",
-        "北外滩街道",
-        None,
-    ),
-    _Template("ECON", "一楼一档案", "One building, one file", "economy", "数字北外滩", "北外滩开发办", None),
-    _Template(
-        "GOV",
-        "全天候自助政务服务专区",
-        "24-hour self-service government hall",
-        "governance",
-        "一网通办",
-        "区政府办公室",
-        None,
-    ),
-    _Template("LIFE", "便捷停车", "Convenient parking", "life", "数字出行", "区建设管理委", None),
-    _Template("LIFE", "“一键”扬招", "One-tap taxi hailing", "life", "数字出行", "区建设管理委", None),
-    _Template(
-        "LIFE", "智慧步道与智慧球场", "Smart fitness trails and courts", "life", "数字体育", "区体育局", None
-    ),
-    _Template(
-        "ECON",
-        "数字人民币应用场景",
-        "Digital-RMB payment scenarios",
-        "economy",
-        "金融科技",
-        "区金融工作局",
-        None,
-    ),
-    _Template(
-        "ECON",
-        "航运数字化平台",
-        "Digital shipping-services platform",
-        "economy",
-        "数字航运",
-        "区投促办",
-        None,
-    ),
-)
-
-PUDONG_DISPOSAL = tuple(
-    _Template("GXCZ", zh, en, "governance", DISPOSAL, owner, outcome)
-    for zh, en, owner, outcome in (
-        ("群租整治", "Group-rental remediation", "区城运中心", "disposal_handling_hours"),
-        ("渣土车违规治理", "Muck-truck violations", "区建交委", "disposal_handling_hours"),
-        ("占道经营处置", "Street-occupying vending", "区城管执法局", "disposal_handling_hours"),
-        ("违法建筑处置", "Illegal construction", "区城管执法局", "disposal_handling_hours"),
-        ("河道水质异常处置", "River water-quality anomalies", "区生态环境局", "disposal_handling_hours"),
-        ("高空抛物处置", "Objects thrown from height", "区公安分局", "disposal_handling_hours"),
-        ("井盖缺失处置", "Missing manhole covers", "区建交委", "disposal_handling_hours"),
-        ("共享单车乱停放治理", "Shared-bike parking disorder", "区建交委", "disposal_handling_hours"),
-        ("暴雨积水处置", "Rainstorm waterlogging", "区城运中心", "disposal_handling_hours"),
-        ("噪声扰民处置", "Noise nuisance", "区生态环境局", "disposal_handling_hours"),
-        ("电梯困人处置", "Elevator entrapment", "区市场监管局", "disposal_handling_hours"),
-        ("燃气泄漏处置", "Gas leaks", "区建交委", "disposal_handling_hours"),
-        ("工地扬尘处置", "Construction-site dust", "区生态环境局", "disposal_handling_hours"),
-        ("餐饮油烟扰民处置", "Restaurant fume nuisance", "区生态环境局", "disposal_handling_hours"),
-        ("违规户外广告处置", "Illegal outdoor advertising", "区城管执法局", "disposal_handling_hours"),
-        ("独居老人应急救助", "Emergency help for elderly people living alone", "区民政局", None),
-        ("道路塌陷处置", "Road subsidence", "区建交委", None),
-        ("非法客运治理", "Illegal passenger transport", "区建交委", None),
-    )
-)
-
-PUDONG_LIFE = (
-    _Template("LIFE", "社区智慧养老", "Smart community elderly care", "life", "数字养老", "区民政局", None),
-    _Template("LIFE", "互联网医院", "Internet hospital", "life", "数字医疗", "区卫生健康委", None),
-    _Template("LIFE", "数字课堂", "Digital classroom", "life", "数字教育", "区教育局", None),
-    _Template(
-        "LIFE",
-        "15分钟生活圈数字地图",
-        "15-minute life-circle digital map",
-        "life",
-        "数字社区",
-        "区商务委",
-        None,
-    ),
-    _Template("LIFE", "智慧停车", "Smart parking", "life", "数字出行", "区建交委", None),
-    _Template("LIFE", "无人清扫车", "Driverless street sweepers", "life", "未来交通", "区绿化市容局", None),
-    _Template("LIFE", "未来社区", "Future community", "life", "数字社区", "区建交委", None),
-    _Template("LIFE", "数字文旅", "Digital culture and tourism", "life", "数字文旅", "区文体旅游局", None),
-    _Template(
-        "LIFE",
-        "小区垃圾厢房智能监管",
-        "Smart estate refuse-room supervision",
-        "life",
-        "数字社区",
-        "区绿化市容局",
-        "refuse_room_overflow_complaints",
-    ),
-    _Template(
-        "LIFE",
-        "电动自行车充电安全",
-        "E-bike charging safety",
-        "life",
-        "数字社区",
-        "区消防救援支队",
-        "ebike_fire_alarms",
-    ),
-)
-
-PUDONG_ECONOMY = (
-    _Template(
-        "ECON",
-        "行业性工业互联网平台",
-        "Sector industrial-internet platform",
-        "economy",
-        "智能制造",
-        "区科经委",
-        None,
-    ),
-    _Template("ECON", "标杆性智能工厂", "Benchmark smart factory", "economy", "智能制造", "区科经委", None),
-    _Template(
-        "ECON",
-        "张江人工智能岛",
-        "Zhangjiang AI Island",
-        "economy",
-        "人工智能",
-        "张江科学城建设管理办公室",
-        None,
-    ),
-    _Template("ECON", "金融数据港", "Financial data port", "economy", "金融科技", "区金融局", None),
-    _Template(
-        "ECON", "跨境贸易数字化", "Digital cross-border trade", "economy", "数字贸易", "区商务委", None
-    ),
-    _Template(
-        "ECON",
-        "企业服务“全程网办”",
-        "Enterprise services fully online",
-        "economy",
-        "一网通办",
-        "区企业服务中心",
-        None,
-    ),
-    _Template(
-        "ECON",
-        "智能网联汽车示范应用",
-        "Connected-vehicle demonstration",
-        "economy",
-        "未来交通",
-        "区科经委",
-        None,
-    ),
-    _Template("ECON", "数字农业", "Digital agriculture", "economy", "数字农业", "区农业农村委", None),
-    _Template(
-        "ECON", "在线新经济生态园", "Online new-economy park", "economy", "在线新经济", "区科经委", None
-    ),
-)
-
-# What other districts build when scale is "all" (a sample of these per district).
-GENERIC_POOL = (
-    *HONGKOU_IOT[1:9],
-    *(t for t in PUDONG_DISPOSAL[:4]),
-    PUDONG_LIFE[0],
-    PUDONG_LIFE[1],
-    PUDONG_ECONOMY[1],
-    PUDONG_ECONOMY[5],
-)
-
-_PLAN_TEMPLATES = {
-    "hongkou": (*HONGKOU_IOT, *HONGKOU_HEALTH, *HONGKOU_OTHER),
-    "pudong": (*PUDONG_DISPOSAL, *PUDONG_LIFE, *PUDONG_ECONOMY),
-}
-
-# Budget range (万元) by category profile.
-_BUDGET = {
-    "iot": (80, 400),
-    "health": (200, 800),
-    "disposal": (50, 300),
-    "life": (100, 600),
-    "governance": (100, 500),
-    "economy": (300, 2000),
-}
-
-
-def _profile(category: str, domain: str) -> str:
-    return {IOT: "iot", HEALTH: "health", DISPOSAL: "disposal"}.get(category, domain)
-
-
 def _scenarios(rng: np.random.Generator, regions: list[str]) -> pl.DataFrame:
     launch_months = _month_starts(LAUNCH_FIRST, LAUNCH_LAST)
     rows = []
     for region in regions:
         if region not in STREETS:
             raise DemoError(
-                f"no street list for district {region!r}: add its streets to STREETS in pipelines/demo/generator.py"
+                f"no street list for district {region!r}: add it to data/registry/demo/districts.yaml"
             )
-        templates = _PLAN_TEMPLATES.get(region)
+        templates = TEMPLATES.scenarios.plan_districts.get(region)
         if templates is None:
+            pool = TEMPLATES.generic_pool
             k = int(rng.integers(5, 9))
-            picks = sorted(rng.choice(len(GENERIC_POOL), k, replace=False))
-            templates = tuple(GENERIC_POOL[i] for i in picks)
+            picks = sorted(rng.choice(len(pool), k, replace=False))
+            templates = tuple(pool[i] for i in picks)
         streets = STREETS[region]
         used: dict[str, set[str]] = {}
         counters: dict[str, int] = {}
@@ -1142,7 +511,7 @@ def _scenarios(rng: np.random.Generator, regions: list[str]) -> pl.DataFrame:
                     raise DemoError(f"{region}: too few streets left for comparisons of {tpl.outcome}")
                 street = free[int(rng.integers(len(free)))]
                 taken.add(street)
-            lo, hi = _BUDGET[_profile(tpl.category, tpl.domain)]
+            lo, hi = TEMPLATES.scenarios.budget_range[TEMPLATES.profile(tpl.category, tpl.domain)]
             rows.append(
                 {
                     "scenario_id": f"{REGION_CODES[region]}-{tpl.code}-{counters[tpl.code]:02d}",
@@ -1163,22 +532,12 @@ def _scenarios(rng: np.random.Generator, regions: list[str]) -> pl.DataFrame:
 
 
 # ----------------------------------------------------------------------------------- scenario metrics
-# Per category profile: cases/month, active users, median handling hours at full maturity, quality 0.
-_METRIC_SCALE = {
-    "iot": (120.0, 40.0, 8.0),
-    "health": (2000.0, 5000.0, 1.5),
-    "disposal": (300.0, 150.0, 36.0),
-    "life": (1500.0, 8000.0, 24.0),
-    "governance": (400.0, 300.0, 24.0),
-    "economy": (80.0, 300.0, 72.0),
-}
-
-
 def _metric_series(
     rng: np.random.Generator, quality: float, n: int, profile: str, budget: float
 ) -> dict[str, FloatArray]:
     """Twelve monthly indicators for one scenario, ``n`` months from its launch; quality drives most."""
-    cases0, users0, hours0 = _METRIC_SCALE[profile]
+    scale = TEMPLATES.scenarios.metric_scale[profile]  # type: ignore[index]
+    cases0, users0, hours0 = scale.cases_per_month, scale.active_users, scale.median_handling_hours
     m = np.arange(n, dtype=float)
     ramp = 1 - np.exp(-(m + 1) / 6)
 
@@ -1218,7 +577,7 @@ def _scenario_metrics(rng: np.random.Generator, scenarios: pl.DataFrame) -> pl.D
         start = months.index(sc["launch_date"])
         span = months[start:]
         series = _metric_series(
-            rng, float(rng.normal()), len(span), _profile(sc["category"], sc["domain"]), sc["budget"]
+            rng, float(rng.normal()), len(span), TEMPLATES.profile(sc["category"], sc["domain"]), sc["budget"]
         )
         for ind_id in METRIC_IDS:
             if missing.get(row) == ind_id:
@@ -1239,27 +598,7 @@ def _scenario_metrics(rng: np.random.Generator, scenarios: pl.DataFrame) -> pl.D
 
 
 # ------------------------------------------------------------------------------------- street outcomes
-class _OutcomeSpec(NamedTuple):
-    level: float  # typical street level per month
-    season: float  # seasonal amplitude as a share of the district mean level
-    peak_month: int
-    trend: float  # common trend per year, as a share of the district mean level
-    decimals: int
-
-
-OUTCOMES: dict[str, _OutcomeSpec] = {
-    "bin_overflow_complaints": _OutcomeSpec(40, 0.15, 7, -0.02, 0),
-    "refuse_room_overflow_complaints": _OutcomeSpec(30, 0.15, 7, -0.01, 0),
-    "illegal_discharge_incidents": _OutcomeSpec(12, 0.10, 6, -0.03, 0),
-    "sewer_overflow_events": _OutcomeSpec(10, 0.35, 6, 0.0, 0),
-    "ebike_fire_alarms": _OutcomeSpec(8, 0.25, 8, 0.02, 0),
-    "shop_violation_cases": _OutcomeSpec(20, 0.08, 5, -0.02, 0),
-    "fire_alarm_response_minutes": _OutcomeSpec(14, 0.04, 1, -0.01, 1),
-    "hydrant_pressure_faults": _OutcomeSpec(9, 0.2, 1, 0.0, 0),
-    "fire_lane_blockages": _OutcomeSpec(25, 0.1, 10, 0.01, 0),
-    "building_safety_incidents": _OutcomeSpec(7, 0.1, 8, 0.0, 0),
-    "disposal_handling_hours": _OutcomeSpec(48, 0.06, 1, -0.04, 1),
-}
+OUTCOMES = TEMPLATES.scenarios.outcomes
 
 
 def _effects(rng: np.random.Generator, n: int) -> FloatArray:
@@ -1281,7 +620,7 @@ def _street_outcomes(rng: np.random.Generator, scenarios: pl.DataFrame) -> tuple
     treated = scenarios.filter(pl.col("outcome").is_not_null()).sort("scenario_id")
     unknown = sorted(set(treated["outcome"]) - set(OUTCOMES))
     if unknown:
-        raise DemoError(f"outcomes {unknown} have no entry in OUTCOMES in pipelines/demo/generator.py")
+        raise DemoError(f"outcomes {unknown} have no entry in data/registry/demo/scenarios.yaml (outcomes)")
     effects = dict(zip(treated["scenario_id"], _effects(rng, treated.height), strict=True))
     launch = {(r["region"], r["outcome"], r["street"]): r for r in treated.iter_rows(named=True)}
     cols: dict[str, list[object]] = {"region": [], "street": [], "outcome": [], "period": [], "value": []}
@@ -1390,7 +729,7 @@ def generate_demo(registry: Registry, *, seed: int = DEFAULT_SEED, scale: Scale 
 
 
 def write_demo(data: DemoData, out_dir: Path) -> dict[str, Path]:
-    """Write the five tables as UTF-8 CSV files with a header row, each atomically (temp file + rename).
+    """Write the five tables as UTF-8 CSV files with a header row, each atomically (:func:`~pipelines.io.catalog.write_csv`).
 
     Args:
         data: the generated tables.
@@ -1401,21 +740,7 @@ def write_demo(data: DemoData, out_dir: Path) -> dict[str, Path]:
         ``truth``) → the path written (``<name>.csv``).
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for f in fields(data):
-        frame: pl.DataFrame = getattr(data, f.name)
-        final = out_dir / f"{f.name}.csv"
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{f.name}.", suffix=".csv.tmp", dir=out_dir)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            frame.write_csv(tmp)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
-        written[f.name] = final
-    return written
+    return {f.name: write_csv(getattr(data, f.name), out_dir / f"{f.name}.csv") for f in fields(data)}
 
 
 def read_demo(in_dir: Path) -> DemoData:

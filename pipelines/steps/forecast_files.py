@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +37,7 @@ from evaluation.forecasting.attainment import (
 from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from models.base import dense_probs
 from models.transforms import Scale, choose_scale, fill_gaps
+from pipelines.io.catalog import write_csv
 
 IN_COLUMNS = ("series_id", "period", "value")
 TARGET_COLUMNS = ("series_id", "target_period", "target_value", "direction")
@@ -281,18 +280,6 @@ def forecast_panel(
     return out
 
 
-def _atomic_write(frame: pl.DataFrame, out_path: Path) -> None:
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    os.close(fd)
-    try:
-        frame.write_csv(tmp)
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def forecast_file(
     in_path: Path, out_path: Path, *, horizon: int, kind: str = "auto", config: ChampionConfig = FILE_CONFIG
 ) -> pl.DataFrame:
@@ -327,7 +314,7 @@ def forecast_file(
                 qcols[f"q{p:g}"].append(float(np.interp(p, fc.probs, fc.quantiles[k])))
             models.append(fc.model)
     frame = pl.DataFrame({**rows, **qcols, "model": models})
-    _atomic_write(frame, out_path)
+    write_csv(frame, out_path)
     return frame
 
 
@@ -466,7 +453,7 @@ def attain_file(in_path: Path, targets_path: Path, out_path: Path) -> pl.DataFra
         cols["required_growth"].append(required)
         cols["expected_period"].append(None if math.isnan(exp) else _label_from_years(panel, exp))
     frame = pl.DataFrame(cols, strict=False)
-    _atomic_write(frame, out_path)
+    write_csv(frame, out_path)
     return frame
 
 
