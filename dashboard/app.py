@@ -1,7 +1,13 @@
-"""The Dash app shell: pages, navigation, language toggle, downloads; ``create_app`` and ``serve``.
+"""The Dash app shell: navigation, language toggle, downloads; ``create_app``, ``configure`` and ``serve``.
 
 The dashboard displays published tables; it never fits or scores. Everything is served locally
 (``serve_locally=True``, a local stylesheet, plotly's zh-CN locale passed inline), so it works offline.
+
+Pages are standard Dash pages: each module of ``dashboard/pages/`` calls ``dash.register_page`` and has a
+``layout()`` function and ``@callback``s; Dash imports them from ``pages_folder`` when the app is built.
+Dash keeps pages and ``@callback``s in module globals and hands them to the app that serves first, so there
+is one dashboard app per process (Dash's own rule: plotly/dash#2399); :func:`configure` points it at
+another folder or other upload handlers.
 """
 
 from __future__ import annotations
@@ -14,26 +20,20 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import context
 from dashboard.contract import TABLES
 from dashboard.data import PublishedTables
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
 from dashboard.i18n import DEFAULT_LANG, t
-from dashboard.pages import data as data_page
-from dashboard.pages import kpi as kpi_page
-from dashboard.pages import models as models_page
-from dashboard.pages import overview as overview_page
-from dashboard.pages import scenario as scenario_page
-from dashboard.pages import scenarios as scenarios_page
 from dashboard.plotly_bundle import ASSETS_IGNORE, BUNDLE, pin_script
 from dashboard.views import filter_grid, kpi_grid, league_table
-from dashboard.wiring import attach, callback
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+PAGES = Path(__file__).resolve().parent / "pages"
 NAV = (
     ("nav.overview", "/"),
     ("nav.scenarios", "/scenarios"),
@@ -81,6 +81,9 @@ def shell() -> html.Div:
     )
 
 
+_APP: list[dash.Dash] = []  # the process's one app (see the module docstring)
+
+
 def create_app(
     published_dir: Path,
     *,
@@ -89,7 +92,7 @@ def create_app(
     confirm_handler: ConfirmHandler | None = None,
     max_upload_mb: float = 5.0,
 ) -> dash.Dash:
-    """Build the dashboard for the tables in ``published_dir``.
+    """Build the process's dashboard app for the tables in ``published_dir``.
 
     Args:
         published_dir: folder of ``<name>.parquet`` published tables (``HOME/published_tables``).
@@ -103,11 +106,20 @@ def create_app(
     Returns:
         The Dash app (pages ``/``, ``/kpi/<kpi_id>``, ``/scenarios``, ``/scenarios/<scenario_id>``,
         ``/models``, ``/data``).
+
+    Raises:
+        RuntimeError: an app was already built in this process (use :func:`configure` on it instead).
     """
+    if _APP:
+        raise RuntimeError(
+            "the dashboard app was already built in this process; Dash keeps pages and @callback in module "
+            "globals, so a second app would serve no callbacks. Point the existing app at other tables "
+            "with dashboard.app.configure(app, published_dir, ...)"
+        )
     app = dash.Dash(
-        __name__,
+        "dashboard",  # the package: Dash names the page modules dashboard.pages.<page>
         use_pages=True,
-        pages_folder="",
+        pages_folder=str(PAGES),
         assets_folder=str(ASSETS),
         assets_ignore=ASSETS_IGNORE,
         serve_locally=True,
@@ -120,6 +132,33 @@ def create_app(
     app.index_string = app.index_string.replace(
         "{%config%}", "{%config%}\n<script>" + pin_script(app.get_asset_url(BUNDLE)) + "</script>", 1
     )
+    app.layout = shell
+    configure(
+        app,
+        published_dir,
+        mlflow_ui_url=mlflow_ui_url,
+        upload_handler=upload_handler,
+        confirm_handler=confirm_handler,
+        max_upload_mb=max_upload_mb,
+    )
+    _APP.append(app)
+    return app
+
+
+def configure(
+    app: dash.Dash,
+    published_dir: Path,
+    *,
+    mlflow_ui_url: str | None = None,
+    upload_handler: UploadHandler | None = None,
+    confirm_handler: ConfirmHandler | None = None,
+    max_upload_mb: float = 5.0,
+) -> None:
+    """Point ``app`` at the tables in ``published_dir`` and set its MLflow link and upload handlers.
+
+    The settings live in the Flask config and are read per request (:mod:`dashboard.context`), so the
+    next page load uses them. Arguments as for :func:`create_app`.
+    """
     app.server.config.update(
         {
             context.TABLES_KEY: PublishedTables(published_dir),
@@ -132,27 +171,6 @@ def create_app(
             "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024 * 2 + 1024 * 1024),
         }
     )
-    pages = (
-        ("dashboard.pages.overview", overview_page.PATH, None, overview_page.layout, "nav.overview", 0),
-        ("dashboard.pages.kpi", None, kpi_page.PATH_TEMPLATE, kpi_page.layout, "col.kpi", 1),
-        ("dashboard.pages.scenarios", scenarios_page.PATH, None, scenarios_page.layout, "nav.scenarios", 2),
-        (
-            "dashboard.pages.scenario",
-            None,
-            scenario_page.PATH_TEMPLATE,
-            scenario_page.layout,
-            "col.scenario",
-            3,
-        ),
-        ("dashboard.pages.models", models_page.PATH, None, models_page.layout, "nav.models", 4),
-        ("dashboard.pages.data", data_page.PATH, None, data_page.layout, "nav.data", 5),
-    )
-    for module, path, template, layout, title_key, order in pages:
-        kwargs: dict[str, Any] = {"path_template": template} if template else {"path": path}
-        dash.register_page(module, layout=layout, title=f"dtscope · {t(title_key)}", order=order, **kwargs)
-    app.layout = shell
-    attach(app)
-    return app
 
 
 @callback(Output("nav-links", "children"), Output("brand", "children"), Input("lang", "value"))

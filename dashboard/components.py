@@ -1,11 +1,16 @@
-"""Small reusable pieces of page layout: chips, banners, empty states, tables, graphs, export buttons."""
+"""Small reusable pieces of page layout: chips, banners, empty states, grids, graphs, export buttons.
+
+Everything here builds Dash components; stored text is passed as component text, never as HTML or Markdown.
+"""
 
 from __future__ import annotations
 
-import html as html_lib
+import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
@@ -108,6 +113,16 @@ def status_chip(status: str | None, lang: str) -> html.Span:
     )
 
 
+def status_text(status: str | None, lang: str) -> str:
+    """A status as its chip reads: icon and words (``✔ 已达标``).
+
+    >>> status_text("on_track", "en"), status_text(None, "en")
+    ('▲ On track', '? Not assessed')
+    """
+    key = status if status in STATUS_STYLE else "unknown"
+    return f"{STATUS_STYLE[key][0]} {t(f'status.{key}', lang)}"
+
+
 def obligation_text(obligation: str | None, lang: str) -> str:
     """约束性 (binding, filled ■) or 预期性 (expected, outlined □) as text.
 
@@ -170,87 +185,106 @@ def export_bar(table: str, lang: str, *, region: str | None = None, brief: bool 
     return html.Div(buttons, className="export-bar my-2")
 
 
-# A cell renderer gets the value and the whole row and returns HTML text (escape what it inserts).
-Column = tuple[str, str, Callable[[Any, dict[str, Any]], str] | None]
+@dataclass(frozen=True)
+class GridColumn:
+    """One column of a :func:`grid`.
 
-
-def esc(value: Any) -> str:
-    """HTML-escaped text of a value; None is an em dash.
-
-    >>> esc("<b>"), esc(None), esc(3)
-    ('&lt;b&gt;', '—', '3')
+    Attributes:
+        field: the row key the column shows (usually a frame column).
+        label: the label key of its header (see :mod:`dashboard.i18n`); ``raw_label`` shows it as is.
+        text: the cell's text from the whole row (default: the field's value as text, None as "—").
+        renderer: a cell renderer of ``assets/dashAgGridComponentFunctions.js`` (``AppLink``,
+            ``ExternalLink``, ``StatusChip``, ``FillBar``, ``RankInterval``) or None for plain text.
+        params: the renderer's parameters (e.g. ``{"hrefField": "name_href", "className": "kpi-link"}``).
+        extra: more row keys the renderer reads (a link's address, a status key, a fraction), from the row.
+        raw_label: show ``label`` as the header text instead of translating it.
     """
-    return "—" if value is None else html_lib.escape(str(value))
+
+    field: str
+    label: str
+    text: Callable[[dict[str, Any]], Any] | None = None
+    renderer: str | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    raw_label: bool = False
 
 
-def link_html(text: Any, href: str, css_class: str = "", *, external: bool = False) -> str:
-    """An anchor; internal ones carry ``data-spa`` so ``assets/spa_links.js`` navigates without a reload.
+def cell_text(value: Any) -> str:
+    """A value as cell text; None is an em dash.
 
-    >>> link_html("5G", "/kpi/5g?region=pudong", "kpi-link")
-    '<a href="/kpi/5g?region=pudong" class="kpi-link" data-spa="1">5G</a>'
+    >>> cell_text(None), cell_text(3), cell_text("<b>")
+    ('—', '3', '<b>')
     """
-    extra = ' target="_blank" rel="noopener"' if external else ' data-spa="1"'
-    return f'<a href="{html_lib.escape(href)}" class="{css_class}"{extra}>{esc(text)}</a>'
+    return "—" if value is None else str(value)
 
 
-def chip_html(status: str | None, lang: str) -> str:
-    """The status chip as HTML (same look as :func:`status_chip`)."""
-    key = status if status in STATUS_STYLE else "unknown"
-    icon, colour = STATUS_STYLE[key]
-    label = esc(t(f"status.{key}", lang))
-    return (f'<span class="status-chip status-{key}" data-status="{key}" title="{label}" '
-            f'style="background-color:{colour}">{icon} {label}</span>')  # fmt: skip
+def grid_rows(frame: pl.DataFrame, columns: Sequence[GridColumn]) -> list[dict[str, Any]]:
+    """The ``rowData`` of a grid: per row, each column's text and the extra keys its renderer reads.
 
-
-def bar_html(text: str, fraction: float, css_class: str, colour: str = "#bcd9ee") -> str:
-    """A cell whose background fills ``fraction`` of its width (probabilities).
-
-    >>> bar_html("50%", 0.5, "p-cell")
-    '<div class="p-cell" style="background:linear-gradient(90deg, #bcd9ee 50%, #eef1f4 50%)">50%</div>'
+    >>> cols = [GridColumn("a", "col.kpi", text=lambda r: r["a"] * 2, extra=lambda r: {"a_href": f"/x/{r['a']}"})]
+    >>> grid_rows(pl.DataFrame({"a": [1]}), cols)
+    [{'a': '2', 'a_href': '/x/1'}]
     """
-    fill = f"{max(0.0, min(1.0, fraction)) * 100:.0f}%"
-    return f'<div class="{css_class}" style="background:linear-gradient(90deg, {colour} {fill}, #eef1f4 {fill})">{esc(text)}</div>'
+    rows = []
+    for row in frame.iter_rows(named=True):
+        out: dict[str, Any] = {}
+        for col in columns:
+            out[col.field] = cell_text(col.text(row) if col.text else row.get(col.field))
+            if col.extra:
+                out.update(col.extra(row))
+        rows.append(out)
+    return rows
 
 
-def data_table(
+def grid(
     frame: pl.DataFrame,
-    columns: Sequence[Column],
+    columns: Sequence[GridColumn],
     lang: str,
     *,
+    grid_id: str,
     max_rows: int = 200,
-    table_id: str | None = None,
 ) -> html.Div:
-    """An HTML table of ``frame``, rendered as one Dash component.
+    """A dash-ag-grid table of ``frame`` (the first ``max_rows`` rows; a note says how many more there are).
 
-    Dash's renderer spends about a millisecond per component, so a table built from ``html.Td``
-    components takes seconds to update at a few hundred rows; the whole table is therefore one
-    ``dcc.Markdown`` holding escaped HTML.
+    Cells hold text (React text nodes, never markup); links, status chips and bars come from the cell
+    renderers in ``assets/dashAgGridComponentFunctions.js``. The grid grows with its rows
+    (``domLayout: autoHeight``), so every shown row is in the page.
 
     Args:
-        frame: the rows to show.
-        columns: (column, label key, renderer or None) triples; a renderer returns HTML text (see
-            :data:`Column`); without one the value is escaped text.
+        frame: the rows to show, in order.
+        columns: the columns (see :class:`GridColumn`).
         lang: ``"zh"`` or ``"en"``.
-        max_rows: rows shown; a note says how many more there are.
-        table_id: DOM id of the ``<table>``.
+        grid_id: DOM id of the grid.
+        max_rows: rows shown.
 
     Returns:
-        A div holding the table (or the empty-rows state).
+        A div holding the grid, or the empty-rows state.
     """
     if frame.height == 0:
-        return html.Div(empty_state(t("empty.rows", lang)), id=f"{table_id}-empty" if table_id else "")
-    head = "".join(f"<th>{esc(t(label, lang))}</th>" for _, label, _ in columns)
-    body = []
-    for row in frame.head(max_rows).iter_rows(named=True):
-        cells = "".join(
-            f"<td>{render(row.get(column), row) if render else esc(row.get(column))}</td>"
-            for column, _, render in columns
+        return html.Div(empty_state(t("empty.rows", lang)), id=f"{grid_id}-empty")
+    column_defs = []
+    for col in columns:
+        spec: dict[str, Any] = {
+            "field": col.field,
+            "headerName": col.label if col.raw_label else t(col.label, lang),
+        }
+        if col.renderer:
+            spec["cellRenderer"] = col.renderer
+            spec["cellRendererParams"] = dict(col.params)
+        column_defs.append(spec)
+    parts: list[Any] = [
+        dag.AgGrid(
+            id=grid_id,
+            rowData=grid_rows(frame.head(max_rows), columns),
+            columnDefs=column_defs,
+            defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True},
+            dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True,
+                             "suppressColumnVirtualisation": True, "enableCellTextSelection": True},
+            columnSize="autoSize",
+            className="ag-theme-quartz dtscope-grid",
+            style={"height": None},
         )
-        body.append(f"<tr>{cells}</tr>")
-    id_attr = f' id="{html_lib.escape(table_id)}"' if table_id else ""
-    table = (f'<table{id_attr} class="table table-sm table-hover align-middle data-table">'
-             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")  # fmt: skip
-    parts: list[Any] = [dcc.Markdown(table, dangerously_allow_html=True, className="table-responsive")]
+    ]  # fmt: skip
     if frame.height > max_rows:
         parts.append(
             html.Small(t("table.truncated", lang, n=max_rows, total=frame.height), className="text-muted")
@@ -258,25 +292,13 @@ def data_table(
     return html.Div(parts)
 
 
-def rank_bar_style(rank: int, lo: int, hi: int, n: int) -> dict[str, str]:
-    """CSS background drawing the interval [lo, hi] out of ``n`` and a dark tick at ``rank``.
+def rank_bar_spans(rank: int, lo: int, hi: int, n: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Where the rank interval bar draws its band [lo, hi] and its tick at ``rank``, in percent of its width.
 
-    >>> rank_bar_style(5, 3, 8, 11)["background"]  # doctest: +NORMALIZE_WHITESPACE
-    'linear-gradient(90deg, transparent 40.0%, #000 40.0%, #000 41.2%, transparent 41.2%),
-     linear-gradient(90deg, transparent 20.0%, #56B4E9 20.0%, #56B4E9 70.0%, transparent 70.0%), #eef1f4'
+    >>> rank_bar_spans(5, 3, 8, 11)
+    ((20.0, 70.0), (40.0, 41.2))
     """
     scale = 100.0 / max(n - 1, 1)
     a, b = (lo - 1) * scale, max((hi - 1) * scale, (lo - 1) * scale + 1.5)
     r = (rank - 1) * scale
-    band = f"linear-gradient(90deg, transparent {a:.1f}%, #56B4E9 {a:.1f}%, #56B4E9 {b:.1f}%, transparent {b:.1f}%)"
-    tick = f"linear-gradient(90deg, transparent {r:.1f}%, #000 {r:.1f}%, #000 {r + 1.2:.1f}%, transparent {r + 1.2:.1f}%)"
-    return {"background": f"{tick}, {band}, #eef1f4"}
-
-
-def rank_bar_html(rank: int | None, lo: int | None, hi: int | None, n: int) -> str:
-    """The rank interval [lo, hi] out of ``n`` as a bar (tick at ``rank``) labelled "lo–hi"."""
-    if rank is None or n <= 0:
-        return "—"
-    lo = lo if lo is not None else rank
-    hi = hi if hi is not None else rank
-    return f'<div class="rank-bar" style="background:{rank_bar_style(rank, lo, hi, n)["background"]}">{lo}–{hi}</div>'
+    return (round(a, 1), round(b, 1)), (round(r, 1), round(r + 1.2, 1))

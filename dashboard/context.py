@@ -1,7 +1,7 @@
 """What a page or callback needs from the running app (its settings live in the Flask config).
 
-Reading settings from ``flask.current_app`` rather than module globals lets two apps with different
-folders live in one process (a test next to a benchmark).
+Settings are read from ``flask.current_app`` on every request, so ``dashboard.app.configure`` can point the
+process's one app at another folder (or other upload handlers) without rebuilding it.
 """
 
 from __future__ import annotations

@@ -376,30 +376,41 @@ def sensitivity_heatmap(
 
 
 def backtest_chart(metrics: pl.DataFrame, metric: str, kind: str | None, lang: str) -> go.Figure:
-    """Grouped bars of one backtest metric per model and horizon, averaged over KPI kinds unless one is given.
+    """Grouped bars of one published backtest metric per model and KPI kind, by horizon.
+
+    Every bar is a published figure: the table's ``horizon = 0`` row (all horizons together) is the bar
+    labelled "all", and kinds are never averaged together (they count different backtest rows).
 
     Args:
         metrics: the ``backtest_metrics`` table.
         metric: the metric to show (``mase``, ``crps``, …).
-        kind: a KPI kind to restrict to, or None / ``"all"`` for the mean over kinds.
+        kind: a KPI kind to restrict to, or None / ``"all"`` for one trace per kind.
         lang: ``"zh"`` or ``"en"``.
 
     Returns:
-        A figure with one bar trace per model (x = horizon).
+        A figure with one bar trace per model and kind (x = horizon; "all" for ``horizon = 0``).
     """
     frame = metrics.filter(pl.col("metric") == metric)
     if kind and kind != "all":
         frame = frame.filter(pl.col("kind") == kind)
-    frame = frame.group_by("model", "horizon").agg(pl.col("value").mean()).sort("model", "horizon")
+    frame = frame.sort("model", "kind", "horizon")
+    models = frame["model"].unique(maintain_order=True).to_list()
+    all_label = t("models.all_horizons", lang)
     fig = go.Figure()
-    for i, model in enumerate(frame["model"].unique(maintain_order=True).to_list()):
-        part = frame.filter(pl.col("model") == model)
+    for i, (key, part) in enumerate(frame.group_by("model", "kind", maintain_order=True)):
+        model, kind_name = key
+        name = f"{kind_name}" if len(models) == 1 else f"{model} · {kind_name}"
+        x = [all_label if h == 0 else str(h) for h in part["horizon"].to_list()]
         fig.add_trace(
-            go.Bar(x=part["horizon"].to_list(), y=part["value"].to_list(), name=model,
-                   marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]})
-        )  # fmt: skip
+            go.Bar(
+                x=x,
+                y=part["value"].to_list(),
+                name=name,
+                marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
+            )
+        )
     _base_layout(fig, t("models.backtest", lang, metric=metric), height=360)
-    fig.update_layout(barmode="group", xaxis={"title": t("models.horizon", lang), "dtick": 1})
+    fig.update_layout(barmode="group", xaxis={"title": t("models.horizon", lang), "type": "category"})
     return fig
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from evaluation.likelihood import SCALE
+
 DEFAULT_LANG = "zh"
 
 ZH: dict[str, str] = {
@@ -92,13 +94,7 @@ ZH: dict[str, str] = {
     "sentence.missed": "目标{target}（{year}年）未达到，最新值 {latest}",
     "sentence.no_target": "无量化目标",
     "sentence.no_forecast": "尚无预测",
-    "likelihood.virtually_certain": "几乎确定",
-    "likelihood.very_likely": "很可能",
-    "likelihood.likely": "可能",
-    "likelihood.about_as_likely_as_not": "可能性约一半",
-    "likelihood.unlikely": "不太可能",
-    "likelihood.very_unlikely": "很不可能",
-    "likelihood.exceptionally_unlikely": "极不可能",
+    **{f"likelihood.{term.key}": term.zh for term in SCALE},  # the one IPCC scale, evaluation.likelihood
     "export.csv": "下载 CSV",
     "export.excel": "下载 Excel",
     "export.brief": "下载领导简报（HTML）",
@@ -167,6 +163,8 @@ ZH: dict[str, str] = {
     "models.champion": "冠军",
     "models.challenger": "挑战者",
     "models.open_mlflow": "打开 MLflow",
+    "models.all_horizons": "全部",
+    "models.metrics_note": "每个指标类型一行：所有预测步长合并的回测结果（即发布表中 horizon = 0 的数值）。",
     "data.title": "数据入库",
     "data.lead": "按入库时间查看入库历史与被拒记录；上传文件会先校验，确认后才入库。",
     "data.ingests": "入库历史",
@@ -278,13 +276,7 @@ EN: dict[str, str] = {
     "sentence.missed": "target {target} for {year} not reached; latest {latest}",
     "sentence.no_target": "no quantified target",
     "sentence.no_forecast": "no forecast yet",
-    "likelihood.virtually_certain": "virtually certain",
-    "likelihood.very_likely": "very likely",
-    "likelihood.likely": "likely",
-    "likelihood.about_as_likely_as_not": "about as likely as not",
-    "likelihood.unlikely": "unlikely",
-    "likelihood.very_unlikely": "very unlikely",
-    "likelihood.exceptionally_unlikely": "exceptionally unlikely",
+    **{f"likelihood.{term.key}": term.en for term in SCALE},
     "export.csv": "Download CSV",
     "export.excel": "Download Excel",
     "export.brief": "Download leadership brief (HTML)",
@@ -353,6 +345,8 @@ EN: dict[str, str] = {
     "models.champion": "Champion",
     "models.challenger": "Challenger",
     "models.open_mlflow": "Open MLflow",
+    "models.all_horizons": "all",
+    "models.metrics_note": "One row per KPI kind: the backtest over all horizons (the published horizon = 0 figures).",
     "data.title": "Data ingestion",
     "data.lead": "Ingestion history by vintage and rejected rows; an upload is validated first and only ingested once you confirm.",
     "data.ingests": "Ingestion history",

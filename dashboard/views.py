@@ -18,13 +18,9 @@ from dashboard.i18n import format_pct, format_value, t
 # Imported with the app, not on the first what-if: it pulls in scipy (~1.5 s), which made the first
 # KPI page a visitor opened after a restart take over 2 s on the server.
 from evaluation.forecasting.attainment import what_if
+from evaluation.likelihood import likelihood_key
 
 STATUS_ORDER = ("off_track", "at_risk", "on_track", "achieved")
-# IPCC calibrated language; a probability gets the most specific term that holds.
-LIKELIHOODS = (
-    "virtually_certain", "very_likely", "likely", "about_as_likely_as_not", "unlikely", "very_unlikely",
-    "exceptionally_unlikely",
-)  # fmt: skip
 
 GRID_COLUMNS = (
     "kpi_id", "region", "name_zh", "name_en", "unit", "kind", "direction", "lower", "upper", "precision",
@@ -51,36 +47,17 @@ def is_synthetic(*frames: pl.DataFrame | None) -> bool:
     return False
 
 
-def likelihood_key(p: float | None) -> str | None:
-    """The IPCC likelihood term for a probability (the most specific one that holds).
+def likelihood_label(p: float | None, lang: str) -> str:
+    """The IPCC likelihood words for ``p`` in ``lang`` (the one scale, :mod:`evaluation.likelihood`); "" for none.
 
-    >>> [likelihood_key(p) for p in (0.995, 0.93, 0.78, 0.5, 0.2, 0.05, 0.005)]
-    ['virtually_certain', 'very_likely', 'likely', 'about_as_likely_as_not', 'unlikely', 'very_unlikely', 'exceptionally_unlikely']
+    Every page and the brief put words on a probability through this function, from ``p`` itself, so the
+    words never disagree with the number shown next to them.
+
+    >>> likelihood_label(0.33, "en"), likelihood_label(0.5, "zh"), likelihood_label(None, "en")
+    ('unlikely', '可能性约一半', '')
     """
-    if p is None or math.isnan(p):
-        return None
-    for key, threshold in (("virtually_certain", 0.99), ("very_likely", 0.90), ("likely", 0.66)):
-        if p >= threshold:
-            return key
-    if p > 0.33:
-        return "about_as_likely_as_not"
-    for key, threshold in (("exceptionally_unlikely", 0.01), ("very_unlikely", 0.10)):
-        if p <= threshold:
-            return key
-    return "unlikely"
-
-
-def normalise_likelihood(text: str | None, p: float | None) -> str | None:
-    """Map a published likelihood phrase (``"very likely"``) to a label key, else derive it from ``p``.
-
-    >>> normalise_likelihood("Very likely", 0.5), normalise_likelihood(None, 0.7)
-    ('very_likely', 'likely')
-    """
-    if text:
-        key = text.strip().lower().replace(" ", "_").replace("-", "_")
-        if key in LIKELIHOODS:
-            return key
-    return likelihood_key(p)
+    key = likelihood_key(p)
+    return t(f"likelihood.{key}", lang) if key else ""
 
 
 def kpi_grid(
@@ -267,10 +244,13 @@ def kpi_sentence(row: dict[str, Any], lang: str) -> str:
     p = row.get("p_reach")
     if p is None:
         return t("sentence.no_forecast", lang)
-    key = normalise_likelihood(row.get("likelihood"), p)
-    likelihood = t(f"likelihood.{key}", lang) if key else ""
     return t(
-        "sentence.reach", lang, year=row["target_year"], target=target, p=format_pct(p), likelihood=likelihood
+        "sentence.reach",
+        lang,
+        year=row["target_year"],
+        target=target,
+        p=format_pct(p),
+        likelihood=likelihood_label(p, lang),
     )
 
 
@@ -507,3 +487,77 @@ def dimension_columns(scores: pl.DataFrame) -> list[str]:
     ['dim_usage', 'dim_cost']
     """
     return [c for c in scores.columns if c.startswith("dim_")]
+
+
+SUMMARY_METRICS = ("crps", "mase", "coverage80", "coverage95", "brier")
+
+
+def champion_table(runs: pl.DataFrame, metrics: pl.DataFrame | None) -> pl.DataFrame:
+    """Champion and challenger runs with their published backtest metrics, one row per run and KPI kind.
+
+    ``backtest_metrics`` holds, per run, model and KPI kind, one row per forecast horizon and a
+    ``horizon = 0`` row over all horizons. The table shows exactly those ``horizon = 0`` figures; it never
+    averages rows of different horizons or kinds together (they count different backtest rows, and the
+    mean of them is none of the published figures).
+
+    Args:
+        runs: the ``runs`` table.
+        metrics: the ``backtest_metrics`` table, or None.
+
+    Returns:
+        ``run_id, run_name, alias, mlflow_url, kind`` plus one Float64 column per metric in
+        :data:`SUMMARY_METRICS` that the metrics table has; champion first, then by run and kind.
+        ``kind`` is null for a run without published metrics.
+
+    >>> runs = pl.DataFrame({"run_id": ["a", "b", "c"], "run_name": ["x", "y", "z"],
+    ...     "alias": ["challenger", "champion", None], "mlflow_url": [None, None, None]})
+    >>> m = pl.DataFrame({"run_id": ["b", "b", "b", "a"], "kind": ["share", "share", "count", "share"],
+    ...     "horizon": [0, 1, 0, 0], "metric": ["crps"] * 4, "value": [1.0, 9.0, 2.0, 3.0]})
+    >>> champion_table(runs, m).select("run_id", "kind", "crps").rows()
+    [('b', 'count', 2.0), ('b', 'share', 1.0), ('a', 'share', 3.0)]
+    """
+    ranked = runs.filter(pl.col("alias").is_not_null()).select("run_id", "run_name", "alias", "mlflow_url")
+    if metrics is not None and metrics.height:
+        wide = (
+            metrics.filter((pl.col("horizon") == 0) & pl.col("metric").is_in(SUMMARY_METRICS))
+            .group_by("run_id", "kind", "metric")
+            .agg(pl.col("value").first())  # one published figure per run, kind and metric
+            .pivot(on="metric", index=["run_id", "kind"], values="value")
+        )
+        ranked = ranked.join(wide, on="run_id", how="left")
+    else:
+        ranked = ranked.with_columns(pl.lit(None, pl.String).alias("kind"))
+    order = pl.when(pl.col("alias") == "champion").then(0).otherwise(1)
+    return ranked.with_columns(order.alias("_o")).sort("_o", "run_id", "kind", nulls_last=True).drop("_o")
+
+
+def query_number(text: str | None) -> float:
+    """A URL query number, 0 when absent or unreadable.
+
+    >>> query_number("2.5"), query_number(None), query_number("x")
+    (2.5, 0.0, 0.0)
+    """
+    try:
+        return float(text) if text is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
+def fitted_history(
+    observations: pl.DataFrame | None, forecasts: pl.DataFrame | None, kpi_id: str, region: str
+) -> pl.DataFrame:
+    """The observations the forecast was fitted on: annual values (the forecasts are annual) of the data set
+    the forecast used (the published ``forecasts.data_set``), so monthly figures or another data set's
+    points do not zigzag through the line."""
+    if observations is None:
+        return pl.DataFrame(schema={"period": pl.Date, "value": pl.Float64})
+    hist = observations.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))
+    if "freq" in hist.columns and hist.filter(pl.col("freq") == "Y").height:
+        hist = hist.filter(pl.col("freq") == "Y")
+    if forecasts is not None and "data_set" in forecasts.columns and "data_set" in hist.columns:
+        used = forecasts.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))[
+            "data_set"
+        ].unique()
+        if used.len() == 1 and hist.filter(pl.col("data_set") == used[0]).height:
+            hist = hist.filter(pl.col("data_set") == used[0])
+    return hist

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-from pathlib import PurePath
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import context
-from dashboard.components import data_table, empty_state, export_bar, html_attrs, page_header
+from dashboard.components import GridColumn, empty_state, export_bar, grid, html_attrs, page_header
 from dashboard.i18n import format_size, t
-from dashboard.wiring import callback
+from dashboard.uploads import check_upload, decode_upload, too_big_values
 
 log = logging.getLogger(__name__)
 
 PATH = "/data"
-UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.data')}", order=5)
 PREVIEW_ROWS = 20
 
 
-def _ts(value: Any, _: dict[str, Any]) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+def _ts(row: dict[str, Any]) -> str | None:
+    return row["vintage"].strftime("%Y-%m-%d %H:%M") if row.get("vintage") else None
 
 
+VINTAGE = GridColumn("vintage", "col.vintage", text=_ts)
 REJECT_COLUMNS = [
-    ("row", "col.row", None),
-    ("column", "col.column", None),
-    ("reason_code", "col.reason_code", None),
-    ("reason", "col.reason", None),
+    GridColumn("row", "col.row"),
+    GridColumn("column", "col.column"),
+    GridColumn("reason_code", "col.reason_code"),
+    GridColumn("reason", "col.reason"),
 ]
 
 
@@ -50,13 +49,13 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
     else:
         parts += [
             export_bar("ingests", lang),
-            data_table(
+            grid(
                 ingests.sort("vintage", descending=True),
-                [("vintage", "col.vintage", _ts), ("file", "col.file", None), ("layout", "col.layout", None),
-                 ("rows_in", "col.rows_in", None), ("accepted", "col.accepted", None),
-                 ("rejected", "col.rejected", None), ("unchanged", "col.unchanged", None)],
+                [VINTAGE, GridColumn("file", "col.file"), GridColumn("layout", "col.layout"),
+                 GridColumn("rows_in", "col.rows_in"), GridColumn("accepted", "col.accepted"),
+                 GridColumn("rejected", "col.rejected"), GridColumn("unchanged", "col.unchanged")],
                 lang,
-                table_id="ingests-table",
+                grid_id="ingests-table",
             ),
         ]  # fmt: skip
     parts.append(html.H4(t("data.rejects", lang), className="mt-3"))
@@ -65,11 +64,11 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
     else:
         parts += [
             export_bar("rejects", lang),
-            data_table(
+            grid(
                 rejects.sort("vintage", "row", descending=[True, False]),
-                [("vintage", "col.vintage", _ts), ("file", "col.file", None), *REJECT_COLUMNS],
+                [VINTAGE, GridColumn("file", "col.file"), *REJECT_COLUMNS],
                 lang,
-                table_id="rejects-table",
+                grid_id="rejects-table",
             ),
         ]
     parts += [
@@ -97,41 +96,6 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
         dcc.Store(id="upload-pending"),
     ]
     return html.Div(parts, className="page page-data")
-
-
-def decode_upload(contents: str) -> bytes:
-    """The bytes of a ``dcc.Upload`` data URL (``data:<mime>;base64,<payload>``).
-
-    >>> decode_upload("data:text/csv;base64,YSxiCg==")
-    b'a,b\\n'
-    """
-    _, _, payload = contents.partition(",")
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"the upload is not valid base64 data ({exc}); choose the file again") from exc
-
-
-def check_upload(filename: str, size: int, limit: int) -> tuple[str, dict[str, Any]] | None:
-    """The label key and values of the message refusing an upload, or None when it may be validated.
-
-    >>> check_upload("a.pdf", 10, 100)[0], check_upload("a.csv", 200, 100)[0], check_upload("a.CSV", 10, 100)
-    ('data.bad_type', 'data.too_big', None)
-    """
-    if PurePath(filename).suffix.lower() not in UPLOAD_SUFFIXES:
-        return "data.bad_type", {"file": filename}
-    if size > limit:
-        return "data.too_big", too_big_values(filename, size, limit)
-    return None
-
-
-def too_big_values(filename: str, size: float, limit: float) -> dict[str, Any]:
-    """The values of the ``data.too_big`` message: the file, its size and the limit.
-
-    >>> too_big_values("a.csv", 3 * 1024 * 1024, 1024 * 1024)
-    {'file': 'a.csv', 'size': '3 MB', 'limit': '1 MB'}
-    """
-    return {"file": filename, "size": format_size(size), "limit": format_size(limit)}
 
 
 @callback(
@@ -197,8 +161,8 @@ def validate_upload(
     result = [
         summary,
         html.H5(t("data.rejected_rows", lang)),
-        data_table(
-            rejects, [c for c in REJECT_COLUMNS if c[0] in rejects.columns], lang, table_id="upload-rejects"
+        grid(
+            rejects, [c for c in REJECT_COLUMNS if c.field in rejects.columns], lang, grid_id="upload-rejects"
         ),
         html.H5(t("data.accepted_rows", lang, n=PREVIEW_ROWS)),
         _plain_table(accepted.head(PREVIEW_ROWS), acc_cols or list(accepted.columns), lang),

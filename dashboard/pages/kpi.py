@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from dashboard import context
 from dashboard.components import (
@@ -22,15 +23,17 @@ from dashboard.i18n import bracketed, format_growth, format_pct, format_value, r
 from dashboard.views import (
     added_scenarios_lever,
     added_scenarios_max,
+    fitted_history,
     is_synthetic,
     kpi_grid,
     kpi_sentence,
+    query_number,
     target_text,
     whatif_probability,
 )
-from dashboard.wiring import callback, clientside_callback
 
 PATH_TEMPLATE = "/kpi/<kpi_id>"
+dash.register_page(__name__, path_template=PATH_TEMPLATE, title=f"dtscope · {t('col.kpi')}", order=1)
 
 
 def _row(frame: pl.DataFrame | None, kpi_id: str, region: str) -> dict[str, Any] | None:
@@ -99,18 +102,6 @@ def whatif_text(
     if added:
         return t("kpi.whatif_result_added", lang, n=f"{added:g}", **values)
     return t("kpi.whatif_result", lang, **values)
-
-
-def _number(text: str | None) -> float:
-    """A URL query number, 0 when absent or unreadable.
-
-    >>> _number("2.5"), _number(None), _number("x")
-    (2.5, 0.0, 0.0)
-    """
-    try:
-        return float(text) if text is not None else 0.0
-    except ValueError:
-        return 0.0
 
 
 def whatif_controls(kpi_id: str, region: str, growth: float, added: float, lang: str) -> html.Div:
@@ -200,7 +191,7 @@ def layout(
     row = grid.row(0, named=True)
     att = _row(attainment, kpi_id, region)
     forecasts = published.read("forecasts")
-    history = _history(observations, forecasts, kpi_id, region)
+    history = fitted_history(observations, forecasts, kpi_id, region)
     if forecasts is None:
         chart: Any = empty_state(t("empty.forecasts", lang))
         fc = None
@@ -244,7 +235,7 @@ def layout(
             ),
             chart,
             export_bar(f"forecasts:{kpi_id}", lang, region=region),
-            whatif_controls(kpi_id, region, _number(g), _number(n), lang),
+            whatif_controls(kpi_id, region, query_number(g), query_number(n), lang),
             dcc.Store(id="kpi-key", data={"kpi_id": kpi_id, "region": region}),
             dcc.Store(id="kpi-url-sync"),
         ],
@@ -281,22 +272,3 @@ clientside_callback(
     Input("whatif-added", "value"),
     prevent_initial_call=True,
 )
-
-
-def _history(
-    observations: pl.DataFrame | None, forecasts: pl.DataFrame | None, kpi_id: str, region: str
-) -> pl.DataFrame:
-    """The observations the forecast was fitted on: annual values (the forecasts are annual) of the data set
-    the forecast used, so monthly figures or another data set's points do not zigzag through the line."""
-    if observations is None:
-        return pl.DataFrame(schema={"period": pl.Date, "value": pl.Float64})
-    hist = observations.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))
-    if "freq" in hist.columns and hist.filter(pl.col("freq") == "Y").height:
-        hist = hist.filter(pl.col("freq") == "Y")
-    if forecasts is not None and "data_set" in forecasts.columns and "data_set" in hist.columns:
-        used = forecasts.filter((pl.col("kpi_id") == kpi_id) & (pl.col("region") == region))[
-            "data_set"
-        ].unique()
-        if used.len() == 1 and hist.filter(pl.col("data_set") == used[0]).height:
-            hist = hist.filter(pl.col("data_set") == used[0])
-    return hist

@@ -4,53 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import context
-from dashboard.components import data_table, empty_state, esc, export_bar, graph, link_html, page_header
+from dashboard.components import GridColumn, empty_state, export_bar, graph, grid, page_header
 from dashboard.figures import backtest_chart, calibration_chart
 from dashboard.i18n import t
-from dashboard.wiring import callback
+from dashboard.views import SUMMARY_METRICS, champion_table
 
 PATH = "/models"
-SUMMARY_METRICS = ("crps", "mase", "coverage80", "coverage95", "brier")
+dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.models')}", order=4)
 
 
-def champion_table(runs: pl.DataFrame, metrics: pl.DataFrame | None) -> pl.DataFrame:
-    """Champion and challenger runs with their mean backtest metrics (one column per metric).
-
-    Args:
-        runs: the ``runs`` table.
-        metrics: the ``backtest_metrics`` table, or None.
-
-    Returns:
-        ``run_id, run_name, alias, mlflow_url`` plus one Float64 column per metric in
-        :data:`SUMMARY_METRICS` that the metrics table has; champion first.
-
-    >>> runs = pl.DataFrame({"run_id": ["a", "b", "c"], "run_name": ["x", "y", "z"],
-    ...     "alias": ["challenger", "champion", None], "mlflow_url": [None, None, None]})
-    >>> m = pl.DataFrame({"run_id": ["a", "b"], "metric": ["crps", "crps"], "value": [2.0, 1.0]})
-    >>> champion_table(runs, m).select("run_id", "crps").rows()
-    [('b', 1.0), ('a', 2.0)]
-    """
-    ranked = runs.filter(pl.col("alias").is_not_null()).select("run_id", "run_name", "alias", "mlflow_url")
-    if metrics is not None and metrics.height:
-        wide = (
-            metrics.filter(pl.col("metric").is_in(SUMMARY_METRICS))
-            .group_by("run_id", "metric")
-            .agg(pl.col("value").mean())
-            .pivot(on="metric", index="run_id", values="value")
-        )
-        ranked = ranked.join(wide, on="run_id", how="left")
-    order = pl.when(pl.col("alias") == "champion").then(0).otherwise(1)
-    return ranked.with_columns(order.alias("_o")).sort("_o", "run_id").drop("_o")
-
-
-def _link(value: Any, row: dict[str, Any]) -> str:
-    url = row.get("mlflow_url")
-    return link_html(value, url, "mlflow-link", external=True) if url else esc(value)
+def run_columns(alias: dict[str, str]) -> list[GridColumn]:
+    """The runs table's columns: the run id links to its MLflow run."""
+    return [
+        GridColumn("run_id", "col.run", renderer="ExternalLink", params={"hrefField": "mlflow_url", "className": "mlflow-link"},
+                   extra=lambda r: {"mlflow_url": r["mlflow_url"]}),
+        GridColumn("run_name", "col.model"),
+        GridColumn("kind", "col.kind", text=lambda r: r["kind"] or None),
+        GridColumn("status", "col.status_run"),
+        GridColumn("alias", "col.alias", text=lambda r: alias.get(r["alias"], "—")),
+        GridColumn("start_time", "col.start", text=lambda r: r["start_time"].strftime("%Y-%m-%d %H:%M") if r["start_time"] else None),
+    ]  # fmt: skip
 
 
 def layout(lang: str = "zh", metric: str = "crps", kind: str = "all", **_: Any) -> html.Div:
@@ -70,24 +49,15 @@ def layout(lang: str = "zh", metric: str = "crps", kind: str = "all", **_: Any) 
         parts.append(empty_state(t("empty.table", lang, table="runs")))
     else:
         champs = champion_table(runs, metrics)
-        metric_cols = [(m, "models.metric", (lambda v, _: "—" if v is None else f"{v:.3f}")) for m in SUMMARY_METRICS
-                       if m in champs.columns]  # fmt: skip
         alias = {"champion": t("models.champion", lang), "challenger": t("models.challenger", lang)}
         parts += [
             html.H4(f"{t('models.champion', lang)} / {t('models.challenger', lang)}"),
-            _metric_header_table(champs, metric_cols, alias, lang),
+            html.P(t("models.metrics_note", lang), className="text-muted"),
+            _metric_header_table(champs, [m for m in SUMMARY_METRICS if m in champs.columns], alias, lang),
             html.H4(t("models.runs", lang), className="mt-3"),
             export_bar("runs", lang),
-            data_table(
-                runs.sort("start_time", descending=True, nulls_last=True),
-                [
-                    ("run_id", "col.run", _link), ("run_name", "col.model", None), ("kind", "col.kind", None),
-                    ("status", "col.status_run", None), ("alias", "col.alias", lambda v, _: esc(alias.get(v, "—"))),
-                    ("start_time", "col.start", lambda v, _: v.strftime("%Y-%m-%d %H:%M") if v else "—"),
-                ],
-                lang,
-                table_id="runs-table",
-            ),
+            grid(runs.sort("start_time", descending=True, nulls_last=True), run_columns(alias), lang,
+                 grid_id="runs-table"),
         ]  # fmt: skip
     if metrics is None:
         parts.append(empty_state(t("empty.table", lang, table="backtest_metrics")))
@@ -121,13 +91,13 @@ def layout(lang: str = "zh", metric: str = "crps", kind: str = "all", **_: Any) 
 
 
 def _metric_header_table(
-    champs: pl.DataFrame, metric_cols: list[Any], alias: dict[str, str], lang: str
-) -> html.Div:
-    """Champion/challenger table; metric columns are headed by the metric's own name."""
+    champs: pl.DataFrame, metric_names: list[str], alias: dict[str, str], lang: str
+) -> Any:
+    """Champion/challenger table, one row per run and KPI kind; metric columns are headed by the metric's name."""
     if champs.height == 0:
         return empty_state(t("empty.rows", lang))
     head = html.Thead(html.Tr([html.Th(t("col.run", lang)), html.Th(t("col.model", lang)), html.Th(t("col.alias", lang)),
-                               *[html.Th(m) for m, _, _ in metric_cols]]))  # fmt: skip
+                               html.Th(t("col.kind", lang)), *[html.Th(m) for m in metric_names]]))  # fmt: skip
     body = []
     for row in champs.iter_rows(named=True):
         url = row.get("mlflow_url")
@@ -137,8 +107,9 @@ def _metric_header_table(
             else row["run_id"]
         )
         cells = [html.Td(run), html.Td(row["run_name"] or "—"),
-                 html.Td(html.Span(alias.get(row["alias"], "—"), className=f"alias alias-{row['alias']}"))]  # fmt: skip
-        cells += [html.Td(render(row.get(m), row)) for m, _, render in metric_cols]
+                 html.Td(html.Span(alias.get(row["alias"], "—"), className=f"alias alias-{row['alias']}")),
+                 html.Td(row["kind"] or "—")]  # fmt: skip
+        cells += [html.Td("—" if row.get(m) is None else f"{row[m]:.3f}") for m in metric_names]
         body.append(html.Tr(cells))
     return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm data-table", id="champion-table"),
                     className="table-responsive")  # fmt: skip

@@ -4,29 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from dashboard import context
 from dashboard.components import (
-    Column,
-    bar_html,
-    chip_html,
-    data_table,
+    STATUS_STYLE,
+    GridColumn,
     empty_state,
-    esc,
     export_bar,
-    link_html,
+    grid,
     obligation_text,
     page_header,
+    status_text,
     synthetic_banner,
 )
 from dashboard.i18n import bracketed, format_pct, format_value, region_name, t
 from dashboard.views import STATUS_ORDER, filter_grid, kpi_grid, kpi_sentence, target_text
-from dashboard.wiring import callback, clientside_callback
 
 PATH = "/"
+dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.overview')}", order=0)
 SORTS = ("p_asc", "p_desc", "status", "name")
 # Rows drawn at once: enough for one district's KPIs several times over; all 16 districts (~400 rows)
 # are a filter or a download away, and the browser stays responsive.
@@ -50,37 +49,40 @@ def _split(value: Any) -> list[str]:
     return [v for v in str(value).split(",") if v]
 
 
-def render_grid(grid: pl.DataFrame, lang: str) -> html.Div:
-    """The KPI grid as a table (name links to the KPI page with its region)."""
+def grid_columns(lang: str) -> list[GridColumn]:
+    """The overview grid's columns: the name links to the KPI page with its region."""
 
-    def kpi_cell(_: Any, row: dict[str, Any]) -> str:
-        name = row["name_zh"] if lang == "zh" else row["name_en"]
-        return link_html(name, f"/kpi/{row['kpi_id']}?region={row['region']}", "kpi-link")
-
-    def latest(_: Any, row: dict[str, Any]) -> str:
+    def latest(row: dict[str, Any]) -> str:
         if row["last_value"] is None:
             return "—"
-        return esc(bracketed(format_value(row["last_value"], row["unit"], lang), row["last_year"], lang))
+        return bracketed(format_value(row["last_value"], row["unit"], lang), row["last_year"], lang)
 
-    def target(_: Any, row: dict[str, Any]) -> str:
+    def target(row: dict[str, Any]) -> str:
         if row["target_year"] is None:
             return "—"
-        return esc(bracketed(target_text(row, lang), row["target_year"], lang))
+        return bracketed(target_text(row, lang), row["target_year"], lang)
 
-    def prob(p: float | None, _: dict[str, Any]) -> str:
-        return "—" if p is None else bar_html(format_pct(p), p, "p-cell")
+    return [
+        GridColumn("name", "col.kpi", text=lambda r: r["name_zh"] if lang == "zh" else r["name_en"],
+                   renderer="AppLink", params={"hrefField": "href", "className": "kpi-link"},
+                   extra=lambda r: {"href": f"/kpi/{r['kpi_id']}?region={r['region']}", "kpi_id": r["kpi_id"]}),
+        GridColumn("region", "col.region", text=lambda r: region_name(r["region"], lang)),
+        GridColumn("last_value", "col.latest", text=latest),
+        GridColumn("target_value", "col.target", text=target),
+        GridColumn("p_reach", "col.p_reach", text=lambda r: format_pct(r["p_reach"]) if r["p_reach"] is not None else None,
+                   renderer="FillBar", params={"fractionField": "p", "className": "p-cell"},
+                   extra=lambda r: {"p": r["p_reach"]}),
+        GridColumn("status", "col.status", text=lambda r: status_text(r["status"], lang), renderer="StatusChip",
+                   params={"keyField": "status_key"},
+                   extra=lambda r: {"status_key": r["status"] if r["status"] in STATUS_STYLE else "unknown"}),
+        GridColumn("obligation", "col.obligation", text=lambda r: obligation_text(r["obligation"], lang)),
+        GridColumn("summary", "col.summary", text=lambda r: kpi_sentence(r, lang)),
+    ]  # fmt: skip
 
-    columns: list[Column] = [
-        ("name_zh", "col.kpi", kpi_cell),
-        ("region", "col.region", lambda v, _: esc(region_name(v, lang))),
-        ("last_value", "col.latest", latest),
-        ("target_value", "col.target", target),
-        ("p_reach", "col.p_reach", prob),
-        ("status", "col.status", lambda v, _: chip_html(v, lang)),
-        ("obligation", "col.obligation", lambda v, _: esc(obligation_text(v, lang))),
-        ("kpi_id", "col.summary", lambda _, row: esc(kpi_sentence(row, lang))),
-    ]
-    return data_table(grid, columns, lang, max_rows=MAX_ROWS, table_id="kpi-grid-table")
+
+def render_grid(frame: pl.DataFrame, lang: str) -> html.Div:
+    """The KPI grid as a table (name links to the KPI page with its region)."""
+    return grid(frame, grid_columns(lang), lang, max_rows=MAX_ROWS, grid_id="kpi-grid-table")
 
 
 def _grid_outputs(

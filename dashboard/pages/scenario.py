@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
@@ -15,6 +16,7 @@ from dashboard.i18n import bracketed, format_number, format_value, region_name, 
 from dashboard.views import dimension_columns, is_synthetic, league_table
 
 PATH_TEMPLATE = "/scenarios/<scenario_id>"
+dash.register_page(__name__, path_template=PATH_TEMPLATE, title=f"dtscope · {t('col.scenario')}", order=3)
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:

@@ -4,29 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from dashboard import context
 from dashboard.components import (
-    Column,
-    data_table,
+    GridColumn,
     empty_state,
-    esc,
     export_bar,
     graph,
-    link_html,
+    grid,
     page_header,
-    rank_bar_html,
+    rank_bar_spans,
     synthetic_banner,
 )
 from dashboard.figures import sensitivity_heatmap
 from dashboard.i18n import format_number, region_name, t
 from dashboard.views import is_synthetic, league_table
-from dashboard.wiring import callback, clientside_callback
 
 PATH = "/scenarios"
+dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.scenarios')}", order=2)
 FILTERS = ("domain", "region", "street", "category", "owner")  # region is shown as "district"
 FILTER_LABELS = {"domain": "filter.domain", "region": "filter.district", "street": "filter.street",
                  "category": "filter.category", "owner": "filter.owner"}  # fmt: skip
@@ -48,20 +47,39 @@ def _split(value: Any) -> list[str]:
     return [v for v in str(value).split(",") if v]
 
 
+def _rank_bar(row: dict[str, Any], n_total: int) -> dict[str, Any]:
+    rank, lo, hi = row["rank"], row["rank_lo"], row["rank_hi"]
+    if rank is None or n_total <= 0:
+        return {"rank_band": None, "rank_tick": None}
+    band, tick = rank_bar_spans(rank, lo if lo is not None else rank, hi if hi is not None else rank, n_total)
+    return {"rank_band": band, "rank_tick": tick}
+
+
+def _interval(row: dict[str, Any]) -> str | None:
+    if row["rank"] is None:
+        return None
+    lo = row["rank_lo"] if row["rank_lo"] is not None else row["rank"]
+    hi = row["rank_hi"] if row["rank_hi"] is not None else row["rank"]
+    return f"{lo}–{hi}"
+
+
 def render_league(league: pl.DataFrame, n_total: int, lang: str) -> html.Div:
     """The league table: rank, name (linked), district, domain, total, grade and the rank-interval bar."""
-    columns: list[Column] = [
-        ("rank", "col.rank", None),
-        ("name_zh", "col.scenario", lambda _, r: link_html(
-            r["name_zh"] if lang == "zh" else r["name_en"], f"/scenarios/{r['scenario_id']}", "scenario-link")),
-        ("region", "filter.district", lambda v, _: esc(region_name(v, lang))),
-        ("street", "col.street", None),
-        ("domain", "col.domain", lambda v, _: esc(t(f"domain.{v}", lang) if v in ("life", "governance", "economy") else v)),
-        ("total", "col.total", lambda v, _: esc(format_number(v, lang))),
-        ("grade", "col.grade", lambda v, r: esc(f"{v}{' ★' if r.get('benchmark') else ''}")),
-        ("rank_lo", "col.rank_interval", lambda _, r: rank_bar_html(r["rank"], r["rank_lo"], r["rank_hi"], n_total)),
+    columns = [
+        GridColumn("rank", "col.rank"),
+        GridColumn("name", "col.scenario", text=lambda r: r["name_zh"] if lang == "zh" else r["name_en"],
+                   renderer="AppLink", params={"hrefField": "href", "className": "scenario-link"},
+                   extra=lambda r: {"href": f"/scenarios/{r['scenario_id']}", "scenario_id": r["scenario_id"]}),
+        GridColumn("region", "filter.district", text=lambda r: region_name(r["region"], lang)),
+        GridColumn("street", "col.street"),
+        GridColumn("domain", "col.domain",
+                   text=lambda r: t(f"domain.{r['domain']}", lang) if r["domain"] in ("life", "governance", "economy") else r["domain"]),
+        GridColumn("total", "col.total", text=lambda r: format_number(r["total"], lang)),
+        GridColumn("grade", "col.grade", text=lambda r: f"{r['grade']}{' ★' if r.get('benchmark') else ''}"),
+        GridColumn("rank_interval", "col.rank_interval", text=_interval, renderer="RankInterval",
+                   params={"bandField": "rank_band", "tickField": "rank_tick"}, extra=lambda r: _rank_bar(r, n_total)),
     ]  # fmt: skip
-    return data_table(league, columns, lang, max_rows=300, table_id="league-table")
+    return grid(league, columns, lang, max_rows=300, grid_id="league-table")
 
 
 def _outputs(filters: dict[str, list[str]], lang: str) -> tuple[Any, ...]:

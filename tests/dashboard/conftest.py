@@ -1,24 +1,26 @@
-"""Fixtures for the dashboard tests: synthetic published tables, a live server and one headless Chromium.
+"""Fixtures for the dashboard tests: the published world, the process's one app, a live server, one Chromium.
 
-The published tables are generated in code (2 regions, labelled synthetic-demo). Browser fixtures are
-session-scoped: one server and one browser for every browser test.
+The tables are the ones a real ``dtscope demo`` + ``dtscope run`` published (``published_home`` in
+``tests/conftest.py``). Dash allows one app per process (pages and ``@callback`` live in module globals), so
+one session app serves every test; a test that needs other tables copies the published set, changes a cell
+and points the app at the copy for its duration (``pointed_at``). Browser fixtures are session-scoped.
 """
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
 import pytest
-
-from dashboard.synthetic import make_published_tables, write_published_tables
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -30,17 +32,14 @@ CHROME_FLAGS = (
 
 
 @pytest.fixture(scope="session")
-def published_tables() -> dict[str, pl.DataFrame]:
-    return make_published_tables(("pudong", "hongkou"), n_kpis=25, n_scenarios=40, n_draws=200, seed=7)
+def published_dir(published_home: Path) -> Path:
+    return published_home / "published_tables"
 
 
 @pytest.fixture(scope="session")
-def published_dir(
-    published_tables: dict[str, pl.DataFrame], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    folder = tmp_path_factory.mktemp("published_tables")
-    write_published_tables(published_tables, folder)
-    return folder
+def published_tables(published_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every published table as the pipeline wrote it (not conformed)."""
+    return {p.stem: pl.read_parquet(p) for p in sorted(published_dir.glob("*.parquet"))}
 
 
 def ingest_upload_handler(filename: str, content: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -95,38 +94,68 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+MLFLOW_UI = "http://127.0.0.1:5000"
+
+
 @pytest.fixture(scope="session")
-def dash_server(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Iterator[str]:
-    """The dashboard (upload limit 1 MB) served from a background thread; yields its base URL."""
+def dash_app(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Any:
+    """The process's one dashboard app on the published world (upload limit 1 MB)."""
     from dashboard.app import create_app
 
-    app = create_app(
+    return create_app(
         published_dir,
-        mlflow_ui_url="http://127.0.0.1:5000",
+        mlflow_ui_url=MLFLOW_UI,
         upload_handler=ingest_upload_handler,
         confirm_handler=confirm_recorder,
         max_upload_mb=1,
     )
-    with serving(app) as base:
+
+
+@pytest.fixture(scope="session")
+def pages(dash_app: Any) -> SimpleNamespace:
+    """The page modules, as Dash imported them from ``pages_folder`` when it built the app."""
+    return SimpleNamespace(
+        **{name: importlib.import_module(f"dashboard.pages.{name}")
+           for name in ("overview", "kpi", "scenarios", "scenario", "models", "data")}
+    )  # fmt: skip
+
+
+@pytest.fixture
+def pointed_at(
+    dash_app: Any, published_dir: Path, confirm_recorder: ConfirmRecorder
+) -> Iterator[Callable[..., None]]:
+    """Point the app at other tables or upload settings for one test; the world's settings come back after."""
+    from dashboard.app import configure
+
+    yield lambda folder, **kwargs: configure(dash_app, folder, **kwargs)
+    configure(
+        dash_app,
+        published_dir,
+        mlflow_ui_url=MLFLOW_UI,
+        upload_handler=ingest_upload_handler,
+        confirm_handler=confirm_recorder,
+        max_upload_mb=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def dash_server(dash_app: Any) -> Iterator[str]:
+    """The dashboard served from a background thread; yields its base URL."""
+    with serving(dash_app) as base:
         yield base
 
 
 SMALL_UPLOAD_MB = 16 / 1024  # 16 KB
 
 
-@pytest.fixture(scope="module")
-def small_upload_server(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Iterator[str]:
-    """The dashboard with a 16 KB upload limit (so big-file tests need no big files); yields its base URL."""
-    from dashboard.app import create_app
-
-    app = create_app(
-        published_dir,
-        upload_handler=ingest_upload_handler,
-        confirm_handler=confirm_recorder,
-        max_upload_mb=SMALL_UPLOAD_MB,
-    )
-    with serving(app) as base:
-        yield base
+@pytest.fixture
+def small_upload_server(
+    dash_server: str, pointed_at: Callable[..., None], published_dir: Path, confirm_recorder: ConfirmRecorder
+) -> str:
+    """The served dashboard with a 16 KB upload limit for one test (so big-file tests need no big files)."""
+    pointed_at(published_dir, upload_handler=ingest_upload_handler, confirm_handler=confirm_recorder,
+               max_upload_mb=SMALL_UPLOAD_MB)  # fmt: skip
+    return dash_server
 
 
 @pytest.fixture(scope="session")

@@ -157,15 +157,17 @@ def test_sensitivity_heatmap_puts_each_rank_change_in_its_cell() -> None:
     assert [list(r) for r in heat.z] == [[1, 0, -3, 3], [0, 2, 1, -1]]
 
 
-def test_backtest_chart_averages_over_kinds_unless_one_is_chosen() -> None:
+def test_backtest_chart_shows_each_published_figure_and_never_averages_kinds() -> None:
     metrics = pl.DataFrame(
-        {"model": ["ets", "ets", "naive", "naive"], "kind": ["share", "count"] * 2,
-         "horizon": pl.Series([1, 1, 1, 1], dtype=pl.Int32), "metric": ["mase"] * 4, "value": [1.0, 3.0, 2.0, 2.0]}
+        {"model": ["m"] * 4, "kind": ["share", "share", "count", "count"],
+         "horizon": pl.Series([0, 1, 0, 1], dtype=pl.Int32), "metric": ["mase"] * 4, "value": [1.0, 1.5, 3.0, 2.0]}
     )  # fmt: skip
-    all_kinds = {tr.name: list(tr.y) for tr in backtest_chart(metrics, "mase", "all", "en").data}
-    assert all_kinds == {"ets": [2.0], "naive": [2.0]}
+    all_kinds = {
+        tr.name: (list(tr.x), list(tr.y)) for tr in backtest_chart(metrics, "mase", "all", "en").data
+    }
+    assert all_kinds == {"count": (["all", "1"], [3.0, 2.0]), "share": (["all", "1"], [1.0, 1.5])}
     shares = {tr.name: list(tr.y) for tr in backtest_chart(metrics, "mase", "share", "en").data}
-    assert shares == {"ets": [1.0], "naive": [2.0]}
+    assert shares == {"share": [1.0, 1.5]}
 
 
 def test_calibration_chart_has_the_diagonal_and_one_line_per_model() -> None:

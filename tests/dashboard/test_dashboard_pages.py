@@ -1,4 +1,4 @@
-"""Pages, the table contract, the reader and the exports — without a browser."""
+"""Pages, the table contract, the reader and the exports on the published world — without a browser."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import plotly.utils
@@ -17,23 +19,23 @@ from dashboard.app import create_app, export_frame
 from dashboard.contract import ENUMS, TABLES, conform
 from dashboard.data import PublishedTables
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
-from dashboard.pages import data as data_page
-from dashboard.pages import kpi as kpi_page
-from dashboard.pages import models as models_page
-from dashboard.pages import overview as overview_page
-from dashboard.pages import scenario as scenario_page
-from dashboard.pages import scenarios as scenarios_page
-from dashboard.synthetic import write_published_tables
-from dashboard.views import kpi_grid, whatif_probability
+from dashboard.uploads import check_upload, decode_upload
+from dashboard.views import SUMMARY_METRICS, champion_table, kpi_grid, whatif_probability
 
-LAYOUTS = {
-    "overview": (overview_page.layout, {}),
-    "kpi": (kpi_page.layout, {"kpi_id": "online_handling_share", "region": "pudong"}),
-    "scenarios": (scenarios_page.layout, {}),
-    "scenario": (scenario_page.layout, {"scenario_id": "S001"}),
-    "models": (models_page.layout, {}),
-    "data": (data_page.layout, {}),
-}
+SHARE = ("online_handling_share", "pudong")  # a share with a target year ahead (2025, last observed 2024)
+SCENARIO_COUNT = ("efficient_disposal_scenarios", "pudong")  # a running count of scenarios, target 2025
+SCENARIO = "HK-IOT-01"  # a scenario with an efficacy series
+
+
+def layouts(pages: SimpleNamespace) -> dict[str, tuple[Any, dict[str, str]]]:
+    return {
+        "overview": (pages.overview.layout, {}),
+        "kpi": (pages.kpi.layout, {"kpi_id": SHARE[0], "region": SHARE[1]}),
+        "scenarios": (pages.scenarios.layout, {}),
+        "scenario": (pages.scenario.layout, {"scenario_id": SCENARIO}),
+        "models": (pages.models.layout, {}),
+        "data": (pages.data.layout, {}),
+    }
 
 
 def render(app: Any, fn: Any, **kwargs: Any) -> str:
@@ -41,78 +43,145 @@ def render(app: Any, fn: Any, **kwargs: Any) -> str:
         return json.dumps(fn(**kwargs), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
 
 
-def test_synthetic_tables_match_the_contract(published_tables: dict[str, pl.DataFrame]) -> None:
-    assert set(published_tables) == set(TABLES)
-    for name, frame in published_tables.items():
+def test_the_published_tables_carry_the_contract_columns(published_tables: dict[str, pl.DataFrame]) -> None:
+    assert set(TABLES) <= set(published_tables), set(TABLES) - set(published_tables)
+    for name in TABLES:
+        out = conform(name, published_tables[name])  # raises on a missing required column
         for column, dtype in TABLES[name].items():
-            assert frame.schema[column] == dtype, (name, column)
+            assert out.schema[column] == dtype, (name, column)
     for (table, column), allowed in ENUMS.items():
+        if (table, column) in CONTRACT_DRIFT:
+            continue  # see the xfail below
         values = set(published_tables[table][column].drop_nulls().to_list())
         assert values <= set(allowed), (table, column, values - set(allowed))
     assert any(c.startswith("dim_") for c in published_tables["scores"].columns)
 
 
-def test_conform_fills_optional_columns_and_names_a_missing_required_one() -> None:
-    frame = pl.DataFrame({"scenario_id": ["s"], "outcome": ["y"], "method": ["its"], "effect": [1.0],
-                          "ci_lo": [0.0], "ci_hi": [2.0], "n_pre": [12], "n_post": [12]})  # fmt: skip
+# Values the pipeline publishes that dashboard/contract.py does not allow; the lead's one contract module
+# (evaluation/tables.py) replaces that file and fixes them, and these tests then pass and must lose the mark.
+CONTRACT_DRIFT = {("runs", "kind"): {"", "forecast-series"}, ("observations", "data_set"): {"derived"}}
+
+
+@pytest.mark.xfail(strict=True, reason="contract drift: published values the contract does not allow")
+@pytest.mark.parametrize(("table", "column"), sorted(CONTRACT_DRIFT))
+def test_the_published_values_the_contract_lags_behind(
+    published_tables: dict[str, pl.DataFrame], table: str, column: str
+) -> None:
+    values = set(published_tables[table][column].drop_nulls().to_list())
+    assert values - set(ENUMS[(table, column)]) == set(), values
+
+
+def test_conform_fills_optional_columns_and_names_a_missing_required_one(
+    published_tables: dict[str, pl.DataFrame],
+) -> None:
+    frame = published_tables["efficacy"].drop("status", "run_id")
     out = conform("efficacy", frame)
-    assert out["status"].to_list() == [None] and out.schema["n_pre"] == pl.Int32
-    assert frame.columns[-1] == "n_post"  # argument untouched
+    assert out["status"].null_count() == out.height and out.schema["n_pre"] == pl.Int32
+    assert "status" not in frame.columns  # argument untouched
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['effect'\].*dtscope run"):
         conform("efficacy", frame.drop("effect"))
 
 
-def test_reader_returns_none_for_a_missing_table_and_rereads_a_changed_file(tmp_path: Path) -> None:
+def test_reader_returns_none_for_a_missing_table_and_rereads_a_changed_file(
+    tmp_path: Path, published_tables: dict[str, pl.DataFrame]
+) -> None:
     published = PublishedTables(tmp_path)
     assert published.read("forecasts") is None
-    frame = pl.DataFrame({"model": ["a"], "bin_lo": [0.0], "bin_hi": [0.1], "predicted_mean": [0.05],
-                          "observed_freq": [0.0], "n": [1]})  # fmt: skip
+    frame = published_tables["calibration"]
     frame.write_parquet(published.path("calibration"))
     first = published.read("calibration")
-    assert first is not None and first.height == 1
+    assert first is not None and first.height == frame.height
     pl.concat([frame, frame]).write_parquet(published.path("calibration"))
     stat = published.path("calibration").stat()
     os.utime(published.path("calibration"), ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     second = published.read("calibration")
-    assert second is not None and second.height == 2
+    assert second is not None and second.height == 2 * frame.height
     assert published.available() == ["calibration"]
 
 
+def test_there_is_one_app_per_process(dash_app: Any, published_dir: Path) -> None:
+    with pytest.raises(RuntimeError, match="configure"):
+        create_app(published_dir)
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_shows_an_empty_state_before_the_first_run(tmp_path: Path, lang: str) -> None:
-    app = create_app(tmp_path)
-    for name, (fn, kwargs) in LAYOUTS.items():
-        text = render(app, fn, lang=lang, **kwargs)
+def test_every_page_shows_an_empty_state_before_the_first_run(
+    dash_app: Any, pages: SimpleNamespace, pointed_at: Callable[..., None], tmp_path: Path, lang: str
+) -> None:
+    pointed_at(tmp_path)
+    for name, (fn, kwargs) in layouts(pages).items():
+        text = render(dash_app, fn, lang=lang, **kwargs)
         assert "dtscope run" in text, f"{name} has no empty state: {text[:300]}"
 
 
 def test_pages_render_the_published_rows(
-    published_dir: Path, published_tables: dict[str, pl.DataFrame]
+    dash_app: Any, pages: SimpleNamespace, published_tables: dict[str, pl.DataFrame]
 ) -> None:
-    app = create_app(published_dir, mlflow_ui_url="http://mlflow.local")
-    overview = render(app, overview_page.layout, lang="zh", region="hongkou")
+    overview = render(dash_app, pages.overview.layout, lang="zh", region="hongkou")
     assert "synthetic-banner" in overview and "kpi-grid-table" in overview
-    assert "/kpi/5g_coverage?region=hongkou" in overview and "region=pudong" not in overview
-    kpi = render(app, kpi_page.layout, lang="en", kpi_id="online_handling_share", region="pudong", g="2")
+    assert "/kpi/online_handling_share?region=hongkou" in overview and "region=pudong" not in overview
+    kpi = render(dash_app, pages.kpi.layout, lang="en", kpi_id=SHARE[0], region=SHARE[1], g="2")
     assert "kpi-fan" in kpi and "With +2.0% extra annual growth" in kpi
-    assert "http://127.0.0.1:5000/#/experiments/2/runs/run-forecast-ets-0001" in kpi  # the run that made it
-    assert "no KPI nope" in render(app, kpi_page.layout, lang="en", kpi_id="nope")
-    scen = render(app, scenarios_page.layout, lang="zh", domain="economy")
+    run_id = published_tables["attainment"].filter(pl.col("kpi_id") == SHARE[0])["run_id"][0]
+    assert f"http://127.0.0.1:5000/#/experiments/1/runs/{run_id}" in kpi  # the run that made it
+    assert "no KPI nope" in render(dash_app, pages.kpi.layout, lang="en", kpi_id="nope")
+    scen = render(dash_app, pages.scenarios.layout, lang="zh", domain="economy")
     n_economy = published_tables["scenarios"].filter(pl.col("domain") == "economy").height
     assert f"共 {n_economy} 个应用场景" in scen
-    assert "scen-radar" in render(app, scenario_page.layout, lang="zh", scenario_id="S001")
-    assert "champion-table" in render(app, models_page.layout, lang="en")
-    assert "rejects-table" in render(app, data_page.layout, lang="en")
+    assert "scen-radar" in render(dash_app, pages.scenario.layout, lang="zh", scenario_id=SCENARIO)
+    assert "champion-table" in render(dash_app, pages.models.layout, lang="en")
+    assert "rejects-table" in render(dash_app, pages.data.layout, lang="en")
 
 
-def test_whatif_text_moves_with_growth(published_dir: Path) -> None:
-    app = create_app(published_dir)
-    with app.server.test_request_context("/"):
-        base = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en")
-        more = kpi_page.whatif_text("online_handling_share", "pudong", 10.0, "en")
-    p_base = float(base.split("= ")[1].split("%")[0])
-    p_more = float(more.split("= ")[1].split("%")[0])
-    assert p_more >= p_base
+def test_champion_table_shows_the_published_all_horizon_figures(
+    published_tables: dict[str, pl.DataFrame],
+) -> None:
+    # Before: every row of a run (horizon 0 and 1–3, every kind) was averaged into one figure per metric,
+    # e.g. coverage95 = 83.8 on the two-district demo, which is none of the published ones.
+    metrics = published_tables["backtest_metrics"]
+    champs = champion_table(published_tables["runs"], metrics)
+    champion = champs.filter(pl.col("alias") == "champion")
+    run_id = champion["run_id"][0]
+    overall = metrics.filter((pl.col("run_id") == run_id) & (pl.col("horizon") == 0))
+    assert sorted(champion["kind"].to_list()) == sorted(overall["kind"].unique().to_list())
+    for row in champion.iter_rows(named=True):
+        for metric in SUMMARY_METRICS:
+            published = overall.filter((pl.col("kind") == row["kind"]) & (pl.col("metric") == metric))[
+                "value"
+            ]
+            assert published.len() == 1 and row[metric] == published[0], (row["kind"], metric)
+    naive_mean = metrics.filter((pl.col("run_id") == run_id) & (pl.col("metric") == "coverage95"))[
+        "value"
+    ].mean()
+    assert naive_mean not in champion["coverage95"].to_list()
+
+
+def test_the_runs_table_shows_an_empty_kind_as_a_dash(
+    dash_app: Any, pages: SimpleNamespace, published_tables: dict[str, pl.DataFrame]
+) -> None:
+    runs = published_tables["runs"]
+    assert runs.filter(pl.col("kind") == "").height  # the pipeline publishes some runs without a kind
+    with dash_app.server.test_request_context("/"):
+        layout = pages.models.layout(lang="en")
+    grid = next(c for c in _walk(layout) if getattr(c, "id", None) == "runs-table")
+    kinds = [r["kind"] for r in grid.rowData]
+    assert "" not in kinds and "—" in kinds
+
+
+def _walk(component: Any) -> list[Any]:
+    out = [component]
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            out += _walk(child)
+    return out
+
+
+def test_whatif_text_moves_with_growth(dash_app: Any, pages: SimpleNamespace) -> None:
+    with dash_app.server.test_request_context("/"):
+        base = pages.kpi.whatif_text(*SHARE, 0.0, "en")
+        more = pages.kpi.whatif_text(*SHARE, 10.0, "en")
+    assert _probabilities(more)[0] > _probabilities(base)[0]
 
 
 def _probabilities(text: str) -> tuple[float, float]:
@@ -123,52 +192,45 @@ def _probabilities(text: str) -> tuple[float, float]:
 
 
 def test_whatif_was_is_the_published_p_reach_not_a_recomputation(
-    published_tables: dict[str, pl.DataFrame], tmp_path: Path
+    dash_app: Any, pages: SimpleNamespace, pointed_at: Callable[..., None], published_copy: Path
 ) -> None:
     # Publish a p_reach that the draws would not give (the pipeline's rule can differ by a point or so).
-    tables = dict(published_tables)
-    key = (pl.col("kpi_id") == "online_handling_share") & (pl.col("region") == "pudong")
-    tables["attainment"] = tables["attainment"].with_columns(
+    key = (pl.col("kpi_id") == SHARE[0]) & (pl.col("region") == SHARE[1])
+    path = published_copy / "attainment.parquet"
+    pl.read_parquet(path).with_columns(
         pl.when(key).then(0.123).otherwise(pl.col("p_reach")).alias("p_reach")
-    )
-    write_published_tables(tables, tmp_path)
-    app = create_app(tmp_path)
-    with app.server.test_request_context("/"):
-        text = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en")
-        page = render(app, kpi_page.layout, lang="zh", kpi_id="online_handling_share", region="pudong")
-        moved = kpi_page.whatif_text("online_handling_share", "pudong", 3.0, "en")
-        inputs = kpi_page.whatif_inputs("online_handling_share", "pudong")
+    ).write_parquet(path)
+    pointed_at(published_copy)
+    with dash_app.server.test_request_context("/"):
+        text = pages.kpi.whatif_text(*SHARE, 0.0, "en")
+        moved = pages.kpi.whatif_text(*SHARE, 3.0, "en")
+        inputs = pages.kpi.whatif_inputs(*SHARE)
+    page = render(dash_app, pages.kpi.layout, lang="zh", kpi_id=SHARE[0], region=SHARE[1])
     assert inputs is not None
-    spec = {
-        "years_ahead": inputs["years_ahead"],
-        **{
-            k: inputs["kpi"][k]
-            for k in ("target_kind", "target_value", "target_high", "lower", "upper", "precision")
-        },
-    }
+    spec = {"years_ahead": inputs["years_ahead"],
+            **{k: inputs["kpi"][k] for k in ("target_kind", "target_value", "target_high", "lower", "upper", "precision")}}  # fmt: skip
     from_draws0 = whatif_probability(inputs["draws"], growth=0.0, **spec)
     from_draws3 = whatif_probability(inputs["draws"], growth=0.03, **spec)
     assert round(100 * from_draws0) != 12  # the draws alone would not give the published number …
-    p, p0 = _probabilities(text)
-    assert (p, p0) == (12.0, 12.0)  # … yet with the levers at zero the page reads exactly the published one
+    assert _probabilities(text) == (12.0, 12.0)  # … yet with the levers at zero the page reads it exactly
     assert "（原为 12%）" in page
-    # a lever moves it by the change measured on the draws
-    p3, _ = _probabilities(moved)
+    p3, _ = _probabilities(moved)  # a lever moves it by the change measured on the draws
     assert p3 == round(100 * min(max(0.123 + from_draws3 - from_draws0, 0.0), 1.0))
 
 
-def test_whatif_added_scenarios_moves_the_probability_of_a_scenario_count(published_dir: Path) -> None:
-    app = create_app(published_dir)
-    with app.server.test_request_context("/"):
-        base = kpi_page.whatif_text("iot_closed_loop", "pudong", 0.0, "en")
-        more = kpi_page.whatif_text("iot_closed_loop", "pudong", 0.0, "en", added=5.0)
+def test_whatif_added_scenarios_moves_the_probability_of_a_scenario_count(
+    dash_app: Any, pages: SimpleNamespace
+) -> None:
+    with dash_app.server.test_request_context("/"):
+        base = pages.kpi.whatif_text(*SCENARIO_COUNT, 0.0, "en")
+        more = pages.kpi.whatif_text(*SCENARIO_COUNT, 0.0, "en", added=5.0)
         # A share is not a count of scenarios: the lever is ignored even if a URL asks for it.
-        share = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en")
-        share_n = kpi_page.whatif_text("online_handling_share", "pudong", 0.0, "en", added=5.0)
-        page = render(app, kpi_page.layout, lang="en", kpi_id="iot_closed_loop", region="pudong", n="5")
-        page_share = render(
-            app, kpi_page.layout, lang="en", kpi_id="online_handling_share", region="pudong", n="5"
-        )
+        share = pages.kpi.whatif_text(*SHARE, 0.0, "en")
+        share_n = pages.kpi.whatif_text(*SHARE, 0.0, "en", added=5.0)
+    page = render(
+        dash_app, pages.kpi.layout, lang="en", kpi_id=SCENARIO_COUNT[0], region=SCENARIO_COUNT[1], n="5"
+    )
+    page_share = render(dash_app, pages.kpi.layout, lang="en", kpi_id=SHARE[0], region=SHARE[1], n="5")
     assert "5 added scenarios a year" in more
     assert _probabilities(more)[0] > _probabilities(base)[0]
     assert _probabilities(more)[1] == _probabilities(base)[1]  # "was" stays the published number
@@ -178,30 +240,31 @@ def test_whatif_added_scenarios_moves_the_probability_of_a_scenario_count(publis
     assert "added scenarios a year" not in page_share
 
 
-def test_exports_round_trip(published_dir: Path) -> None:
-    app = create_app(published_dir)
-    with app.server.test_request_context("/"):
+def test_exports_round_trip(dash_app: Any) -> None:
+    with dash_app.server.test_request_context("/"):
         grid = export_frame("kpi_grid", "pudong")
         league = export_frame("league", "all")
         rejects = export_frame("rejects", "all")
-        one_kpi = export_frame("forecasts:online_handling_share", "pudong")
-        one_scenario = export_frame("efficacy_series:S001", "all")
+        one_kpi = export_frame(f"forecasts:{SHARE[0]}", "pudong")
+        one_scenario = export_frame(f"efficacy_series:{SCENARIO}", "all")
         assert export_frame("no_such_table", "all") is None
-    assert one_kpi is not None and set(one_kpi["kpi_id"]) == {"online_handling_share"}
+    assert one_kpi is not None and set(one_kpi["kpi_id"]) == {SHARE[0]}
     assert set(one_kpi["region"]) == {"pudong"}
-    assert one_scenario is not None and set(one_scenario["scenario_id"]) == {"S001"}
+    assert one_scenario is not None and set(one_scenario["scenario_id"]) == {SCENARIO}
     assert grid is not None and set(grid["region"].to_list()) == {"pudong"}
-    assert league is not None and rejects is not None
+    assert league is not None and rejects is not None and rejects.height
     back = pl.read_csv(io.BytesIO(to_csv_bytes(grid)[3:]))
     assert back.height == grid.height and back["kpi_id"].to_list() == grid["kpi_id"].to_list()
     xlsx = pl.read_excel(io.BytesIO(to_excel_bytes(league, "league")))
     assert xlsx.height == league.height and "total" in xlsx.columns
 
 
-def test_leadership_brief_is_self_contained(published_tables: dict[str, pl.DataFrame]) -> None:
-    t = published_tables
-    grid = kpi_grid(t["kpis"], t["attainment"], t["observations"]).filter(pl.col("region") == "pudong")
-    page = leadership_brief_html(grid, t["forecasts"], t["observations"], "zh", region="pudong")
+def test_leadership_brief_is_self_contained(published_dir: Path) -> None:
+    t = PublishedTables(published_dir)
+    grid = kpi_grid(t.read("kpis"), t.read("attainment"), t.read("observations")).filter(  # type: ignore[arg-type]
+        pl.col("region") == "pudong"
+    )
+    page = leadership_brief_html(grid, t.read("forecasts"), t.read("observations"), "zh", region="pudong")
     assert page.count("<tr>") == grid.height + 1
     assert page.count("<svg") == grid.height
     assert "SYNTHETIC DATA" in page and "浦东新区" in page
@@ -209,20 +272,21 @@ def test_leadership_brief_is_self_contained(published_tables: dict[str, pl.DataF
 
 
 def test_upload_checks() -> None:
-    assert data_page.check_upload("x.xlsx", 10, 100) is None
-    key, values = data_page.check_upload("big.csv", 2 * 1024 * 1024, 1024 * 1024)  # type: ignore[misc]
+    assert check_upload("x.xlsx", 10, 100) is None
+    key, values = check_upload("big.csv", 2 * 1024 * 1024, 1024 * 1024)  # type: ignore[misc]
     assert key == "data.too_big" and values == {"file": "big.csv", "size": "2 MB", "limit": "1 MB"}
     with pytest.raises(ValueError, match="choose the file again"):
-        data_page.decode_upload("data:text/csv;base64,@@@")
+        decode_upload("data:text/csv;base64,@@@")
 
 
 def test_a_scenario_without_efficacy_series_says_so(
-    published_tables: dict[str, pl.DataFrame], tmp_path: Path
+    dash_app: Any, pages: SimpleNamespace, pointed_at: Callable[..., None], published_copy: Path
 ) -> None:
-    tables = dict(published_tables)
-    tables["efficacy_series"] = tables["efficacy_series"].filter(pl.col("scenario_id") != "S001")
-    write_published_tables(tables, tmp_path)
-    app = create_app(tmp_path)
-    en = render(app, scenario_page.layout, lang="en", scenario_id="S001")
+    path = published_copy / "efficacy_series.parquet"
+    pl.read_parquet(path).filter(pl.col("scenario_id") != SCENARIO).write_parquet(path)
+    pointed_at(published_copy)
+    en = render(dash_app, pages.scenario.layout, lang="en", scenario_id=SCENARIO)
     assert "no efficacy series for this scenario" in en and "no rows match the filters" not in en
-    assert "该场景没有成效时间序列" in render(app, scenario_page.layout, lang="zh", scenario_id="S001")
+    assert "该场景没有成效时间序列" in render(
+        dash_app, pages.scenario.layout, lang="zh", scenario_id=SCENARIO
+    )

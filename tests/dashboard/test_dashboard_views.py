@@ -17,10 +17,10 @@ from dashboard.views import (
     filter_grid,
     kpi_grid,
     kpi_sentence,
-    likelihood_key,
     meets_target,
     whatif_probability,
 )
+from evaluation.likelihood import likelihood_key
 
 draws_strategy = arrays(np.float64, st.integers(1, 200), elements=st.floats(0, 1000, allow_nan=False))
 

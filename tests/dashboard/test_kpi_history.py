@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from dashboard.pages.kpi import _history
+from dashboard.views import fitted_history as _history
 
 
 def test_history_keeps_annual_values_of_the_forecasts_data_set() -> None:
