@@ -38,6 +38,7 @@ from scipy.special import ndtr
 from evaluation.assessment.aggregate import rank_desc, vikor_normalized
 from evaluation.assessment.scheme import Scheme
 from evaluation.assessment.uncertainty import (
+    RankUncertainty,
     grade_of,
     group_totals,
     monte_carlo_ranks,
@@ -308,20 +309,86 @@ def score_scheme(
         SchemeError: a scheme indicator of source ``metrics`` has no value for any scenario (an unknown
             indicator id), naming the scheme file and key.
     """
-    spec = scheme.spec
     ids = list(scheme.indicator_ids)
+    _check_indicators_known(scheme, values, known_indicators)
+    mat = _value_matrix(values, regions, ids)
+    elig = _eligibility(scheme, mat.x)
+    kidx = np.flatnonzero(elig.keep)
+    scope = (
+        mat.region_codes if scheme.spec.rank_scope == "region" else np.zeros(len(mat.sids), dtype=np.int64)
+    )
+    xk, gk = mat.x[kidx], scope[kidx]
+    kept_sids = [mat.sids[i] for i in kidx]
+
+    if kidx.size:
+        r = normalize_stack(xk[None], scheme, gk)[0]
+        w = scheme_weights(scheme, r, xk)
+        totals = _totals(r, w, gk, scheme)
+        ranks = _ranks(totals, gk)
+        unc = _rank_uncertainty(
+            scheme, xk, mat.se[kidx], r=r, w=w, gk=gk, n_draws=n_draws, seed=seed, top_k=top_k
+        )
+    else:
+        r, w, totals, ranks, unc = np.empty((0, len(ids))), elig.w_tree, np.empty(0), np.empty(0), None
+    kept = _KeptScores(
+        kidx=kidx,
+        totals=totals,
+        ranks=ranks,
+        unc=unc,
+        dims=_dimension_scores(scheme, r, w),
+        loo=_leave_one_out_reversals(scheme, xk, w, gk),
+        compromise=(
+            _vikor_compromise(r, w, gk, scheme.spec.aggregation.vikor_v)
+            if scheme.spec.aggregation.method == "vikor" and kidx.size
+            else None
+        ),
+    )
+    scores = _scores_frame(scheme, mat, elig, kept, period=period, significant=significant or {})
+    return Assessment(
+        scores,
+        _explanations(scheme, period=period, sids=kept_sids, x=xk, r=r, w=w),
+        _dimension_sensitivity(scheme, sids=kept_sids, r=r, w=w, groups=gk, base=ranks),
+        _sensitivity(scheme, sids=kept_sids, r=r, w=w, groups=gk),
+        _acceptability(kept_sids, unc),
+        pl.DataFrame(
+            {
+                "indicator_id": ids,
+                "dimension": [scheme.top_of[i] for i in ids],
+                "weight_tree": elig.w_tree,
+                "weight": w,
+            }
+        ),
+    )
+
+
+def _check_indicators_known(scheme: Scheme, values: pl.DataFrame, known_indicators: set[str] | None) -> None:
+    """Refuse a ``metrics`` indicator no scenario metric has (an unknown id), naming the scheme key."""
     present = set(values["indicator_id"].unique().to_list())
     known = present if known_indicators is None else set(known_indicators) | present
-    for ind in ids:
-        if spec.indicators[ind].source == "metrics" and ind not in known:
+    for ind in scheme.indicator_ids:
+        if scheme.spec.indicators[ind].source == "metrics" and ind not in known:
             raise scheme.error(
                 f"indicators.{ind}",
                 f"unknown indicator: no scenario metric has indicator_id {ind!r} "
                 f"(known ids: {sorted(known)}); fix the id or remove it from the scheme",
             )
-    ignored = sorted(present - set(ids))
+    ignored = sorted(present - set(scheme.indicator_ids))
     if ignored:
         log.info("scheme %s ignores indicators %s", scheme.label, ignored)
+
+
+@dataclass(frozen=True)
+class _ValueMatrix:
+    """Scenarios (sorted by region, id) × the scheme's indicators; NaN where a value is missing."""
+
+    sids: list[str]
+    regions: list[str]
+    region_codes: NDArray[np.int64]
+    x: FloatArray
+    se: FloatArray
+
+
+def _value_matrix(values: pl.DataFrame, regions: pl.DataFrame, ids: list[str]) -> _ValueMatrix:
     meta = (
         regions.select("scenario_id", "region")
         .unique(subset="scenario_id", keep="first")
@@ -329,14 +396,12 @@ def score_scheme(
     )
     sids = meta["scenario_id"].to_list()
     pos = {s: i for i, s in enumerate(sids)}
-    n, m = len(sids), len(ids)
     col = {i: j for j, i in enumerate(ids)}
-    x = np.full((n, m), np.nan)
-    se = np.full((n, m), np.nan)
+    x = np.full((len(sids), len(ids)), np.nan)
+    se = np.full((len(sids), len(ids)), np.nan)
     has_se = "std_error" in values.columns
-    for row in values.filter(pl.col("indicator_id").is_in(ids) & pl.col("scenario_id").is_in(sids)).iter_rows(
-        named=True
-    ):
+    rows = values.filter(pl.col("indicator_id").is_in(ids) & pl.col("scenario_id").is_in(sids))
+    for row in rows.iter_rows(named=True):
         if row["value"] is None or not math.isfinite(row["value"]):
             continue
         i, j = pos[row["scenario_id"]], col[row["indicator_id"]]
@@ -344,85 +409,103 @@ def score_scheme(
         if has_se and row["std_error"] is not None:
             se[i, j] = row["std_error"]
     region_codes = np.unique(meta["region"].to_numpy(), return_inverse=True)[1]
-    scope = region_codes if spec.rank_scope == "region" else np.zeros(n, dtype=np.int64)
+    return _ValueMatrix(sids, meta["region"].to_list(), region_codes, x, se)
 
+
+@dataclass(frozen=True)
+class _Eligibility:
+    """Which scenarios are scored, excluded (a required or too much weight missing) or have no data."""
+
+    w_tree: FloatArray
+    missing: NDArray[np.bool_]
+    missing_weight: FloatArray
+    no_data: NDArray[np.bool_]
+    excluded: NDArray[np.bool_]
+
+    @property
+    def keep(self) -> NDArray[np.bool_]:
+        return ~(self.no_data | self.excluded)
+
+
+def _eligibility(scheme: Scheme, x: FloatArray) -> _Eligibility:
+    spec = scheme.spec
     w_tree = scheme.subjective_weights()
     missing = ~np.isfinite(x)
     missing_weight = (missing * w_tree).sum(axis=1)
-    required = np.array([spec.indicators[i].required for i in ids])
-    no_data = missing.all(axis=1)
-    excluded = ~no_data & (
-        (missing & required).any(axis=1)
-        | (
-            missing.any(axis=1)
-            if spec.missing.policy == "exclude"
-            else missing_weight > spec.missing.max_missing_weight + 1e-12
-        )
+    required = np.array([spec.indicators[i].required for i in scheme.indicator_ids])
+    no_data = np.asarray(missing.all(axis=1), dtype=bool)
+    too_much = (
+        missing.any(axis=1)
+        if spec.missing.policy == "exclude"
+        else missing_weight > spec.missing.max_missing_weight + 1e-12
     )
-    keep = ~(no_data | excluded)
-    kidx = np.flatnonzero(keep)
-    xk, sek, gk = x[kidx], se[kidx], scope[kidx]
+    excluded = ~no_data & ((missing & required).any(axis=1) | too_much)
+    return _Eligibility(w_tree, missing, missing_weight, no_data, excluded)
 
-    r = normalize_stack(xk[None], scheme, gk)[0] if kidx.size else np.empty((0, m))
-    w = scheme_weights(scheme, r, xk) if kidx.size else w_tree
-    totals = _totals(r, w, gk, scheme) if kidx.size else np.empty(0)
-    ranks = _ranks(totals, gk) if kidx.size else np.empty(0)
-    cuts = [g.min for g in spec.grades]
-    draws = n_draws or spec.uncertainty.n_draws
-    compromise = (
-        _vikor_compromise(r, w, gk, spec.aggregation.vikor_v)
-        if spec.aggregation.method == "vikor" and kidx.size
-        else None
+
+def _rank_uncertainty(
+    scheme: Scheme,
+    xk: FloatArray,
+    sek: FloatArray,
+    *,
+    r: FloatArray,
+    w: FloatArray,
+    gk: NDArray[np.int64],
+    n_draws: int | None,
+    seed: int,
+    top_k: int,
+) -> RankUncertainty:
+    """Monte-Carlo ranks and grade probabilities under weight and measurement uncertainty."""
+    spec = scheme.spec
+    sd = _measurement_sd(scheme, xk, sek)
+    nonneg = np.nanmin(np.where(np.isfinite(xk), xk, np.inf), axis=0) >= 0
+    pct = np.array([spec.indicators[i].unit == "%" for i in scheme.indicator_ids]) & (
+        np.nanmax(np.where(np.isfinite(xk), xk, -np.inf), axis=0) <= 100
     )
 
-    unc = None
-    if kidx.size:
-        sd = _measurement_sd(scheme, xk, sek)
-        nonneg = np.nanmin(np.where(np.isfinite(xk), xk, np.inf), axis=0) >= 0
-        pct = np.array([spec.indicators[i].unit == "%" for i in ids]) & (
-            np.nanmax(np.where(np.isfinite(xk), xk, -np.inf), axis=0) <= 100
-        )
+    def measurement(rng: np.random.Generator, k: int) -> FloatArray:
+        noisy = xk[None] + rng.standard_normal((k, *xk.shape)) * np.nan_to_num(sd)[None]
+        noisy = np.where(nonneg, np.maximum(noisy, 0.0), noisy)
+        noisy = np.where(pct, np.minimum(noisy, 100.0), noisy)
+        return normalize_stack(noisy, scheme, gk)
 
-        def measurement(rng: np.random.Generator, k: int) -> FloatArray:
-            noisy = xk[None] + rng.standard_normal((k, *xk.shape)) * np.nan_to_num(sd)[None]
-            noisy = np.where(nonneg, np.maximum(noisy, 0.0), noisy)
-            noisy = np.where(pct, np.minimum(noisy, 100.0), noisy)
-            return normalize_stack(noisy, scheme, gk)
+    return monte_carlo_ranks(
+        r,
+        w,
+        n_draws=n_draws or spec.uncertainty.n_draws,
+        concentration=spec.uncertainty.concentration,
+        seed=seed,
+        method=spec.aggregation.method,
+        vikor_v=spec.aggregation.vikor_v,
+        scale=spec.scale,
+        cuts=[g.min for g in spec.grades],
+        groups=gk,
+        interval=spec.uncertainty.interval,
+        top_k=top_k,
+        measurement=measurement if bool(np.nansum(sd) > 0) else None,
+    )
 
-        use_meas = bool(np.nansum(sd) > 0)
-        unc = monte_carlo_ranks(
-            r,
-            w,
-            n_draws=draws,
-            concentration=spec.uncertainty.concentration,
-            seed=seed,
-            method=spec.aggregation.method,
-            vikor_v=spec.aggregation.vikor_v,
-            scale=spec.scale,
-            cuts=cuts,
-            groups=gk,
-            interval=spec.uncertainty.interval,
-            top_k=top_k,
-            measurement=measurement if use_meas else None,
-        )
 
-    # Dimension scores: WSM inside each top dimension over the available indicators.
-    dim_scores: dict[str, FloatArray] = {}
+def _dimension_scores(scheme: Scheme, r: FloatArray, w: FloatArray) -> dict[str, FloatArray]:
+    """WSM inside each top dimension over the available indicators, on the scheme's scale."""
+    col = {i: j for j, i in enumerate(scheme.indicator_ids)}
+    out: dict[str, FloatArray] = {}
     for d in scheme.top_dimensions:
         cols = np.array([col[i] for i in scheme.leaves_under(d)])
         rr, ww = r[:, cols], w[cols]
         avail = np.isfinite(rr)
         mass = (avail * ww).sum(axis=1)
         num = (np.where(avail, rr, 0.0) * ww).sum(axis=1)
-        dim_scores[d] = np.where(mass > 0, num / np.where(mass > 0, mass, 1.0), np.nan) * spec.scale
+        out[d] = np.where(mass > 0, num / np.where(mass > 0, mass, 1.0), np.nan) * scheme.spec.scale
+    return out
 
-    grade_idx = grade_of(totals, cuts)
-    bm = spec.benchmark
-    min_g = [g.id for g in spec.grades].index(bm.min_grade)
-    significant = significant or {}
 
-    # Leave-one-out rank reversals per scoring group.
-    loo = np.zeros(kidx.size, dtype=np.int64)
+def _leave_one_out_reversals(
+    scheme: Scheme, xk: FloatArray, w: FloatArray, gk: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Per scored scenario: pairs whose order flips when it is left out of its scoring group."""
+    agg = scheme.spec.aggregation
+    loo = np.zeros(xk.shape[0], dtype=np.int64)
     for g in np.unique(gk):
         rows = np.flatnonzero(gk == g)
         if rows.size < 3:
@@ -431,54 +514,100 @@ def score_scheme(
 
         def total_fn(kept: NDArray[np.intp], sub_x: FloatArray = sub_x) -> FloatArray:
             rr_ = normalize_stack(sub_x[kept][None], scheme, np.zeros(kept.size, dtype=np.int64))[0]
-            return group_totals(spec.aggregation.method, rr_, w, spec.aggregation.vikor_v)
+            return group_totals(agg.method, rr_, w, agg.vikor_v)
 
         loo[rows] = rank_reversal(total_fn, rows.size)
+    return loo
 
+
+@dataclass(frozen=True)
+class _KeptScores:
+    """What was computed for the scored scenarios (row ``k`` = scenario ``kidx[k]``)."""
+
+    kidx: NDArray[np.intp]
+    totals: FloatArray
+    ranks: FloatArray
+    unc: RankUncertainty | None
+    dims: dict[str, FloatArray]
+    loo: NDArray[np.int64]
+    compromise: NDArray[np.bool_] | None
+
+
+def _is_benchmark(
+    scheme: Scheme, grade_index: int, p_grade: FloatArray, *, significant: bool, missing: bool
+) -> bool:
+    """The scheme's 标杆 rule: grade, its probability, a significant effect and completeness as required."""
+    bm = scheme.spec.benchmark
+    min_g = [g.id for g in scheme.spec.grades].index(bm.min_grade)
+    return (
+        grade_index <= min_g
+        and float(p_grade[: min_g + 1].sum()) >= bm.min_probability
+        and (not bm.require_significant_effect or significant)
+        and (bm.allow_missing or not missing)
+    )
+
+
+def _scores_frame(
+    scheme: Scheme,
+    mat: _ValueMatrix,
+    elig: _Eligibility,
+    kept: _KeptScores,
+    *,
+    period: str,
+    significant: dict[str, bool],
+) -> pl.DataFrame:
+    spec = scheme.spec
+    ids = scheme.indicator_ids
+    grade_idx = grade_of(kept.totals, [g.min for g in spec.grades])
     rows_out = []
-    for i, sid in enumerate(sids):
+    for i, sid in enumerate(mat.sids):
         base: dict[str, object] = {
             "scenario_id": sid,
-            "region": meta["region"][i],
+            "region": mat.regions[i],
             "period": period,
             "scheme": scheme.label,
-            "missing_indicators": ",".join(ind for j, ind in enumerate(ids) if missing[i, j]),
-            "missing_weight": float(missing_weight[i]),
+            "missing_indicators": ",".join(ind for j, ind in enumerate(ids) if elig.missing[i, j]),
+            "missing_weight": float(elig.missing_weight[i]),
         }
-        if not keep[i]:
-            base["status"] = "no_data" if no_data[i] else "excluded"
+        if not elig.keep[i]:
+            base["status"] = "no_data" if elig.no_data[i] else "excluded"
             rows_out.append(base)
             continue
-        k = int(np.searchsorted(kidx, i))
+        k = int(np.searchsorted(kept.kidx, i))
         gi = int(grade_idx[k])
+        unc = kept.unc
         assert unc is not None
-        p_at_least = float(unc.p_grade[k, : min_g + 1].sum())
-        is_bm = (
-            gi <= min_g
-            and p_at_least >= bm.min_probability
-            and (not bm.require_significant_effect or significant.get(sid, False))
-            and (bm.allow_missing or not missing[i].any())
-        )
-        base.update({f"dim_{d}": float(dim_scores[d][k]) for d in scheme.top_dimensions})
+        base.update({f"dim_{d}": float(kept.dims[d][k]) for d in scheme.top_dimensions})
         base.update(
             {
-                "total": float(totals[k]),
+                "total": float(kept.totals[k]),
                 "grade": spec.grades[gi].label_zh,
                 "grade_id": spec.grades[gi].id,
-                "rank": float(ranks[k]),
+                "rank": float(kept.ranks[k]),
                 "rank_lo": float(unc.rank_lo[k]),
                 "rank_hi": float(unc.rank_hi[k]),
                 "rank_median": float(unc.rank_median[k]),
                 **{f"p_grade_{g.id}": float(unc.p_grade[k, j]) for j, g in enumerate(spec.grades)},
-                "benchmark": bool(is_bm),
+                "benchmark": _is_benchmark(
+                    scheme,
+                    gi,
+                    unc.p_grade[k],
+                    significant=significant.get(sid, False),
+                    missing=bool(elig.missing[i].any()),
+                ),
                 "status": "scored",
-                "loo_reversals": int(loo[k]),
-                "vikor_compromise": None if compromise is None else bool(compromise[k]),
+                "loo_reversals": int(kept.loo[k]),
+                "vikor_compromise": None if kept.compromise is None else bool(kept.compromise[k]),
             }
         )
         rows_out.append(base)
+    return pl.DataFrame(rows_out, schema=_scores_schema(scheme)).with_columns(
+        pl.col("benchmark").fill_null(False)
+    )
 
-    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+
+def _scores_schema(scheme: Scheme) -> dict[str, pl.DataType | type[pl.DataType]]:
+    return {
         "scenario_id": pl.String,
         "region": pl.String,
         "period": pl.String,
@@ -491,7 +620,7 @@ def score_scheme(
         "rank_lo": pl.Float64,
         "rank_hi": pl.Float64,
         "rank_median": pl.Float64,
-        **{f"p_grade_{g.id}": pl.Float64 for g in spec.grades},
+        **{f"p_grade_{g.id}": pl.Float64 for g in scheme.spec.grades},
         "benchmark": pl.Boolean,
         "missing_indicators": pl.String,
         "missing_weight": pl.Float64,
@@ -499,34 +628,20 @@ def score_scheme(
         "loo_reversals": pl.Int64,
         "vikor_compromise": pl.Boolean,
     }
-    scores = pl.DataFrame(rows_out, schema=schema).with_columns(pl.col("benchmark").fill_null(False))
 
-    explanations = _explanations(scheme, period=period, sids=[sids[i] for i in kidx], x=xk, r=r, w=w)
-    indicator_sensitivity = _sensitivity(scheme, sids=[sids[i] for i in kidx], r=r, w=w, groups=gk)
-    sensitivity = _dimension_sensitivity(
-        scheme, sids=[sids[i] for i in kidx], r=r, w=w, groups=gk, base=ranks
-    )
-    acc_rows = (
+
+def _acceptability(sids: list[str], unc: RankUncertainty | None) -> pl.DataFrame:
+    """Probability of holding each of the first ranks, per scored scenario."""
+    rows = (
         [
-            {"scenario_id": sids[kidx[k]], "rank": j + 1, "probability": float(unc.acceptability[k, j])}
-            for k in range(kidx.size)
+            {"scenario_id": sid, "rank": j + 1, "probability": float(unc.acceptability[k, j])}
+            for k, sid in enumerate(sids)
             for j in range(unc.acceptability.shape[1])
         ]
         if unc is not None
         else []
     )
-    acceptability = pl.DataFrame(
-        acc_rows, schema={"scenario_id": pl.String, "rank": pl.Int64, "probability": pl.Float64}
-    )
-    weights = pl.DataFrame(
-        {
-            "indicator_id": ids,
-            "dimension": [scheme.top_of[i] for i in ids],
-            "weight_tree": w_tree,
-            "weight": w,
-        }
-    )
-    return Assessment(scores, explanations, sensitivity, indicator_sensitivity, acceptability, weights)
+    return pl.DataFrame(rows, schema={"scenario_id": pl.String, "rank": pl.Int64, "probability": pl.Float64})
 
 
 def _explanations(
