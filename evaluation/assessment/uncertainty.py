@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -281,85 +281,140 @@ def monte_carlo_ranks(
     rng = np.random.default_rng(seed)
     w_rng, m_rng = rng.spawn(2)
     draws = dirichlet_weights(w_rng, w, concentration, n_draws)
-    rank_dtype = np.int16 if n < np.iinfo(np.int16).max else np.int32
-    ranks = np.empty((n_draws, n), dtype=rank_dtype if measurement is None else np.float32)
+    draw = _Draws(rr, draws, members, cuts_arr, scale, chunk)
+    if measurement is None and method in ("wsm", "topsis"):
+        ranks, grade_counts, total_sum = _fast_draws(draw, method, workers)
+    else:
+        ranks, grade_counts, total_sum = _generic_draws(draw, method, vikor_v, measurement, m_rng)
+    return _summarise(ranks, grade_counts, total_sum, interval=interval, top_k=top_k, workers=workers)
+
+
+def _rank_dtype(n: int) -> type[np.integer[Any]]:
+    return np.int16 if n < np.iinfo(np.int16).max else np.int32
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """What every Monte-Carlo path shares: the matrix, the weight draws, the groups and the grade cuts."""
+
+    rr: FloatArray
+    weights: FloatArray
+    members: list[NDArray[np.intp]]
+    cuts: FloatArray
+    scale: float
+    chunk: int
+
+    @property
+    def starts(self) -> list[int]:
+        return list(range(0, self.weights.shape[0], self.chunk))
+
+
+def _fast_draws(
+    draw: _Draws, method: Method, workers: int
+) -> tuple[NDArray[np.integer[Any]], NDArray[np.int64], FloatArray]:
+    """WSM/TOPSIS without measurement error: float32 totals for all draws at once, ordinal ranks, threads."""
+    rr, members, cuts_arr = draw.rr, draw.members, draw.cuts
+    n_draws, chunk = draw.weights.shape[0], draw.chunk
+    n = rr.shape[0]
     n_grades = cuts_arr.size
-    grade_counts = np.zeros((n, n_grades), dtype=np.int64)
+    rank_dtype = _rank_dtype(n)
+    ranks = np.empty((n_draws, n), dtype=rank_dtype)
     ge_counts = np.zeros((n, n_grades - 1), dtype=np.int64)
     total_sum = np.zeros(n)
     lock = threading.Lock()
-    starts = list(range(0, n_draws, chunk))
+    r0, mask = _row_normalised(rr)
+    extra_by_group: list[tuple[NDArray[np.float32], NDArray[np.float32]] | None] = []
+    for idx in members:
+        if method == "topsis":
+            has = mask[idx] > 0
+            best = np.where(has, rr[idx], -np.inf).max(axis=0)
+            worst = np.where(has, rr[idx], np.inf).min(axis=0)
+            best = np.where(np.isfinite(best), best, 0.0)  # a column nobody in the group has
+            worst = np.where(np.isfinite(worst), worst, 0.0)
+            a_plus = ((r0[idx] - best) ** 2 * mask[idx]).astype(np.float32)
+            a_minus = ((r0[idx] - worst) ** 2 * mask[idx]).astype(np.float32)
+            extra_by_group.append((a_plus, a_minus))
+        else:
+            extra_by_group.append(None)
+    complete = bool(mask.all())
+    r32 = r0.astype(np.float32)
+    m32 = None if complete else mask.astype(np.float32)
+    w32 = (draw.weights * draw.scale).astype(np.float32)
+    cut_vals = [np.float32(c) for c in cuts_arr[:-1]]
+    ws = _RankWorkspace()
 
-    if measurement is None and method in ("wsm", "topsis"):
-        r0, mask = _row_normalised(rr)
-        extra_by_group: list[tuple[NDArray[np.float32], NDArray[np.float32]] | None] = []
-        for idx in members:
-            if method == "topsis":
-                has = mask[idx] > 0
-                best = np.where(has, rr[idx], -np.inf).max(axis=0)
-                worst = np.where(has, rr[idx], np.inf).min(axis=0)
-                best = np.where(np.isfinite(best), best, 0.0)  # a column nobody in the group has
-                worst = np.where(np.isfinite(worst), worst, 0.0)
-                a_plus = ((r0[idx] - best) ** 2 * mask[idx]).astype(np.float32)
-                a_minus = ((r0[idx] - worst) ** 2 * mask[idx]).astype(np.float32)
-                extra_by_group.append((a_plus, a_minus))
+    def run(lo: int) -> None:
+        hi = min(lo + chunk, n_draws)
+        ge = np.zeros((n, n_grades - 1), dtype=np.int64)
+        tsum = np.zeros(n)
+        for gi, idx in enumerate(members):
+            single = len(members) == 1
+            tot = _fast_totals(
+                method,
+                r32 if single else r32[idx],
+                m32 if (single or m32 is None) else m32[idx],
+                w32[lo:hi],
+                extra_by_group[gi],
+            )
+            if single:
+                _ordinal_ranks_into(tot, ranks[lo:hi], ws)
             else:
-                extra_by_group.append(None)
-        complete = bool(mask.all())
-        r32 = r0.astype(np.float32)
-        m32 = None if complete else mask.astype(np.float32)
-        w32 = (draws * scale).astype(np.float32)
-        cut_vals = [np.float32(c) for c in cuts_arr[:-1]]
-        ws = _RankWorkspace()
+                block = np.empty((hi - lo, idx.size), dtype=rank_dtype)
+                _ordinal_ranks_into(tot, block, ws)
+                ranks[lo:hi, idx] = block
+            for j, cut in enumerate(cut_vals):
+                ge[idx, j] += np.count_nonzero(tot >= cut, axis=0)
+            tsum[idx] += tot.sum(axis=0, dtype=np.float64)
+        with lock:
+            ge_counts[...] += ge
+            total_sum[...] += tsum
 
-        def run(lo: int) -> None:
-            hi = min(lo + chunk, n_draws)
-            ge = np.zeros((n, n_grades - 1), dtype=np.int64)
-            tsum = np.zeros(n)
-            for gi, idx in enumerate(members):
-                single = len(members) == 1
-                tot = _fast_totals(
-                    method,
-                    r32 if single else r32[idx],
-                    m32 if (single or m32 is None) else m32[idx],
-                    w32[lo:hi],
-                    extra_by_group[gi],
-                )
-                if single:
-                    _ordinal_ranks_into(tot, ranks[lo:hi], ws)
-                else:
-                    block = np.empty((hi - lo, idx.size), dtype=rank_dtype)
-                    _ordinal_ranks_into(tot, block, ws)
-                    ranks[lo:hi, idx] = block
-                for j, cut in enumerate(cut_vals):
-                    ge[idx, j] += np.count_nonzero(tot >= cut, axis=0)
-                tsum[idx] += tot.sum(axis=0, dtype=np.float64)
-            with lock:
-                ge_counts[...] += ge
-                total_sum[...] += tsum
+    with _single_threaded_blas(workers), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(run, draw.starts))
+    at_least = np.column_stack([ge_counts, np.full(n, n_draws)])
+    grade_counts = np.diff(np.column_stack([np.zeros(n, dtype=np.int64), at_least]), axis=1)
+    return ranks, grade_counts, total_sum
 
-        with _single_threaded_blas(workers), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(run, starts))
-        at_least = np.column_stack([ge_counts, np.full(n, n_draws)])
-        grade_counts[...] = np.diff(np.column_stack([np.zeros(n, dtype=np.int64), at_least]), axis=1)
-    else:
-        base = rr
-        for lo in starts:
-            hi = min(lo + chunk, n_draws)
-            mats = measurement(m_rng, hi - lo) if measurement is not None else None
-            tot = np.empty((hi - lo, n))
-            for d in range(lo, hi):
-                mat = base if mats is None else np.asarray(mats[d - lo], dtype=np.float64)
-                for idx in members:
-                    tot[d - lo, idx] = group_totals(method, mat[idx], draws[d], vikor_v) * scale
-            for idx in members:
-                ranks[lo:hi, idx] = rankdata(-tot[:, idx], method="average", axis=1)
-            gidx = _grade_index(tot, cuts_arr)
-            grade_counts += np.bincount(
-                (np.arange(n)[None, :] * n_grades + gidx).ravel(), minlength=n * n_grades
-            ).reshape(n, n_grades)
-            total_sum += tot.sum(axis=0)
 
+def _generic_draws(
+    draw: _Draws, method: Method, vikor_v: float, measurement: DrawFn | None, m_rng: np.random.Generator
+) -> tuple[NDArray[Any], NDArray[np.int64], FloatArray]:
+    """Any method, with optional measurement draws: totals per draw, average ranks for ties."""
+    n_draws, n = draw.weights.shape[0], draw.rr.shape[0]
+    n_grades = draw.cuts.size
+    # Average ranks are kept as float32 only with measurement draws (as before this function was split).
+    ranks = np.empty((n_draws, n), dtype=np.float32 if measurement is not None else _rank_dtype(n))
+    grade_counts = np.zeros((n, n_grades), dtype=np.int64)
+    total_sum = np.zeros(n)
+    for lo in draw.starts:
+        hi = min(lo + draw.chunk, n_draws)
+        mats = measurement(m_rng, hi - lo) if measurement is not None else None
+        tot = np.empty((hi - lo, n))
+        for d in range(lo, hi):
+            mat = draw.rr if mats is None else np.asarray(mats[d - lo], dtype=np.float64)
+            for idx in draw.members:
+                tot[d - lo, idx] = group_totals(method, mat[idx], draw.weights[d], vikor_v) * draw.scale
+        for idx in draw.members:
+            ranks[lo:hi, idx] = rankdata(-tot[:, idx], method="average", axis=1)
+        gidx = _grade_index(tot, draw.cuts)
+        grade_counts += np.bincount(
+            (np.arange(n)[None, :] * n_grades + gidx).ravel(), minlength=n * n_grades
+        ).reshape(n, n_grades)
+        total_sum += tot.sum(axis=0)
+    return ranks, grade_counts, total_sum
+
+
+def _summarise(
+    ranks: NDArray[Any],
+    grade_counts: NDArray[np.int64],
+    total_sum: FloatArray,
+    *,
+    interval: tuple[float, float],
+    top_k: int,
+    workers: int,
+) -> RankUncertainty:
+    """Rank quantiles, median, grade probabilities and rank acceptabilities from the drawn ranks."""
+    n_draws, n = ranks.shape
     by_scenario = np.empty((n, n_draws), dtype=ranks.dtype)
     blocks = [slice(a, min(a + 1024, n)) for a in range(0, n, 1024)]
 
