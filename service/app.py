@@ -331,6 +331,7 @@ def create_app(
         summary="Scenario evaluation and KPI forecasting for district digital-transformation offices.",
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
+        swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
         redoc_url=None,
         responses={422: {"model": Problem, "description": "Invalid input", "content": {PROBLEM_JSON: {}}}},
     )
