@@ -22,6 +22,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipelines.cli import display
 from pipelines.io.warehouse import Warehouse
 from pipelines.settings import HOME_ENV, Settings, resolve_settings
 
@@ -337,27 +338,7 @@ def score(
         f"scored {scores.height} scenarios ({result.scheme_label}, period {result.period}); "
         f"MLflow run {result.run_id}; benchmark observations written: {result.benchmark_ingest.accepted}"
     )
-    top = (
-        scores.join(
-            _warehouse(settings).table("scenarios").select("scenario_id", "region", "name_zh"),
-            on="scenario_id",
-        )
-        .filter(pl.col("total").is_not_null())
-        .sort("region", "rank")
-        .group_by("region", maintain_order=True)
-        .head(5)
-        .select(
-            "region",
-            "scenario_id",
-            "name_zh",
-            pl.col("total").round(1),
-            "grade",
-            pl.format("{} ({}–{})", pl.col("rank"), pl.col("rank_lo"), pl.col("rank_hi")).alias(
-                "rank (5–95%)"
-            ),
-            "benchmark",
-        )
-    )
+    top = display.top_scenarios(scores, _warehouse(settings).table("scenarios"))
     _emit(top, Fmt.table, "top 5 scenarios per region (ranks within the region)")
 
 
@@ -458,24 +439,10 @@ def status(home: HomeOpt = None) -> None:
     )
     out.print(f"vintages: {len(wh.vintages())}; latest observations: {obs.height}")
     if obs.height:
-        kind = (
-            pl.when(pl.col("source").str.starts_with("synthetic"))
-            .then(pl.lit("synthetic-demo (SYNTHETIC)"))
-            .when(pl.col("source").str.starts_with("plan:"))
-            .then(pl.lit("plan baselines (real)"))
-            .when(pl.col("source").str.starts_with("file:"))
-            .then(pl.lit("user files"))
-            .otherwise(pl.lit("published figures (real, sourced)"))
-        )
-        by_kind = obs.group_by(kind.alias("data set")).agg(
-            pl.len().alias("observations"),
-            pl.col("kpi_id").n_unique().alias("kpis"),
-            pl.col("region").n_unique().alias("regions"),
-        )
-        _emit(by_kind.sort("observations", descending=True), Fmt.table, "observations by data set")
+        _emit(display.observations_by_data_set(obs), Fmt.table, "observations by data set")
     rej = wh.table("rejects")
     if rej.height:
-        _emit(rej.group_by("reason_code").len().sort("len", descending=True), Fmt.table, "rejects by reason")
+        _emit(display.rejects_by_reason(rej), Fmt.table, "rejects by reason")
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -546,17 +513,7 @@ def run(
         f"run {summary.run_id} ({summary.role}, model version {summary.model_version}); data vintage {summary.vintage}"
     )
     if summary.attainment is not None and summary.attainment.height:
-        att = summary.attainment.sort("region", "kpi_id").select(
-            "region",
-            "kpi_id",
-            "target_year",
-            pl.col("p_reach").round(2),
-            "status",
-            "likelihood",
-            pl.col("anticipated_growth").round(3),
-            pl.col("required_growth").round(3),
-            "data_set",
-        )
+        att = display.attainment_summary(summary.attainment)
         _emit(
             att,
             Fmt.table,
@@ -605,29 +562,8 @@ def models_list(home: HomeOpt = None) -> None:
     from pipelines.tracking.tracker import Tracker
 
     versions = Tracker(_settings(home)).versions()
-    rows = [
-        {
-            "version": v.version,
-            "aliases": ",".join(v.aliases),
-            "config_hash": v.config_hash,
-            "run_id": v.run_id,
-            "scores": "; ".join(
-                f"{k[6:]}: {val}" for k, val in sorted(v.tags.items()) if k.startswith("score:")
-            ),
-        }
-        for v in versions
-    ]
     _emit(
-        pl.DataFrame(
-            rows,
-            schema={
-                "version": pl.String,
-                "aliases": pl.String,
-                "config_hash": pl.String,
-                "run_id": pl.String,
-                "scores": pl.String,
-            },
-        ),
+        display.model_versions(versions),
         Fmt.table,
         "kpi-forecaster",
     )
