@@ -1,73 +1,870 @@
-"""Column types of the tables that the pipelines write and the dashboard reads (one definition for both).
+"""Every table dtscope passes between steps or publishes: one definition each, as pandera models.
 
-The pipelines validate against these (``pipelines.schemas`` adds the value checks); the dashboard's table
-contract (``dashboard.contract``) uses the same dicts, so the two cannot drift apart.
+Each table is a :class:`pandera.polars.DataFrameModel`; everything else is *derived* from it, never
+written again:
+
+* :func:`dtypes` — the polars schema (``pl.DataFrame(rows, schema=dtypes(Forecasts))``);
+* :func:`empty` — a typed frame with no rows;
+* :func:`optional` — the columns a frame may leave out (annotated ``X | None``);
+* :func:`allowed` — the values a String column may take (from its ``isin`` check);
+* :func:`validate` — strict check (exact dtypes, no unknown columns, required columns present, allowed
+  values, uniqueness), raising :class:`TableError` naming the table, the column and the first offending rows.
+
+:data:`PUBLISHED` maps each published table name (``published_tables/<name>.parquet``) to its model;
+:data:`INPUTS` does the same for the warehouse's input tables. ``scores`` carries one ``dim_<dimension_id>``
+Float64 column (0–100) per assessment dimension, matched by :data:`DIMENSION_PREFIX`.
+
+Light on purpose (polars, pandera and :mod:`evaluation.likelihood` only): the dashboard imports it.
+
+>>> dtypes(ForecastFailures)["stage"]
+String
+>>> allowed(Attainment)["status"]
+('achieved', 'on_track', 'at_risk', 'off_track')
+>>> empty(Calibration).schema["n"]
+Int64
 """
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
+import pandera.polars as pa
 import polars as pl
+from pandera.engines import polars_engine as pe
+from pandera.errors import SchemaError, SchemaErrors
 
-Dtypes = dict[str, pl.DataType | type[pl.DataType]]
+from evaluation.likelihood import SCALE
 
-KPIS: Dtypes = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "name_zh": pl.String,
-    "name_en": pl.String,
-    "unit": pl.String,
-    "kind": pl.String,
-    "direction": pl.String,
-    "lower": pl.Float64,
-    "upper": pl.Float64,
-    "precision": pl.Float64,
-    "cumulative": pl.Boolean,
-    "survey": pl.Boolean,
-    "levels": pl.String,
-    "target_kind": pl.String,
-    "target_value": pl.Float64,
-    "target_high": pl.Float64,
-    "target_label": pl.String,
-    "target_year": pl.Int32,
-    "obligation": pl.String,
-    "source": pl.String,
+Dtype = pl.DataType | type[pl.DataType]
+Model = type[pa.DataFrameModel]
+
+DIMENSION_PREFIX = "dim_"
+SYNTHETIC_SOURCE = "synthetic-demo"
+
+# ------------------------------------------------------------------------------------ allowed values
+KpiKind = Literal["share", "count", "amount", "rate", "level"]
+Direction = Literal["up", "down"]
+TargetKind = Literal["at_least", "at_most", "more_than", "range", "full", "level"]
+Obligation = Literal["expected", "binding"]
+Freq = Literal["Y", "Q", "M"]
+Qualifier = Literal["=", ">", "<", "~"]
+ObservationStatus = Literal["provisional", "final"]
+# Where an observation came from, most trusted first (pipelines.steps.series ranks them in this order).
+DataSet = Literal["file", "published", "plan", "synthetic-demo", "derived"]
+Layout = Literal["long", "published", "wide"]
+Domain = Literal["life", "governance", "economy"]
+Grade = Literal["优秀", "良好", "合格", "不合格"]
+GradeId = Literal["excellent", "good", "pass", "fail"]
+ScoreStatus = Literal["scored", "excluded", "no_data"]
+EfficacyMethod = Literal["its", "did"]
+EfficacyStatus = Literal["ok", "insufficient_data"]
+AttainmentStatus = Literal["achieved", "on_track", "at_risk", "off_track"]
+FailureStage = Literal["input", "forecast"]
+# The MLflow tag ``dtscope.step`` of every run the pipeline starts.
+RunKind = Literal["pipeline", "score", "forecast", "forecast-series"]
+RunStatus = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
+
+LIKELIHOOD_EN: tuple[str, ...] = tuple(term.en for term in SCALE)
+LIKELIHOOD_ZH: tuple[str, ...] = tuple(term.zh for term in SCALE)
+
+
+def _isin(values: object) -> list[str]:
+    """The members of a ``Literal`` as the list pandera's ``isin`` wants."""
+    return list(get_args(values))
+
+
+def _us(**kwargs: object) -> object:
+    """A ``pa.Field`` for a microsecond ``Datetime`` column (the warehouse's and Parquet's unit)."""
+    return pa.Field(dtype_kwargs={"time_unit": "us"}, **kwargs)  # type: ignore[arg-type]
+
+
+class _Table(pa.DataFrameModel):
+    """What every table shares: strict columns and exact dtypes (models inherit this ``Config``)."""
+
+    class Config:
+        strict = True  # unknown columns are an error (regex fields such as ``dim_*`` still match)
+        coerce = False  # exact dtypes: nothing is cast on the way in
+
+
+# ============================================================================ inputs (warehouse tables)
+class Kpis(_Table):
+    """One row per indicator and region (the KPI registry, ``data/registry/kpis.yaml``)."""
+
+    kpi_id: pl.String = pa.Field(str_matches=r"^[a-z0-9_]+$")
+    region: pl.String
+    name_zh: pl.String
+    name_en: pl.String
+    unit: pl.String
+    kind: pl.String = pa.Field(isin=_isin(KpiKind))
+    direction: pl.String = pa.Field(isin=_isin(Direction))
+    lower: pl.Float64 = pa.Field(nullable=True)
+    upper: pl.Float64 = pa.Field(nullable=True)
+    precision: pl.Float64 = pa.Field(gt=0)
+    cumulative: pl.Boolean
+    survey: pl.Boolean
+    levels: pl.String = pa.Field(nullable=True)
+    target_kind: pl.String = pa.Field(isin=_isin(TargetKind), nullable=True)
+    target_value: pl.Float64 = pa.Field(nullable=True)
+    target_high: pl.Float64 = pa.Field(nullable=True)
+    target_label: pl.String = pa.Field(nullable=True)
+    target_year: pl.Int32 = pa.Field(nullable=True)
+    obligation: pl.String = pa.Field(isin=_isin(Obligation), nullable=True)
+    source: pl.String
+
+    class Config:
+        name = "kpis"
+        unique = ["kpi_id", "region"]  # noqa: RUF012 - pandera reads it as a class attribute
+
+
+class Observations(_Table):
+    """Observation rows as the warehouse stores them (append-only; a revision is a new ``vintage``).
+
+    ``period`` is the first day of the period and ``freq`` its length, so annual, quarterly and monthly
+    figures sort and join on one column. ``qualifier``: "=" exact, ">" more than (a lower bound), "<" less
+    than, "~" approximate (约/近). ``note`` carries flags such as CONFLICT.
+    """
+
+    kpi_id: pl.String
+    region: pl.String
+    period: pl.Date
+    freq: pl.String = pa.Field(isin=_isin(Freq))
+    value: pl.Float64
+    std_error: pl.Float64 = pa.Field(ge=0, nullable=True)
+    qualifier: pl.String = pa.Field(isin=_isin(Qualifier))
+    source: pl.String
+    status: pl.String = pa.Field(isin=_isin(ObservationStatus))
+    note: pl.String = pa.Field(nullable=True)
+    vintage: pe.DateTime = _us()
+    ingest_id: pl.String
+
+    class Config:
+        name = "observations"
+
+    @pa.check("value", name="finite")
+    @classmethod
+    def _finite(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).is_finite())
+
+
+class PublishedObservations(Observations):
+    """The published ``observations``: the warehouse's rows plus where each came from (``data_set``)."""
+
+    data_set: pl.String = pa.Field(isin=_isin(DataSet))
+
+    class Config:
+        name = "observations"
+
+
+class Rejects(_Table):
+    """Every input row that failed validation, with the file, row number, column and reason."""
+
+    ingest_id: pl.String
+    file: pl.String
+    file_sha256: pl.String
+    row: pl.Int64 = pa.Field(ge=1)
+    column: pl.String
+    reason_code: pl.String
+    reason: pl.String
+    raw: pl.String
+    vintage: pe.DateTime = _us()
+
+    class Config:
+        name = "rejects"
+
+
+class Ingests(_Table):
+    """One row per ingested file: how many rows came in and what became of them."""
+
+    ingest_id: pl.String = pa.Field(unique=True)
+    file: pl.String
+    file_sha256: pl.String
+    layout: pl.String = pa.Field(isin=_isin(Layout))
+    vintage: pe.DateTime = _us()
+    rows_in: pl.Int64 = pa.Field(ge=0)
+    accepted: pl.Int64 = pa.Field(ge=0)
+    rejected: pl.Int64 = pa.Field(ge=0)
+    unchanged: pl.Int64 = pa.Field(ge=0)
+
+    class Config:
+        name = "ingests"
+
+
+class Scenarios(_Table):
+    """One row per application scenario."""
+
+    scenario_id: pl.String = pa.Field(unique=True)
+    name_zh: pl.String
+    name_en: pl.String
+    region: pl.String
+    street: pl.String
+    domain: pl.String = pa.Field(isin=_isin(Domain))
+    category: pl.String
+    owner: pl.String
+    launch_date: pl.Date
+    budget: pl.Float64 = pa.Field(ge=0)
+    outcome: pl.String = pa.Field(nullable=True)
+    source: pl.String
+
+    class Config:
+        name = "scenarios"
+
+
+class ScenarioMetrics(_Table):
+    """Monthly indicator values per scenario (the assessment's raw inputs)."""
+
+    scenario_id: pl.String
+    period: pl.Date
+    indicator_id: pl.String
+    value: pl.Float64
+    source: pl.String
+
+    class Config:
+        name = "scenario_metrics"
+        unique = ["scenario_id", "period", "indicator_id"]  # noqa: RUF012
+
+
+class StreetOutcomes(_Table):
+    """Monthly outcome series per street (e.g. bin-overflow complaints).
+
+    A street where a scenario of that outcome launched is treated from the launch month on; streets
+    without one are comparisons.
+    """
+
+    region: pl.String
+    street: pl.String
+    outcome: pl.String
+    period: pl.Date
+    value: pl.Float64
+    source: pl.String
+
+    class Config:
+        name = "street_outcomes"
+        unique = ["region", "street", "outcome", "period"]  # noqa: RUF012
+
+
+# ============================================================================== between steps
+class FileRejects(_Table):
+    """Rows a reader set aside before ingest (``row`` is the file's line number); the warehouse adds the
+    ingest id, file, hash and vintage to make them :class:`Rejects`."""
+
+    row: pl.Int64
+    column: pl.String
+    reason_code: pl.String
+    reason: pl.String
+    raw: pl.String
+
+    class Config:
+        name = "file_rejects"
+
+
+class Accepted(_Table):
+    """Rows an input file passed validation with, before the warehouse stamps ingest id and vintage."""
+
+    row: pl.Int64
+    column: pl.String
+    kpi_id: pl.String
+    region: pl.String
+    period: pl.Date
+    freq: pl.String = pa.Field(isin=_isin(Freq))
+    value: pl.Float64
+    std_error: pl.Float64 = pa.Field(nullable=True)
+    qualifier: pl.String = pa.Field(isin=_isin(Qualifier))
+    source: pl.String
+    status: pl.String = pa.Field(isin=_isin(ObservationStatus))
+    note: pl.String = pa.Field(nullable=True)
+
+    class Config:
+        name = "accepted"
+
+
+class PublishedFiguresLong(_Table):
+    """Published figures mapped to KPI rows, still as text (the long input layout) plus the source row."""
+
+    kpi_id: pl.String
+    region: pl.String
+    period: pl.String
+    value: pl.String
+    std_error: pl.String = pa.Field(nullable=True)
+    source: pl.String
+    status: pl.String = pa.Field(nullable=True)
+    note: pl.String = pa.Field(nullable=True)
+    row: pl.Int64
+
+    class Config:
+        name = "published_figures_long"
+
+
+class AnnualSeries(_Table):
+    """One value per KPI, region and year (the forecaster's input), gaps as null rows."""
+
+    kpi_id: pl.String
+    region: pl.String
+    year: pl.Int32
+    value: pl.Float64 = pa.Field(nullable=True)
+    std_error: pl.Float64 = pa.Field(nullable=True)
+    qualifier: pl.String = pa.Field(isin=_isin(Qualifier), nullable=True)
+    data_set: pl.String = pa.Field(isin=_isin(DataSet), nullable=True)
+    n_sources: pl.Int32 = pa.Field(nullable=True)
+
+    class Config:
+        name = "annual_series"
+
+
+class DemoTruth(_Table):
+    """The effects the demo generator planted (for checking the efficacy estimates)."""
+
+    scenario_id: pl.String
+    outcome: pl.String
+    true_effect: pl.Float64
+    true_effect_pct: pl.Float64
+
+    class Config:
+        name = "truth"
+
+
+# ================================================================================== published
+class Forecasts(_Table):
+    """Forecast quantiles per KPI, region and future year."""
+
+    kpi_id: pl.String
+    region: pl.String
+    period: pl.Int32
+    model: pl.String
+    mean: pl.Float64
+    q0_025: pl.Float64 = pa.Field(alias="q0.025")
+    q0_1: pl.Float64 = pa.Field(alias="q0.1")
+    q0_5: pl.Float64 = pa.Field(alias="q0.5")
+    q0_9: pl.Float64 = pa.Field(alias="q0.9")
+    q0_975: pl.Float64 = pa.Field(alias="q0.975")
+    data_set: pl.String = pa.Field(isin=_isin(DataSet))
+
+    class Config:
+        name = "forecasts"
+        unique = ["kpi_id", "region", "period"]  # noqa: RUF012
+
+
+class PublishedForecasts(Forecasts):
+    run_id: pl.String
+
+    class Config:
+        name = "forecasts"
+        unique = ["kpi_id", "region", "period"]  # noqa: RUF012
+
+
+class ForecastSamples(_Table):
+    """Equal-probability draws of each forecast (for what-if questions on the KPI page)."""
+
+    kpi_id: pl.String
+    region: pl.String
+    period: pl.Int32
+    draw: pl.Int32
+    value: pl.Float64
+
+    class Config:
+        name = "forecast_samples"
+
+
+class ForecastFailures(_Table):
+    """KPI × region pairs that got no forecast, and why."""
+
+    kpi_id: pl.String
+    region: pl.String
+    stage: pl.String = pa.Field(isin=_isin(FailureStage))
+    error: pl.String
+
+    class Config:
+        name = "forecast_failures"
+
+
+class PublishedForecastFailures(ForecastFailures):
+    run_id: pl.String
+
+    class Config:
+        name = "forecast_failures"
+
+
+class Attainment(_Table):
+    """Whether each KPI reaches its target: probability, status and the growth it would take."""
+
+    kpi_id: pl.String
+    region: pl.String
+    target_year: pl.Int32
+    target_kind: pl.String = pa.Field(isin=_isin(TargetKind))
+    target_value: pl.Float64
+    target_high: pl.Float64 = pa.Field(nullable=True)
+    obligation: pl.String = pa.Field(isin=_isin(Obligation), nullable=True)
+    p_reach: pl.Float64 = pa.Field(ge=0, le=1)
+    status: pl.String = pa.Field(isin=_isin(AttainmentStatus))
+    likelihood: pl.String = pa.Field(isin=list(LIKELIHOOD_EN))
+    likelihood_zh: pl.String = pa.Field(isin=list(LIKELIHOOD_ZH))
+    anticipated_growth: pl.Float64 = pa.Field(nullable=True)
+    required_growth: pl.Float64 = pa.Field(nullable=True)
+    sdg_rule: pl.Float64 = pa.Field(nullable=True)
+    # the first year the median forecast meets the target; null when it never does within the horizon
+    expected_year: pl.Int32 = pa.Field(nullable=True)
+    gap: pl.Float64 = pa.Field(nullable=True)
+    last_value: pl.Float64 = pa.Field(nullable=True)
+    last_year: pl.Int32 = pa.Field(nullable=True)
+    model: pl.String
+    data_set: pl.String = pa.Field(isin=_isin(DataSet))
+
+    class Config:
+        name = "attainment"
+        unique = ["kpi_id", "region"]  # noqa: RUF012
+
+
+class PublishedAttainment(Attainment):
+    run_id: pl.String
+
+    class Config:
+        name = "attainment"
+        unique = ["kpi_id", "region"]  # noqa: RUF012
+
+
+class BacktestMetrics(_Table):
+    """Backtest metrics of the champion per KPI kind and horizon (``horizon = 0``: all horizons)."""
+
+    model: pl.String
+    kind: pl.String = pa.Field(isin=_isin(KpiKind))
+    horizon: pl.Int32 = pa.Field(ge=0)
+    metric: pl.String
+    value: pl.Float64 = pa.Field(nullable=True)
+
+    class Config:
+        name = "backtest_metrics"
+
+
+class PublishedBacktestMetrics(BacktestMetrics):
+    run_id: pl.String
+
+    class Config:
+        name = "backtest_metrics"
+
+
+class Calibration(_Table):
+    """Reliability of the attainment probabilities on the backtests, one row per probability bin."""
+
+    model: pl.String
+    bin_lo: pl.Float64
+    bin_hi: pl.Float64
+    predicted_mean: pl.Float64 = pa.Field(nullable=True)
+    observed_freq: pl.Float64 = pa.Field(nullable=True)
+    n: pl.Int64 = pa.Field(ge=0)
+
+    class Config:
+        name = "calibration"
+
+
+class PublishedCalibration(Calibration):
+    run_id: pl.String
+
+    class Config:
+        name = "calibration"
+
+
+class Runs(_Table):
+    """Recent MLflow runs for the Models page; ``kind`` is the run's ``dtscope.step`` tag."""
+
+    run_id: pl.String = pa.Field(unique=True)
+    run_name: pl.String
+    kind: pl.String = pa.Field(isin=_isin(RunKind))
+    status: pl.String = pa.Field(isin=_isin(RunStatus))
+    start_time: pe.DateTime = _us(nullable=True)
+    end_time: pe.DateTime = _us(nullable=True)
+    params_json: pl.String
+    metrics_json: pl.String
+    alias: pl.String = pa.Field(nullable=True)
+    mlflow_url: pl.String
+
+    class Config:
+        name = "runs"
+
+
+class Scores(_Table):
+    """One row per scenario: dimension scores (``dim_*``), total, grade, rank and its uncertainty."""
+
+    scenario_id: pl.String
+    region: pl.String
+    period: pl.String
+    scheme: pl.String
+    dim_: pl.Float64 = pa.Field(alias=rf"^{DIMENSION_PREFIX}.+$", regex=True, nullable=True)
+    total: pl.Float64 = pa.Field(nullable=True)
+    grade: pl.String = pa.Field(isin=_isin(Grade), nullable=True)
+    grade_id: pl.String = pa.Field(isin=_isin(GradeId), nullable=True)
+    rank: pl.Int32 = pa.Field(nullable=True)
+    rank_lo: pl.Int32 = pa.Field(nullable=True)
+    rank_hi: pl.Int32 = pa.Field(nullable=True)
+    rank_median: pl.Float64 = pa.Field(nullable=True)
+    p_grade_excellent: pl.Float64 | None = pa.Field(nullable=True)
+    p_grade_good: pl.Float64 | None = pa.Field(nullable=True)
+    p_grade_pass: pl.Float64 | None = pa.Field(nullable=True)
+    p_grade_fail: pl.Float64 | None = pa.Field(nullable=True)
+    benchmark: pl.Boolean
+    missing_indicators: pl.String
+    missing_weight: pl.Float64 = pa.Field(nullable=True)
+    status: pl.String = pa.Field(isin=_isin(ScoreStatus))
+    loo_reversals: pl.Int64 = pa.Field(nullable=True)
+    vikor_compromise: pl.Boolean = pa.Field(nullable=True)
+
+    class Config:
+        name = "scores"
+
+
+class Efficacy(_Table):
+    """Effect of each scenario on its outcome (interrupted time series or difference in differences)."""
+
+    scenario_id: pl.String
+    outcome: pl.String
+    method: pl.String = pa.Field(isin=_isin(EfficacyMethod))
+    effect: pl.Float64 = pa.Field(nullable=True)
+    ci_lo: pl.Float64 = pa.Field(nullable=True)
+    ci_hi: pl.Float64 = pa.Field(nullable=True)
+    p_value: pl.Float64 = pa.Field(nullable=True)
+    n_pre: pl.Int64
+    n_post: pl.Int64
+    status: pl.String = pa.Field(isin=_isin(EfficacyStatus))
+    std_error: pl.Float64 = pa.Field(nullable=True)
+    n_controls: pl.Int64
+    effect_pct: pl.Float64 = pa.Field(nullable=True)
+    counterfactual: pl.Float64 = pa.Field(nullable=True)
+    note: pl.String
+
+    class Config:
+        name = "efficacy"
+
+
+class EfficacySeries(_Table):
+    """Observed, fitted and counterfactual outcome per scenario and month (the efficacy chart)."""
+
+    scenario_id: pl.String
+    outcome: pl.String
+    period: pl.Date
+    observed: pl.Float64 = pa.Field(nullable=True)
+    fitted: pl.Float64 = pa.Field(nullable=True)
+    counterfactual: pl.Float64 = pa.Field(nullable=True)
+    method: pl.String = pa.Field(isin=_isin(EfficacyMethod))
+
+    class Config:
+        name = "efficacy_series"
+
+
+class EventStudy(_Table):
+    """Effect by months since launch (``k``) per scenario and outcome."""
+
+    scenario_id: pl.String
+    outcome: pl.String
+    k: pl.Int64
+    effect: pl.Float64 = pa.Field(nullable=True)
+
+    class Config:
+        name = "event_study"
+
+
+class Explanations(_Table):
+    """Each indicator's contribution to a scenario's total."""
+
+    scenario_id: pl.String
+    period: pl.String
+    scheme: pl.String
+    dimension: pl.String
+    indicator_id: pl.String
+    name_zh: pl.String
+    raw_value: pl.Float64 = pa.Field(nullable=True)
+    normalised: pl.Float64 = pa.Field(nullable=True)
+    weight: pl.Float64
+    effective_weight: pl.Float64
+    contribution: pl.Float64
+    missing: pl.Boolean
+
+    class Config:
+        name = "explanations"
+
+
+class Sensitivity(_Table):
+    """Rank of each scenario when one dimension's weight moves by ``delta``."""
+
+    scheme: pl.String
+    dimension: pl.String
+    delta: pl.Float64
+    scenario_id: pl.String
+    rank: pl.Int32
+    rank_change: pl.Int32
+
+    class Config:
+        name = "sensitivity"
+
+
+class Weights(_Table):
+    """Final indicator weights (``weight_tree``: as the scheme states them)."""
+
+    indicator_id: pl.String
+    dimension: pl.String
+    weight_tree: pl.Float64
+    weight: pl.Float64
+
+    class Config:
+        name = "weights"
+
+
+class Acceptability(_Table):
+    """Probability that each scenario takes each rank (the rank-acceptability table)."""
+
+    scenario_id: pl.String
+    rank: pl.Int64
+    probability: pl.Float64 = pa.Field(ge=0, le=1)
+
+    class Config:
+        name = "acceptability"
+
+
+# The scoring step's tables as published, with the score run and the pipeline run around it.
+class PublishedScores(Scores):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "scores"
+
+
+class PublishedEfficacy(Efficacy):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "efficacy"
+
+
+class PublishedEfficacySeries(EfficacySeries):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "efficacy_series"
+
+
+class PublishedEventStudy(EventStudy):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "event_study"
+
+
+class PublishedExplanations(Explanations):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "explanations"
+
+
+class PublishedSensitivity(Sensitivity):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "sensitivity"
+
+
+class PublishedWeights(Weights):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "weights"
+
+
+class PublishedAcceptability(Acceptability):
+    run_id: pl.String
+    pipeline_run_id: pl.String
+
+    class Config:
+        name = "acceptability"
+
+
+INPUTS: dict[str, Model] = {
+    "kpis": Kpis,
+    "observations": Observations,
+    "rejects": Rejects,
+    "ingests": Ingests,
+    "scenarios": Scenarios,
+    "scenario_metrics": ScenarioMetrics,
+    "street_outcomes": StreetOutcomes,
 }
 
-REJECTS: Dtypes = {
-    "ingest_id": pl.String,
-    "file": pl.String,
-    "file_sha256": pl.String,
-    "row": pl.Int64,
-    "column": pl.String,
-    "reason_code": pl.String,
-    "reason": pl.String,
-    "raw": pl.String,
-    "vintage": pl.Datetime("us"),
+PUBLISHED: dict[str, Model] = {
+    "kpis": Kpis,
+    "observations": PublishedObservations,
+    "rejects": Rejects,
+    "ingests": Ingests,
+    "scenarios": Scenarios,
+    "forecasts": PublishedForecasts,
+    "forecast_samples": ForecastSamples,
+    "forecast_failures": PublishedForecastFailures,
+    "attainment": PublishedAttainment,
+    "backtest_metrics": PublishedBacktestMetrics,
+    "calibration": PublishedCalibration,
+    "runs": Runs,
+    "scores": PublishedScores,
+    "efficacy": PublishedEfficacy,
+    "efficacy_series": PublishedEfficacySeries,
+    "event_study": PublishedEventStudy,
+    "explanations": PublishedExplanations,
+    "sensitivity": PublishedSensitivity,
+    "weights": PublishedWeights,
+    "acceptability": PublishedAcceptability,
 }
 
-INGESTS: Dtypes = {
-    "ingest_id": pl.String,
-    "file": pl.String,
-    "file_sha256": pl.String,
-    "layout": pl.String,
-    "vintage": pl.Datetime("us"),
-    "rows_in": pl.Int64,
-    "accepted": pl.Int64,
-    "rejected": pl.Int64,
-    "unchanged": pl.Int64,
-}
 
-SCENARIOS: Dtypes = {
-    "scenario_id": pl.String,
-    "name_zh": pl.String,
-    "name_en": pl.String,
-    "region": pl.String,
-    "street": pl.String,
-    "domain": pl.String,
-    "category": pl.String,
-    "owner": pl.String,
-    "launch_date": pl.Date,
-    "budget": pl.Float64,
-    "outcome": pl.String,
-    "source": pl.String,
-}
+# ------------------------------------------------------------------------------------------ derived
+class TableError(ValueError):
+    """A frame does not match its table's definition."""
+
+
+def name(model: Model) -> str:
+    """The table's name (its ``Config.name``).
+
+    >>> name(Kpis)
+    'kpis'
+    """
+    return str(model.to_schema().name)
+
+
+def dtypes(model: Model) -> dict[str, Dtype]:
+    """The polars schema of ``model``'s named columns, in declared order (``dim_*`` is not one).
+
+    >>> list(dtypes(PublishedWeights))
+    ['indicator_id', 'dimension', 'weight_tree', 'weight', 'run_id', 'pipeline_run_id']
+    """
+    columns = model.to_schema().columns
+    return {c: col.dtype.type for c, col in columns.items() if not col.regex}  # type: ignore[union-attr]
+
+
+def optional(model: Model) -> frozenset[str]:
+    """Columns a frame may leave out (annotated ``X | None``).
+
+    >>> sorted(optional(Scores))
+    ['p_grade_excellent', 'p_grade_fail', 'p_grade_good', 'p_grade_pass']
+    """
+    return frozenset(c for c, col in model.to_schema().columns.items() if not col.required and not col.regex)
+
+
+def allowed(model: Model) -> dict[str, tuple[str, ...]]:
+    """The values each constrained column may take, from its ``isin`` check.
+
+    >>> allowed(Runs)["kind"]
+    ('pipeline', 'score', 'forecast', 'forecast-series')
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for c, col in model.to_schema().columns.items():
+        for check in col.checks:
+            if check.name == "isin":
+                out[c] = tuple(check.statistics["allowed_values"])
+    return out
+
+
+def empty(model: Model) -> pl.DataFrame:
+    """A frame with ``model``'s named columns and no rows.
+
+    >>> empty(ForecastFailures).shape
+    (0, 4)
+    """
+    return pl.DataFrame(schema=dtypes(model))
+
+
+def validate(frame: pl.DataFrame, model: Model, *, what: str) -> pl.DataFrame:
+    """Check ``frame`` against ``model`` strictly; return it unchanged or raise :class:`TableError`.
+
+    Strict means: every required column present, no column the model does not name (``dim_*`` matches
+    ``scores``' regex field), each dtype exactly the declared one (nothing is cast), nulls only where the
+    model allows them (NaN counts as null), values within their ``isin`` and range checks, keys unique.
+
+    Args:
+        frame: the table to check.
+        model: its model in this module.
+        what: where the frame came from (a file or step name), quoted in the error.
+
+    Raises:
+        TableError: naming the table, the columns that fail and the first offending cases.
+
+    >>> bad = pl.DataFrame({"kpi_id": ["a"], "region": ["x"], "stage": ["later"], "error": ["e"]})
+    >>> try:
+    ...     validate(bad, ForecastFailures, what="doc")
+    ... except TableError as exc:
+    ...     print(str(exc).splitlines()[0])
+    doc: table 'forecast_failures' breaks its contract in column(s) stage:
+    """
+    table = name(model)
+    try:
+        return model.validate(frame, lazy=True)  # type: ignore[return-value]
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        if isinstance(cases, pl.DataFrame):
+            columns = ", ".join(str(c) for c in cases["column"].unique(maintain_order=True).to_list())
+            head = cases.select("column", "check", "failure_case", "index").head(8)
+            raise TableError(
+                f"{what}: table {table!r} breaks its contract in column(s) {columns}:\n{head}"
+            ) from exc
+        raise TableError(f"{what}: table {table!r} breaks its contract:\n{exc}") from exc
+    except SchemaError as exc:
+        raise TableError(f"{what}: table {table!r} breaks its contract: {exc}") from exc
+
+
+__all__ = [
+    "DIMENSION_PREFIX",
+    "INPUTS",
+    "LIKELIHOOD_EN",
+    "LIKELIHOOD_ZH",
+    "PUBLISHED",
+    "SYNTHETIC_SOURCE",
+    "Acceptability",
+    "Accepted",
+    "AnnualSeries",
+    "Attainment",
+    "BacktestMetrics",
+    "Calibration",
+    "DemoTruth",
+    "Dtype",
+    "Efficacy",
+    "EfficacySeries",
+    "EventStudy",
+    "Explanations",
+    "FileRejects",
+    "ForecastFailures",
+    "ForecastSamples",
+    "Forecasts",
+    "Ingests",
+    "Kpis",
+    "Model",
+    "Observations",
+    "PublishedAcceptability",
+    "PublishedAttainment",
+    "PublishedBacktestMetrics",
+    "PublishedCalibration",
+    "PublishedEfficacy",
+    "PublishedEfficacySeries",
+    "PublishedEventStudy",
+    "PublishedExplanations",
+    "PublishedFiguresLong",
+    "PublishedForecastFailures",
+    "PublishedForecasts",
+    "PublishedObservations",
+    "PublishedScores",
+    "PublishedSensitivity",
+    "PublishedWeights",
+    "Rejects",
+    "Runs",
+    "ScenarioMetrics",
+    "Scenarios",
+    "Scores",
+    "Sensitivity",
+    "StreetOutcomes",
+    "TableError",
+    "Weights",
+    "allowed",
+    "dtypes",
+    "empty",
+    "name",
+    "optional",
+    "validate",
+]

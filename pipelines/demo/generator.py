@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from pipelines import schemas
+from evaluation import tables
 from pipelines.demo.templates import Shape, Status, load_templates
 from pipelines.io.catalog import write_csv
 from pipelines.io.kpi_registry import Indicator, Registry
@@ -50,12 +50,7 @@ OBSERVATION_COLUMNS = ("kpi_id", "region", "period", "value", "std_error", "sour
 OBSERVATIONS_LONG_POLARS: dict[str, pl.DataType | type[pl.DataType]] = dict.fromkeys(
     OBSERVATION_COLUMNS, pl.String
 )
-TRUTH_POLARS: dict[str, pl.DataType | type[pl.DataType]] = {
-    "scenario_id": pl.String,
-    "outcome": pl.String,
-    "true_effect": pl.Float64,
-    "true_effect_pct": pl.Float64,
-}
+TRUTH_POLARS = tables.dtypes(tables.DemoTruth)
 METRIC_IDS = (
     "usage_cases",
     "coverage_share",
@@ -87,9 +82,9 @@ class DemoData:
         observations: long layout, every column a string: ``kpi_id, region, period, value, std_error,
             source, status, note``. ``period`` is ``"2021"`` (annual) or ``"2021-07"`` (monthly);
             ``std_error`` is null unless the indicator is a survey; ``note`` is null.
-        scenarios: :data:`pipelines.schemas.SCENARIOS` (one row per application scenario).
-        scenario_metrics: :data:`pipelines.schemas.SCENARIO_METRICS`, monthly from each launch month.
-        street_outcomes: :data:`pipelines.schemas.STREET_OUTCOMES`, monthly 2019-01..2024-12.
+        scenarios: :class:`evaluation.tables.Scenarios` (one row per application scenario).
+        scenario_metrics: :class:`evaluation.tables.ScenarioMetrics`, monthly from each launch month.
+        street_outcomes: :class:`evaluation.tables.StreetOutcomes`, monthly 2019-01..2024-12.
         truth: ``scenario_id, outcome, true_effect, true_effect_pct`` — the additive change in the
             street's monthly outcome level from the launch month on, and that change as a percentage
             of the street's own base level (negative = a reduction).
@@ -528,7 +523,7 @@ def _scenarios(rng: np.random.Generator, regions: list[str]) -> pl.DataFrame:
                     "source": SOURCE,
                 }
             )
-    return pl.DataFrame(rows, schema=schemas.SCENARIOS_POLARS)
+    return pl.DataFrame(rows, schema=tables.dtypes(tables.Scenarios))
 
 
 # ----------------------------------------------------------------------------------- scenario metrics
@@ -594,7 +589,7 @@ def _scenario_metrics(rng: np.random.Generator, scenarios: pl.DataFrame) -> pl.D
             "value": pl.Series(np.concatenate(values), dtype=pl.Float64),
         }
     ).with_columns(source=pl.lit(SOURCE))
-    return frame.select(list(schemas.SCENARIO_METRICS_POLARS))
+    return frame.select(list(tables.dtypes(tables.ScenarioMetrics)))
 
 
 # ------------------------------------------------------------------------------------- street outcomes
@@ -652,8 +647,8 @@ def _street_outcomes(rng: np.random.Generator, scenarios: pl.DataFrame) -> tuple
             cols["outcome"] += [outcome] * n
             cols["period"] += months
             cols["value"] += np.round(np.maximum(y, 0.0), spec.decimals).tolist()
-    frame = pl.DataFrame(cols, schema={k: schemas.STREET_OUTCOMES_POLARS[k] for k in cols})
-    frame = frame.with_columns(source=pl.lit(SOURCE)).select(list(schemas.STREET_OUTCOMES_POLARS))
+    frame = pl.DataFrame(cols, schema={k: tables.dtypes(tables.StreetOutcomes)[k] for k in cols})
+    frame = frame.with_columns(source=pl.lit(SOURCE)).select(list(tables.dtypes(tables.StreetOutcomes)))
     truth_frame = pl.DataFrame(truth, schema=TRUTH_POLARS).sort("scenario_id")
     return frame, truth_frame
 
@@ -662,7 +657,7 @@ def _street_outcomes(rng: np.random.Generator, scenarios: pl.DataFrame) -> tuple
 def _check_observations(obs: pl.DataFrame, registry: Registry) -> None:
     """The long layout has its eight string columns, parseable numbers and values inside the bounds."""
     if tuple(obs.columns) != OBSERVATION_COLUMNS or any(dt != pl.String for dt in obs.dtypes):
-        raise schemas.TableError(f"demo observations: columns must be the strings {OBSERVATION_COLUMNS}")
+        raise tables.TableError(f"demo observations: columns must be the strings {OBSERVATION_COLUMNS}")
     bounds = pl.DataFrame(
         [{"kpi_id": k, "lower": ind.lower, "upper": ind.upper} for k, ind in registry.indicators.items()],
         schema={"kpi_id": pl.String, "lower": pl.Float64, "upper": pl.Float64},
@@ -674,11 +669,11 @@ def _check_observations(obs: pl.DataFrame, registry: Registry) -> None:
         | ~pl.col("period").str.contains(r"^\d{4}(-\d{2})?$")
     )
     if bad.height:
-        raise schemas.TableError(
+        raise tables.TableError(
             f"demo observations: {bad.height} rows out of bounds or malformed:\n{bad.head()}"
         )
     if obs.select(pl.struct("kpi_id", "region", "period").is_duplicated().any()).item():
-        raise schemas.TableError("demo observations: duplicate (kpi_id, region, period) rows")
+        raise tables.TableError("demo observations: duplicate (kpi_id, region, period) rows")
 
 
 # -------------------------------------------------------------------------------------------- public
@@ -698,7 +693,7 @@ def generate_demo(registry: Registry, *, seed: int = DEFAULT_SEED, scale: Scale 
 
     Raises:
         DemoError: the registry names a district without a street list or scale is unknown.
-        pipelines.schemas.TableError: a generated frame broke its contract (a bug here).
+        evaluation.tables.TableError: a generated frame broke its contract (a bug here).
     """
     regions = _demo_regions(registry, scale)
     obs_rng, sc_rng, metric_rng, outcome_rng = np.random.default_rng(seed).spawn(4)
@@ -710,10 +705,10 @@ def generate_demo(registry: Registry, *, seed: int = DEFAULT_SEED, scale: Scale 
     _check_observations(observations, registry)
     data = DemoData(
         observations=observations,
-        scenarios=schemas.validate(scenarios, schemas.SCENARIOS, what=where),
-        scenario_metrics=schemas.validate(metrics, schemas.SCENARIO_METRICS, what=where),
-        street_outcomes=schemas.validate(outcomes, schemas.STREET_OUTCOMES, what=where),
-        truth=truth,
+        scenarios=tables.validate(scenarios, tables.Scenarios, what=where),
+        scenario_metrics=tables.validate(metrics, tables.ScenarioMetrics, what=where),
+        street_outcomes=tables.validate(outcomes, tables.StreetOutcomes, what=where),
+        truth=tables.validate(truth, tables.DemoTruth, what=where),
     )
     log.info(
         "demo data (synthetic, seed %s, scale %s): %d observations, %d scenarios, %d metric rows, "
@@ -752,9 +747,9 @@ def read_demo(in_dir: Path) -> DemoData:
     in_dir = Path(in_dir)
     dtypes: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "observations": OBSERVATIONS_LONG_POLARS,
-        "scenarios": schemas.SCENARIOS_POLARS,
-        "scenario_metrics": schemas.SCENARIO_METRICS_POLARS,
-        "street_outcomes": schemas.STREET_OUTCOMES_POLARS,
+        "scenarios": tables.dtypes(tables.Scenarios),
+        "scenario_metrics": tables.dtypes(tables.ScenarioMetrics),
+        "street_outcomes": tables.dtypes(tables.StreetOutcomes),
         "truth": TRUTH_POLARS,
     }
     frames = {}

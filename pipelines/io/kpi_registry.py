@@ -2,7 +2,7 @@
 
 Validation errors name the file and the key path (``indicators.5g_coverage.targets.0.target_kind``)
 so whoever edits the YAML can find the line. The flattened ``kpis`` table (one row per indicator and
-region) is checked against :data:`pipelines.schemas.KPIS` before it is returned.
+region) is checked against :class:`evaluation.tables.Kpis` before it is returned.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from evaluation import tables
 from evaluation.yaml_config import load_yaml, validation_message
-from pipelines import schemas
 from pipelines.settings import REGISTRY_DIR
 
 Kind = Literal["share", "count", "amount", "rate", "level"]
@@ -179,7 +179,7 @@ class Registry:
     def kpis_table(self) -> pl.DataFrame:
         """The ``kpis`` table: one row per indicator and region (targets, then baseline-only rows).
 
-        Columns are :data:`pipelines.schemas.KPIS`' columns; an indicator with baselines but no target in a
+        Columns are :class:`evaluation.tables.Kpis`' columns; an indicator with baselines but no target in a
         region appears with null target fields.
         """
         rows: list[dict[str, Any]] = []
@@ -231,8 +231,8 @@ class Registry:
                         "source": b.source,
                     }
                 )
-        frame = pl.DataFrame(rows, schema=schemas.KPIS_POLARS)
-        return schemas.validate(frame, schemas.KPIS, what=str(self.kpi_path))
+        frame = pl.DataFrame(rows, schema=tables.dtypes(tables.Kpis))
+        return tables.validate(frame, tables.Kpis, what=str(self.kpi_path))
 
     def baselines_table(self) -> pl.DataFrame:
         """The plans' baseline facts as long-layout observation rows (``source`` cites the plan)."""

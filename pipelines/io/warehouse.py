@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 from filelock import FileLock, Timeout
 
-from pipelines import schemas
+from evaluation import tables
 from pipelines.steps.ingest import ValidationResult
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,10 @@ CREATE TABLE IF NOT EXISTS ingests (
 """
 
 REFERENCE_TABLES: dict[str, dict[str, Any]] = {
-    "kpis": schemas.KPIS_POLARS,
-    "scenarios": schemas.SCENARIOS_POLARS,
-    "scenario_metrics": schemas.SCENARIO_METRICS_POLARS,
-    "street_outcomes": schemas.STREET_OUTCOMES_POLARS,
+    "kpis": tables.dtypes(tables.Kpis),
+    "scenarios": tables.dtypes(tables.Scenarios),
+    "scenario_metrics": tables.dtypes(tables.ScenarioMetrics),
+    "street_outcomes": tables.dtypes(tables.StreetOutcomes),
 }
 
 
@@ -239,8 +239,8 @@ class Warehouse:
                     rows = changed.with_columns(
                         pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
                         pl.lit(ingest_id).alias("ingest_id"),
-                    ).cast(schemas.OBSERVATIONS_POLARS)  # type: ignore[arg-type]
-                    schemas.validate(rows, schemas.OBSERVATIONS, what=file)
+                    ).cast(tables.dtypes(tables.Observations))  # type: ignore[arg-type]
+                    tables.validate(rows, tables.Observations, what=file)
                     con.register("new_rows", rows.to_arrow())
                     con.execute("INSERT INTO observations SELECT * FROM new_rows")
                     con.unregister("new_rows")
@@ -251,7 +251,7 @@ class Warehouse:
                     pl.lit(file).alias("file"),
                     pl.lit(file_sha256).alias("file_sha256"),
                     pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
-                ).select(list(schemas.REJECTS_POLARS))
+                ).select(list(tables.dtypes(tables.Rejects)))
                 con.register("new_rejects", rej.to_arrow())
                 n_new_rejects = con.execute(
                     """
@@ -364,7 +364,7 @@ class Warehouse:
         )
         sql = f"SELECT * FROM observations WHERE {' AND '.join(where)} {qualify} ORDER BY kpi_id, region, period, source, vintage"
         with self.reader() as con:
-            return _query(con, sql, params, schemas.OBSERVATIONS_POLARS)
+            return _query(con, sql, params, tables.dtypes(tables.Observations))
 
     def table(self, name: str) -> pl.DataFrame:
         """A whole table by name (rejects, ingests, scenarios, …); empty when absent."""
@@ -375,9 +375,9 @@ class Warehouse:
             assert exists is not None
             if not exists[0]:
                 schema = {
-                    "rejects": schemas.REJECTS_POLARS,
-                    "ingests": schemas.INGESTS_POLARS,
-                    "observations": schemas.OBSERVATIONS_POLARS,
+                    "rejects": tables.dtypes(tables.Rejects),
+                    "ingests": tables.dtypes(tables.Ingests),
+                    "observations": tables.dtypes(tables.Observations),
                     **REFERENCE_TABLES,
                 }.get(name)
                 if schema is None:

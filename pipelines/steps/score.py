@@ -184,9 +184,9 @@ def score_scenarios(
     """Score every scenario launched by the end of ``period`` with ``scheme``.
 
     Args:
-        scenarios: :data:`pipelines.schemas.SCENARIOS`.
-        scenario_metrics: :data:`pipelines.schemas.SCENARIO_METRICS` (monthly; ``value`` must be numeric).
-        street_outcomes: :data:`pipelines.schemas.STREET_OUTCOMES` (monthly outcome per street).
+        scenarios: :class:`evaluation.tables.Scenarios`.
+        scenario_metrics: :class:`evaluation.tables.ScenarioMetrics` (monthly; ``value`` must be numeric).
+        street_outcomes: :class:`evaluation.tables.StreetOutcomes` (monthly outcome per street).
         scheme: a loaded scheme (:func:`evaluation.assessment.scheme.load_scheme`).
         period: ``"YYYY"`` or ``"YYYY-MM"``; default :func:`default_period`.
         n_draws: Monte-Carlo draws for rank and grade uncertainty.

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import schemas
+from evaluation.tables import Kpis, dtypes
 from pipelines.cli.app import app
 from pipelines.io.warehouse import Warehouse
 from pipelines.settings import PUBLISHED_DATA_DIR
@@ -25,7 +25,7 @@ def test_kpis_csv_prints_the_kpis_table_columns() -> None:
     result = runner.invoke(app, ["kpis", "--format", "csv"])
     assert result.exit_code == 0, result.output
     frame = pl.read_csv(io.StringIO(result.stdout))
-    assert frame.columns == list(schemas.KPIS_POLARS)
+    assert frame.columns == list(dtypes(Kpis))
     assert frame.filter(pl.col("region") == "pudong")["target_kind"].drop_nulls().len() == 15
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipelines import schemas
+from evaluation.tables import DemoTruth, ScenarioMetrics, Scenarios, StreetOutcomes, validate
 from pipelines.demo import generator as demo
 from pipelines.io.kpi_registry import Indicator, Registry, load_registry
 
@@ -236,10 +236,10 @@ def test_all_scale_spreads_scenarios_over_the_districts(
 
 
 def test_tables_pass_their_contracts(two: demo.DemoData) -> None:
-    schemas.validate(two.scenarios, schemas.SCENARIOS, what="test")
-    schemas.validate(two.scenario_metrics, schemas.SCENARIO_METRICS, what="test")
-    schemas.validate(two.street_outcomes, schemas.STREET_OUTCOMES, what="test")
-    assert dict(two.truth.schema) == demo.TRUTH_POLARS
+    validate(two.scenarios, Scenarios, what="test")
+    validate(two.scenario_metrics, ScenarioMetrics, what="test")
+    validate(two.street_outcomes, StreetOutcomes, what="test")
+    validate(two.truth, DemoTruth, what="test")
 
 
 def test_every_row_is_labelled_synthetic(two: demo.DemoData) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipelines import schemas
+from evaluation.tables import ScenarioMetrics, Scenarios, StreetOutcomes, dtypes
 
 SOURCE = "synthetic-test"
 METRICS = {
@@ -107,9 +107,9 @@ def make_tables(seed: int = 0, n_per_region: int = 8) -> Tables:
                 }
                 for m, v in zip(months, y, strict=True)
             ]
-    scenarios = pl.DataFrame(sc_rows, schema=schemas.SCENARIOS_POLARS)
-    metrics = pl.DataFrame(m_rows, schema=schemas.SCENARIO_METRICS_POLARS)
-    outcomes = pl.DataFrame(o_rows, schema=schemas.STREET_OUTCOMES_POLARS)
+    scenarios = pl.DataFrame(sc_rows, schema=dtypes(Scenarios))
+    metrics = pl.DataFrame(m_rows, schema=dtypes(ScenarioMetrics))
+    outcomes = pl.DataFrame(o_rows, schema=dtypes(StreetOutcomes))
     return Tables(scenarios, metrics, outcomes, effects)
 
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from evaluation.assessment.scheme import load_scheme
-from pipelines import schemas
+from evaluation.tables import ScenarioMetrics, Scenarios, StreetOutcomes, validate
 from pipelines.steps.score import BENCHMARK_KPI, MetricsError, score_scenarios
 
 SCORE_COLUMNS = ["scenario_id", "period", "scheme", "total", "grade", "rank", "rank_lo", "rank_hi"]
@@ -29,9 +29,9 @@ EFFICACY_COLUMNS = [
 
 
 def test_inputs_match_the_table_contracts(tables: Any) -> None:
-    schemas.validate(tables.scenarios, schemas.SCENARIOS, what="fixture")
-    schemas.validate(tables.scenario_metrics, schemas.SCENARIO_METRICS, what="fixture")
-    schemas.validate(tables.street_outcomes, schemas.STREET_OUTCOMES, what="fixture")
+    validate(tables.scenarios, Scenarios, what="fixture")
+    validate(tables.scenario_metrics, ScenarioMetrics, what="fixture")
+    validate(tables.street_outcomes, StreetOutcomes, what="fixture")
 
 
 def test_score_step_outputs(tables: Any) -> None:
