@@ -17,17 +17,18 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard.i18n import region_name
 from dashboard.plotly_bundle import BUNDLE, TRACE_TYPES, bundle_version
 
 pytestmark = pytest.mark.browser
 
 PAGES = {
-    "overview": ("/", "#kpi-grid-table"),
+    "overview": ("/", "#kpi-grid-table .ag-row"),
     "kpi": ("/kpi/online_handling_share?region=pudong", "#kpi-fan .main-svg"),
-    "scenarios": ("/scenarios", "#league-table"),
-    "scenario": ("/scenarios/S001", "#scen-radar .main-svg"),
+    "scenarios": ("/scenarios", "#league-table .ag-row"),
+    "scenario": ("/scenarios/HK-IOT-01", "#scen-radar .main-svg"),
     "models": ("/models", "#calibration-graph .main-svg"),
-    "data": ("/data", "#rejects-table"),
+    "data": ("/data", "#rejects-table .ag-row"),
 }
 
 
@@ -52,9 +53,13 @@ def open_page(driver: Any, base: str, path: str, ready: str) -> None:
     wait_for(driver, ready)
 
 
+GRID_ROWS = "#kpi-grid-table .ag-center-cols-container .ag-row"
+LEAGUE_ROWS = "#league-table .ag-center-cols-container .ag-row"
+
+
 def grid_regions(driver: Any) -> set[str]:
-    rows = driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")
-    return {r.find_elements(By.TAG_NAME, "td")[1].text for r in rows}
+    cells = driver.find_elements(By.CSS_SELECTOR, f"{GRID_ROWS} .ag-cell[col-id='region']")
+    return {c.text for c in cells}
 
 
 def test_every_page_loads_without_console_errors(
@@ -73,16 +78,19 @@ def test_every_page_loads_without_console_errors(
             assert browser.find_elements(By.ID, "synthetic-banner"), f"no SYNTHETIC DATA banner on {path}"
 
 
-def test_overview_region_and_filters_change_the_grid(dash_server: str, browser: Any) -> None:
-    open_page(browser, dash_server, "/", "#kpi-grid-table")
-    assert grid_regions(browser) == {"浦东新区", "虹口区"}
-    open_page(browser, dash_server, "/?region=hongkou", "#kpi-grid-table")
+def test_overview_region_and_filters_change_the_grid(
+    dash_server: str, browser: Any, published_tables: dict[str, pl.DataFrame]
+) -> None:
+    open_page(browser, dash_server, "/", GRID_ROWS)
+    regions = {region_name(r, "zh") for r in published_tables["kpis"]["region"].unique()}
+    assert grid_regions(browser) == regions and {"浦东新区", "虹口区"} <= regions
+    open_page(browser, dash_server, "/?region=hongkou", GRID_ROWS)
     assert grid_regions(browser) == {"虹口区"}
-    n_before = len(browser.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr"))
+    n_before = len(browser.find_elements(By.CSS_SELECTOR, GRID_ROWS))
     box = browser.find_element(By.ID, "overview-search")
     box.send_keys("5G", Keys.ENTER)
     WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")) < n_before
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, GRID_ROWS)) < n_before
     )
     names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .kpi-link")]
     assert names and all("5G" in n for n in names)
@@ -105,7 +113,7 @@ def test_language_toggle_switches_labels(dash_server: str, browser: Any) -> None
     browser.find_element(By.XPATH, "//label[normalize-space()='English']").click()
     wait_text(browser, "#nav-scenarios", "Scenarios")
     wait_text(browser, ".page-title", "Scenario league table")
-    headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#league-table th")]
+    headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#league-table .ag-header-cell-text")]
     assert "Grade" in headers
     browser.find_element(By.XPATH, "//label[normalize-space()='中文']").click()
     wait_text(browser, "#nav-scenarios", "应用场景")
@@ -141,7 +149,7 @@ def test_chart_pages_load_the_cartesian_plotly_bundle_with_the_zh_locale(
 
 
 def test_scenario_radar_is_drawn_without_polar_traces(dash_server: str, browser: Any) -> None:
-    open_page(browser, dash_server, "/scenarios/S001", "#scen-radar .main-svg")
+    open_page(browser, dash_server, "/scenarios/HK-IOT-01", "#scen-radar .main-svg")
     # Rings, spokes, ring numbers, axis labels and the filled score polygon.
     assert len(browser.find_elements(By.CSS_SELECTOR, "#scen-radar .scatterlayer .trace")) == 5
     assert browser.find_elements(By.CSS_SELECTOR, "#scen-radar .scatterlayer .trace path.js-fill")
@@ -153,13 +161,19 @@ def test_scenario_radar_is_drawn_without_polar_traces(dash_server: str, browser:
 def test_scenario_filters_and_drill_down(
     dash_server: str, browser: Any, published_tables: dict[str, pl.DataFrame]
 ) -> None:
-    open_page(browser, dash_server, "/scenarios?domain=economy", "#league-table")
+    open_page(browser, dash_server, "/scenarios?domain=economy", LEAGUE_ROWS)
     expected = published_tables["scenarios"].filter(pl.col("domain") == "economy").height
-    rows = browser.find_elements(By.CSS_SELECTOR, "#league-table tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, LEAGUE_ROWS)
     assert len(rows) == expected
-    rows[0].find_element(By.CSS_SELECTOR, ".scenario-link").click()
+    link = rows[0].find_element(By.CSS_SELECTOR, ".scenario-link")
+    href = link.get_attribute("href")
+    browser.execute_script("window.__same_document = true;")  # gone if the link reloads the page
+    link.click()
     wait_for(browser, "#scen-radar .main-svg")
-    assert "/scenarios/S" in browser.current_url
+    assert browser.current_url == href and "/scenarios/" in href
+    assert browser.execute_script("return window.__same_document === true;"), (
+        "the in-app link reloaded the page"
+    )
     assert browser.find_elements(By.CSS_SELECTOR, "#scenario-flags li")
 
 
@@ -183,7 +197,7 @@ def _p_reach_in(text: str) -> tuple[int, int]:
 
 
 def test_whatif_added_scenarios_lever_moves_the_probability(dash_server: str, browser: Any) -> None:
-    open_page(browser, dash_server, "/kpi/iot_closed_loop?region=pudong", "#whatif-result")
+    open_page(browser, dash_server, "/kpi/efficient_disposal_scenarios?region=pudong", "#whatif-result")
     if browser.find_element(By.ID, "nav-scenarios").text != "应用场景":
         browser.find_element(By.XPATH, "//label[normalize-space()='中文']").click()
         wait_text(browser, "#nav-scenarios", "应用场景")
@@ -240,7 +254,10 @@ def test_upload_rejects_a_bad_file_with_reasons(dash_server: str, browser: Any, 
     open_page(browser, dash_server, "/data", "#upload")
     browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(bad))
     wait_for(browser, "#upload-summary")
-    reasons = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#upload-rejects tbody tr")]
+    reasons = [
+        e.text
+        for e in browser.find_elements(By.CSS_SELECTOR, "#upload-rejects .ag-center-cols-container .ag-row")
+    ]
     assert len(reasons) == 2, reasons
     assert any("no_such_kpi" in r for r in reasons)
     assert browser.find_element(By.ID, "upload-confirm").get_attribute("disabled") is not None
@@ -303,7 +320,7 @@ def test_upload_good_file_then_confirm(
 
 
 def test_download_returns_a_file(dash_server: str, browser: Any, download_dir: Path) -> None:
-    open_page(browser, dash_server, "/?region=pudong", "#kpi-grid-table")
+    open_page(browser, dash_server, "/?region=pudong", GRID_ROWS)
     browser.find_element(By.CSS_SELECTOR, "#overview-export .download-csv").click()
     target = download_dir / "dtscope_kpi_grid_pudong.csv"
     deadline = time.monotonic() + 10
@@ -321,3 +338,26 @@ def test_download_returns_a_file(dash_server: str, browser: Any, download_dir: P
     assert brief.exists()
     text = brief.read_text(encoding="utf-8")
     assert "<svg" in text and "SYNTHETIC DATA" in text
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_a_hostile_stored_name_is_text_on_every_page(
+    dash_server: str, browser: Any, published_copy: Path, pointed_at: Any
+) -> None:
+    # One scenario's and one KPI's names, in a copy of the published world, look like an HTML attack.
+    for table, key in (("scenarios", pl.col("scenario_id") == "HK-IOT-01"),
+                       ("kpis", (pl.col("kpi_id") == "online_handling_share") & (pl.col("region") == "pudong"))):  # fmt: skip
+        path = published_copy / f"{table}.parquet"
+        pl.read_parquet(path).with_columns(
+            pl.when(key).then(pl.lit(HOSTILE)).otherwise(pl.col(c)).alias(c) for c in ("name_zh", "name_en")
+        ).write_parquet(path)
+    pointed_at(published_copy)
+    for path, ready in (("/?region=pudong", GRID_ROWS), ("/kpi/online_handling_share?region=pudong", "#kpi-title"),
+                        ("/scenarios", LEAGUE_ROWS), ("/scenarios/HK-IOT-01", "#scenario-title")):  # fmt: skip
+        open_page(browser, dash_server, path, ready)
+        WebDriverWait(browser, 10).until(lambda d: HOSTILE in d.find_element(By.TAG_NAME, "body").text)
+        assert not browser.find_elements(By.CSS_SELECTOR, "img[src='x']"), path
+        assert browser.execute_script("return typeof window.__alerted === 'undefined';")
+    assert severe(browser) == [] or all("alert" not in e["message"] for e in severe(browser))
