@@ -181,10 +181,6 @@ _OWN_HEADERS = frozenset(
 )
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """413 for bodies over the limit: at once from ``Content-Length``, else while the body streams in."""
 
@@ -207,26 +203,35 @@ class BodyLimit:
             return
         seen = 0
         started = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    # answer 413 now; the app sees a disconnect and whatever it sends is dropped
+                    refused = True
+                    if not started:
+                        await _send_problem(send, 413, f"the request body is over the {limit // 1024} KiB limit")
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _send_problem(send, 413, f"the request body is over the {limit // 1024} KiB limit")
+        except Exception:
+            if not refused:
+                raise
 
 
 # ---------------------------------------------------------------------------------------------- dashboard
