@@ -1,8 +1,8 @@
-"""Measure the dashboard in a real headless Chromium on an all-districts-sized synthetic fixture.
+"""Measure the dashboard in a real headless Chromium on what ``dtscope run`` publishes for all 16 districts.
 
-Run ``python -m dashboard.bench`` (``make bench`` can call it). It builds synthetic published tables for
-the 16 districts (~25 KPIs each, ~160 scenarios, 1,000 predictive draws per KPI and year), serves the
-app from a background thread on 127.0.0.1, then measures:
+Run ``python -m dashboard.bench`` (``make bench`` can call it). It runs ``dtscope demo --scale all`` and
+``dtscope run`` into a temporary home (or uses ``--home`` if given one that already holds a run), serves
+the app from a background thread on 127.0.0.1, then measures:
 
 * time to first render of each page: wall time from ``driver.get`` until the page's main element is in
   the DOM and Dash reports no callback in flight (median and p95 over fresh loads);
@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from dashboard.app import create_app
-from dashboard.synthetic import DISTRICTS, make_published_tables, write_published_tables
 
 OUT = Path(__file__).resolve().parent / "dashboard.md"
 FLAGS = (
@@ -42,12 +42,12 @@ FLAGS = (
     "--window-size=1400,1000",
 )  # fmt: skip
 PAGES = {
-    "overview `/`": ("/", "#kpi-grid-table"),
+    "overview `/`": ("/", "#kpi-grid-table .ag-row"),
     "KPI `/kpi/<id>`": ("/kpi/online_handling_share?region=pudong", "#kpi-fan .main-svg"),
     "scenarios `/scenarios`": ("/scenarios", "#sensitivity-graph .main-svg"),
-    "scenario `/scenarios/<id>`": ("/scenarios/S001", "#scen-efficacy .main-svg"),
+    "scenario `/scenarios/<id>`": ("/scenarios/HK-IOT-01", "#scen-efficacy .main-svg"),
     "models `/models`": ("/models", "#calibration-graph .main-svg"),
-    "data `/data`": ("/data", "#rejects-table"),
+    "data `/data`": ("/data", "#rejects-table .ag-row"),
 }
 IDLE_JS = "return !document.querySelector('[data-dash-is-loading=\"true\"]') && !document.querySelector('._dash-loading');"
 CALLBACK_JS = """
@@ -143,19 +143,28 @@ def measure_callbacks(driver: Any, base: str, repeats: int) -> dict[str, dict[st
 
     # Overview search box: filter the all-districts grid (400 rows) and clear it again.
     driver.get(base + "/")
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table") and d.execute_script(IDLE_JS))
+    _wait(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-row") and d.execute_script(IDLE_JS),
+    )
     driver.execute_script("performance.clearResourceTimings();")
     walls = []
     box = driver.find_element(By.ID, "overview-search")
     for i in range(repeats):
-        before = len(driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr"))
+        before = len(
+            driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row")
+        )
         start = time.perf_counter()
         if i % 2 == 0:
             box.send_keys("5G", Keys.ENTER)
         else:
             box.send_keys(Keys.BACKSPACE, Keys.BACKSPACE, Keys.ENTER)
         _wait(
-            driver, lambda d, b=before: len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")) != b
+            driver,
+            lambda d, b=before: (
+                len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row"))
+                != b
+            ),
         )
         walls.append((time.perf_counter() - start) * 1000)
     results["overview grid filter"] = {"request": _callback_durations(driver), "wall": walls}
@@ -165,21 +174,30 @@ def measure_callbacks(driver: Any, base: str, repeats: int) -> dict[str, dict[st
     walls = []
     for i in range(repeats):
         label = "浦东新区" if i % 2 == 0 else "全部区"
-        before = len(driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr"))
+        before = len(
+            driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row")
+        )
         driver.find_element(By.CSS_SELECTOR, "#overview-region").click()
         option = f"//*[@role='listbox']//*[@role='option'][normalize-space()='{label}']"
         _wait(driver, lambda d, o=option: d.find_elements(By.XPATH, o))
         start = time.perf_counter()
         driver.execute_script("arguments[0].click();", driver.find_element(By.XPATH, option))
         _wait(
-            driver, lambda d, b=before: len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table tbody tr")) != b
+            driver,
+            lambda d, b=before: (
+                len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row"))
+                != b
+            ),
         )
         walls.append((time.perf_counter() - start) * 1000)
     results["overview region selector"] = {"request": _callback_durations(driver), "wall": walls}
 
     # Scenarios: toggle the domain filter (league table of 160 + sensitivity heatmap redraw).
     driver.get(base + "/scenarios")
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#league-table") and d.execute_script(IDLE_JS))
+    _wait(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#league-table .ag-row") and d.execute_script(IDLE_JS),
+    )
     driver.execute_script("performance.clearResourceTimings();")
     walls = []
     for _ in range(repeats):
@@ -196,6 +214,17 @@ def measure_callbacks(driver: Any, base: str, repeats: int) -> dict[str, dict[st
     return results
 
 
+def _build_home(home: Path, scale: str) -> Path:
+    """Run ``dtscope demo`` and ``dtscope run`` into ``home`` (MLflow store inside it); returns ``home``."""
+    import subprocess
+
+    dtscope = Path(sys.executable).with_name("dtscope")
+    env = {k: v for k, v in os.environ.items() if k not in ("DTSCOPE_HOME", "MLFLOW_TRACKING_URI")}
+    for args in (["demo", "--scale", scale], ["run"]):
+        subprocess.run([str(dtscope), *args, "--home", str(home)], env=env, check=True, capture_output=True)
+    return home
+
+
 def _row(name: str, values: list[float]) -> str:
     return f"| {name} | {len(values)} | {statistics.median(values):.0f} | {_p95(values):.0f} | {max(values):.0f} |"
 
@@ -204,24 +233,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=5, help="fresh loads per page")
     parser.add_argument("--repeats", type=int, default=20, help="interactions per callback")
-    parser.add_argument("--draws", type=int, default=1000, help="predictive draws per KPI, region and year")
-    parser.add_argument("--scenarios", type=int, default=160)
+    parser.add_argument(
+        "--home", type=Path, help="a dtscope home that already holds a run (default: build one)"
+    )
+    parser.add_argument(
+        "--scale", choices=("two", "all"), default="all", help="demo scale when building a home"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="dtscope-dash-bench-"))
     t0 = time.perf_counter()
-    tables = make_published_tables(
-        DISTRICTS, n_kpis=25, n_scenarios=args.scenarios, n_draws=args.draws, seed=1
-    )
-    write_published_tables(tables, work / "published_tables")
+    home = args.home or _build_home(work / "home", args.scale)
     build_s = time.perf_counter() - t0
-    sizes = {name: frame.height for name, frame in tables.items()}
+    published = home / "published_tables"
+    sizes = {
+        p.stem: pl.scan_parquet(p).select(pl.len()).collect().item() for p in published.glob("*.parquet")
+    }
 
     from werkzeug.serving import make_server
 
-    app = create_app(work / "published_tables")
+    app = create_app(published)
     port = _free_port()
     server = make_server("127.0.0.1", port, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -245,7 +278,7 @@ def main() -> None:
         f"load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; server and browser "
         "on the same machine).",
         "",
-        f"Fixture: synthetic published tables for {len(DISTRICTS)} districts — {sizes['kpis']} KPI rows, "
+        f"Fixture: the tables `dtscope demo --scale {args.scale}` + `dtscope run` published — {sizes['kpis']} KPI rows, "
         f"{sizes['observations']} observations, {sizes['forecast_samples']:,} predictive draws, "
         f"{sizes['scenarios']} scenarios (built in {build_s:.1f} s, not part of the timings).",
         "",
