@@ -24,7 +24,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")]
-Cursor = Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")]
+Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,9}$", description="next_cursor of the previous page")]
 Region = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$", description="a region id in your scope")]
 KpiId = Annotated[str | None, Query(max_length=64, description="a KPI id")]
 Settings = Annotated[ServiceSettings, Depends(get_settings)]
