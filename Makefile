@@ -10,7 +10,7 @@ EXTRAS ?= dev,bench
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install run test lint unit demo bench browser clean help
+.PHONY: install run test lint unit demo bench browser postgres clean help
 
 help:
 	@echo "make run    - install if needed, build the demo warehouse, run the pipelines, serve the dashboard"
@@ -34,12 +34,20 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; \
 	fi
 
+# Debian's postgresql for the service store's tests, which start their own cluster (installed only when missing).
+postgres:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing Debian postgresql for the service store tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: install browser
+unit: install browser postgres
 	$(BIN)/pytest
 
 test: lint unit
