@@ -15,8 +15,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import polars as pl
 import typer
+import typer.core
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,7 +28,25 @@ from pipelines.cli import display
 from pipelines.io.warehouse import Warehouse
 from pipelines.settings import HOME_ENV, Settings, resolve_settings
 
+
+class _Commands(typer.core.TyperGroup):
+    """Turns the failures every command can meet (a damaged warehouse) into one clear message, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from pipelines.io.warehouse import WarehouseBusy, WarehouseDamaged
+
+        try:
+            return super().invoke(ctx)
+        except WarehouseDamaged as exc:
+            console.print(f"[bold red]error:[/bold red] {exc}")
+            raise typer.Exit(4) from None
+        except WarehouseBusy as exc:
+            console.print(f"[bold red]error:[/bold red] {exc}")
+            raise typer.Exit(3) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="dtscope",
     help="Scenario evaluation and KPI forecasting for district digital-transformation offices.",
     no_args_is_help=True,
@@ -629,6 +649,65 @@ def mlflow_ui(
         cmd += ["--default-artifact-root", root]
     out.print(f"MLflow UI on http://{host}:{port}/ ({tracking_uri(settings)})")
     raise typer.Exit(subprocess.call(cmd))
+
+
+# ---------------------------------------------------------------------------------------------- recovery
+@app.command()
+def backup(
+    to: Annotated[
+        Path | None, typer.Option("--to", help="Folder for the backup (default: HOME/backups/<UTC time>).")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Snapshot the warehouse, the published set and the service store (service.db) into one folder.
+
+    The warehouse is copied under the writer lock (no ingest is half in the copy) and the service store
+    with SQLite's online backup, so the service may keep running. A damaged home is refused (exit 4).
+    """
+    from pipelines.io.backup import BackupError
+    from pipelines.io.backup import backup as make_backup
+
+    try:
+        info = make_backup(_settings(home), to)
+    except BackupError as exc:
+        raise _fail(str(exc), code=4) from exc
+    out.print(
+        f"backup in {info.path}: {len(info.files)} files; published set of run {info.published_run_id or '(none)'}"
+    )
+
+
+@app.command()
+def restore(
+    src: Annotated[Path, typer.Argument(help="A folder made by `dtscope backup`.")],
+    home: HomeOpt = None,
+) -> None:
+    """Bring a backup back: every file is verified against the backup's checksums before anything changes."""
+    from pipelines.io.backup import BackupError
+    from pipelines.io.backup import restore as bring_back
+
+    settings = _settings(home)
+    try:
+        info = bring_back(settings, src)
+    except BackupError as exc:
+        raise _fail(str(exc), code=4) from exc
+    out.print(
+        f"restored the backup of {info.created_at} into {settings.home} "
+        f"(published set of run {info.published_run_id or '(none)'}); `dtscope check` verifies it"
+    )
+
+
+@app.command()
+def check(home: HomeOpt = None) -> None:
+    """Check the warehouse, the published set and the service store; exit 1 naming what is wrong."""
+    from pipelines.io.backup import check as check_home
+
+    problems = check_home(_settings(home))
+    if not problems:
+        out.print("ok: warehouse, published set and service store are whole")
+        return
+    for problem in problems:
+        console.print(f"[bold red]problem:[/bold red] {problem}")
+    raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------------------------------------- dashboard

@@ -63,6 +63,42 @@ class WarehouseBusy(RuntimeError):
     """Another process held the writer lock for longer than the timeout."""
 
 
+class WarehouseDamaged(RuntimeError):
+    """The warehouse file exists but is not a readable DuckDB database (truncated, emptied, overwritten)."""
+
+    def __init__(self, path: Path, cause: str) -> None:
+        super().__init__(
+            f"the warehouse {path} is damaged and cannot be read ({cause}). Nothing was changed. "
+            "`dtscope check` says what is wrong; `dtscope restore DIR` brings back a backup made with "
+            "`dtscope backup`."
+        )
+        self.path = path
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    return "lock" in str(exc).casefold()
+
+
+def _damage(exc: BaseException) -> str:
+    text = str(exc).split("\n")[0]
+    if "not a valid DuckDB database" in text:
+        return "not a DuckDB database file"
+    if "read enough bytes" in text or "truncated" in text.casefold():
+        return "the file is truncated"
+    return text.removeprefix("IO Error: ")[:200]
+
+
+@contextlib.contextmanager
+def _damage_as_error(path: Path) -> Iterator[None]:
+    """Turn DuckDB's errors about a broken file into one :class:`WarehouseDamaged` message."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException) as exc:
+        if isinstance(exc, duckdb.IOException) and _is_lock_conflict(exc):
+            raise
+        raise WarehouseDamaged(path, _damage(exc)) from None
+
+
 @dataclass(frozen=True)
 class IngestSummary:
     """Counts for one file: ``rows_in == accepted + rejected + unchanged`` always.
@@ -146,12 +182,13 @@ class Warehouse:
                 ) from exc
         try:
             _write_holder(self.lock_path)
-            con = duckdb.connect(str(self.path))
-            try:
-                con.execute(DDL)
-                yield con
-            finally:
-                con.close()
+            with _damage_as_error(self.path):
+                con = duckdb.connect(str(self.path))
+                try:
+                    con.execute(DDL)
+                    yield con
+                finally:
+                    con.close()
         finally:
             lock.release()
 
@@ -164,7 +201,8 @@ class Warehouse:
         else:
             con = self._connect_read()
         try:
-            yield con
+            with _damage_as_error(self.path):
+                yield con
         finally:
             con.close()
 
@@ -173,10 +211,13 @@ class Warehouse:
         deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=True)
+                with _damage_as_error(self.path):
+                    return duckdb.connect(str(self.path), read_only=True)
             except duckdb.IOException:
                 if time.monotonic() > deadline:
-                    raise
+                    raise WarehouseBusy(
+                        f"warehouse {self.path} is still being written after {self.lock_timeout:g} s; try again later"
+                    ) from None
                 time.sleep(0.2)
 
     # ------------------------------------------------------------------ writes

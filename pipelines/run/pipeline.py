@@ -26,8 +26,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from evaluation.forecasting.champion import ChampionConfig
+from evaluation import tables
 from evaluation.forecasting.origin_backtest import series_summary
+from models.champion import ChampionConfig
+from pipelines.faults import fault_point
 from pipelines.io.catalog import file_sha256, read_table
 from pipelines.io.kpi_registry import Registry, load_registry
 from pipelines.io.warehouse import Warehouse
@@ -57,7 +59,7 @@ Progress = Callable[[str, int, int], None]
 class RunConfig:
     """Everything that determines a run's numbers (besides the data vintage and the code)."""
 
-    champion: dict[str, Any] = field(default_factory=lambda: dataclasses.asdict(KPI_CONFIG))
+    champion: dict[str, Any] = field(default_factory=lambda: KPI_CONFIG.model_dump(mode="json"))
     n_origins: int = 3
     scheme_path: str | None = None
     score_period: str | None = None
@@ -65,14 +67,8 @@ class RunConfig:
     seed: int = 0
 
     def champion_config(self) -> ChampionConfig:
-        known = {f.name for f in dataclasses.fields(ChampionConfig)}
-        unknown = set(self.champion) - known
-        if unknown:
-            raise ValueError(f"unknown champion setting(s) {sorted(unknown)}; known: {sorted(known)}")
-        settings = dict(self.champion)
-        if "members" in settings:
-            settings["members"] = tuple(settings["members"])
-        return ChampionConfig(**settings)
+        """The champion settings, validated (an unknown or ill-typed setting is refused by name)."""
+        return ChampionConfig.model_validate(self.champion)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=list))
@@ -128,9 +124,9 @@ def load_demo(
     return rows
 
 
-def data_vintage(warehouse: Warehouse) -> str:
+def data_vintage(warehouse: Warehouse, *, as_of: datetime | None = None) -> str:
     """The latest vintage of observations other than dtscope's own derived rows (ISO text, '' when empty)."""
-    obs = warehouse.observations().with_columns(data_set_expr())
+    obs = warehouse.observations(as_of=as_of).with_columns(data_set_expr())
     inputs = obs.filter(pl.col("data_set") != "derived")
     if inputs.height == 0:
         return ""
@@ -144,17 +140,27 @@ def fingerprint(vintage: str, config: RunConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def publish_data_tables(settings: Settings, warehouse: Warehouse, registry: Registry, *, run_id: str) -> None:
-    """Publish the data the dashboard shows beside the results: kpis, observations, scenarios, rejects, ingests."""
-    obs = warehouse.observations().with_columns(data_set_expr())
-    tables = {
+def data_tables(
+    warehouse: Warehouse, registry: Registry, *, as_of: datetime | None
+) -> dict[str, pl.DataFrame]:
+    """The data the dashboard shows beside the results, as it stood at ``as_of``.
+
+    Returns:
+        kpis, observations (with ``data_set``), scenarios, rejects and ingests; rows that arrived after
+        ``as_of`` are left out, so they cannot appear under a run that never read them.
+    """
+    obs = warehouse.observations(as_of=as_of).with_columns(data_set_expr())
+    rejects, ingests = warehouse.table("rejects"), warehouse.table("ingests")
+    if as_of is not None:
+        rejects = rejects.filter(pl.col("vintage") <= as_of)
+        ingests = ingests.filter(pl.col("vintage") <= as_of)
+    return {
         "kpis": registry.kpis_table(),
         "observations": obs,
         "scenarios": warehouse.table("scenarios"),
-        "rejects": warehouse.table("rejects"),
-        "ingests": warehouse.table("ingests"),
+        "rejects": rejects,
+        "ingests": ingests,
     }
-    publish.publish(settings.home, tables, run_id=run_id)
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -206,6 +212,249 @@ def backtest_score(metrics: pl.DataFrame) -> float:
     return float(value)
 
 
+@dataclass
+class _Inputs:
+    """What a run reads, fixed at its start: every later read is *as of* ``pinned_at``.
+
+    Attributes:
+        vintage: the data vintage of the fingerprint (the latest input row, ignoring derived rows).
+        pinned_at: the latest vintage of any row when the run started (None: empty warehouse). An ingest
+            that lands while the run is going has a later vintage, so this run neither forecasts nor
+            publishes it; the next run does.
+    """
+
+    registry: Registry
+    warehouse: Warehouse
+    tracker: Tracker
+    config: RunConfig
+    vintage: str
+    pinned_at: datetime | None
+    fingerprint: str
+
+
+@dataclass
+class _Forecasts:
+    """The forecast step's outputs (pure frames) and the MLflow run that tracked it."""
+
+    run_id: str
+    series: pl.DataFrame
+    specs: list[Any]
+    forecasts: pl.DataFrame
+    samples: pl.DataFrame
+    metrics: pl.DataFrame
+    calibration: pl.DataFrame
+    attainment: pl.DataFrame
+    per_series: dict[str, dict[str, float]]
+    failures: list[dict[str, str]]
+
+
+def _open_inputs(
+    settings: Settings,
+    config: RunConfig | None,
+    on_demo: Callable[[list[tuple[str, int, int, int, int]]], None] | None,
+) -> _Inputs:
+    """Load the registry, recover from killed runs, load the demo into an empty warehouse, pin the vintage."""
+    registry = load_registry(settings.registry_dir)
+    warehouse = Warehouse(
+        settings.warehouse_path, lock_path=settings.lock_path, lock_timeout=settings.lock_timeout
+    )
+    tracker = Tracker(settings)
+    orphans = tracker.mark_orphans_killed(
+        f"its process ended without finishing the run (found by the run started at {datetime.now():%Y-%m-%d %H:%M:%S})"
+    )
+    if orphans:
+        log.warning("marked %d run(s) of killed processes as KILLED in MLflow", len(orphans))
+    if warehouse.observations().height == 0:
+        rows = load_demo(settings, registry, warehouse)
+        if on_demo:
+            on_demo(rows)
+    if config is None:
+        champion = tracker.alias_version(CHAMPION)
+        config = (
+            RunConfig.from_dict(json.loads(champion.tags["run_config"]))
+            if champion and "run_config" in champion.tags
+            else RunConfig()
+        )
+    vintages = warehouse.vintages()
+    pinned_at = vintages[-1] if vintages else None
+    vintage = data_vintage(warehouse, as_of=pinned_at)
+    return _Inputs(registry, warehouse, tracker, config, vintage, pinned_at, fingerprint(vintage, config))
+
+
+def _already_published(settings: Settings, inputs: _Inputs) -> str | None:
+    """The run id of the published set when it has this run's fingerprint and MLflow still holds that run."""
+    manifest = publish.read_manifest(settings.home)
+    run_id = manifest.get("run_id")
+    if manifest.get("fingerprint") != inputs.fingerprint or not run_id:
+        return None
+    if not inputs.tracker.run_exists(run_id):
+        log.warning(
+            "the published tables name run %s, which the MLflow store no longer holds; running again", run_id
+        )
+        return None
+    return str(run_id)
+
+
+def _forecast_step(
+    inputs: _Inputs,
+    *,
+    parent: str,
+    executor: ExecutorKind,
+    workers: int,
+    scheduler: str | None,
+    progress: Progress | None,
+) -> _Forecasts:
+    """Forecast every KPI × region from the observations as of the data vintage (exactly what reproduce reads)."""
+    kpis = inputs.registry.kpis_table()
+    obs = inputs.warehouse.observations(as_of=datetime.fromisoformat(inputs.vintage))
+    series = annual_series(obs)
+    specs, failures = build_specs(series, kpis)
+    config = inputs.config
+    tasks = group_tasks(
+        specs, targets=_targets(kpis), config=config.champion_config(), n_origins=config.n_origins
+    )
+    with inputs.tracker.run(
+        "forecast",
+        parent=parent,
+        params={"groups": len(tasks), "series": len(specs), "executor": executor},
+        tags={"dtscope.step": "forecast"},
+    ) as fc_run:
+        ex = make_executor(executor, workers=workers, scheduler=scheduler)
+        try:
+            if progress:
+                progress("forecast", 0, len(specs))
+            results: list[GroupResult] = ex.map(forecast_group, tasks)
+        finally:
+            ex.close()
+        forecasts = pl.concat([r.forecasts for r in results])
+        samples = pl.concat([r.samples for r in results])
+        failures = failures + [f for r in results for f in r.failures]
+        metrics, calibration = backtest_tables(results, {t.name: t.specs[0].kind for t in tasks})
+        att = attainment(specs, forecasts, samples, kpis)
+        backtests = [r.backtest for r in results if r.backtest.height]
+        per_series = _series_metrics(
+            pl.concat(backtests, how="diagonal_relaxed") if backtests else pl.DataFrame()
+        )
+    return _Forecasts(
+        fc_run, series, specs, forecasts, samples, metrics, calibration, att, per_series, failures
+    )
+
+
+def _track_series(tracker: Tracker, fc: _Forecasts, progress: Progress | None) -> float:
+    """A child run per KPI × region (metrics, fan chart) and per failure; returns the backtest score."""
+    att_by = {(r["kpi_id"], r["region"]): r for r in fc.attainment.iter_rows(named=True)}
+    with tempfile.TemporaryDirectory(prefix="dtscope-fan-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        for i, spec in enumerate(fc.specs):
+            if progress:
+                progress("track", i + 1, len(fc.specs))
+            one = fc.forecasts.filter((pl.col("kpi_id") == spec.kpi_id) & (pl.col("region") == spec.region))
+            if one.height == 0:
+                continue
+            m = dict(fc.per_series.get(spec.key, {}))
+            a = att_by.get((spec.kpi_id, spec.region))
+            if a is not None:
+                m |= {k: a[k] for k in ("p_reach", "anticipated_growth", "required_growth")}
+            with tracker.run(
+                f"{spec.kpi_id} × {spec.region}",
+                parent=fc.run_id,
+                params={
+                    "kpi_id": spec.kpi_id,
+                    "region": spec.region,
+                    "model": one["model"][0],
+                    "data_set": spec.data_set,
+                    "n_years": len(spec.years),
+                },
+                tags={"dtscope.step": "forecast-series"},
+            ) as child:
+                tracker.log_metrics(
+                    child, {k: float(v) for k, v in m.items() if v is not None and np.isfinite(v)}
+                )
+                if a is not None:  # a fan chart for every KPI with a target
+                    png = tmp / f"fan_{spec.kpi_id}_{spec.region}.png"
+                    finite = [(y, v) for y, v in zip(spec.years, spec.values, strict=True) if np.isfinite(v)]
+                    _fan_chart(
+                        one.sort("period"),
+                        [y for y, _ in finite],
+                        [v for _, v in finite],
+                        f"{spec.kpi_id} · {spec.region} ({spec.data_set})",
+                        png,
+                    )
+                    tracker.log_file(child, png, "charts")
+    for f in fc.failures:
+        tracker.failed_child(
+            f"{f['kpi_id']} × {f['region']}",
+            parent=fc.run_id,
+            error=f["error"],
+            params={"kpi_id": f["kpi_id"], "region": f["region"], "stage": f["stage"]},
+            tags={"dtscope.step": "forecast-series"},
+        )
+    score_value = backtest_score(fc.metrics)
+    overall = fc.metrics.filter(pl.col("horizon") == 0)
+    tracker.log_metrics(
+        fc.run_id, {f"{r['metric']}.{r['kind']}": r["value"] for r in overall.iter_rows(named=True)}
+    )
+    tracker.log_metrics(
+        fc.run_id,
+        {
+            "backtest_score": score_value,
+            "series_failed": float(len(fc.failures)),
+            "series_forecast": float(fc.forecasts.select("kpi_id", "region").n_unique()),
+        },
+    )
+    return score_value
+
+
+def _result_tables(fc: _Forecasts, scored: Any, parent: str) -> dict[str, pl.DataFrame]:
+    """The result tables of a run, each carrying its run id."""
+    failures = pl.DataFrame(
+        fc.failures,
+        schema=tables.dtypes(tables.ForecastFailures),
+    )
+    return {
+        "forecasts": with_run_id(fc.forecasts, parent),
+        "forecast_samples": fc.samples,
+        "attainment": with_run_id(fc.attainment, parent),
+        "backtest_metrics": with_run_id(fc.metrics, parent),
+        "calibration": with_run_id(fc.calibration, parent),
+        "forecast_failures": with_run_id(failures, parent),
+        **{
+            name: frame.with_columns(pl.lit(parent).alias("pipeline_run_id"))
+            for name, frame in scored.tables.items()
+        },
+    }
+
+
+def _register(inputs: _Inputs, fc: _Forecasts, parent: str, score_value: float) -> tuple[str, str]:
+    """Register this configuration as a forecaster version; returns (role, version)."""
+    tracker = inputs.tracker
+    example = (
+        fc.series.filter(pl.col("value").is_not_null())
+        .head(8)
+        .select(
+            pl.format("{}/{}", "kpi_id", "region").alias("series_id"),
+            pl.col("year").cast(pl.Int64).alias("period"),
+            "value",
+        )
+    )
+    run_config = inputs.config.as_dict()
+    version = tracker.register_forecaster(
+        parent, run_config, vintage=inputs.vintage, backtest_score=score_value, input_example=example
+    )
+    tracker.tag_version(version.version, "run_config", json.dumps(run_config, sort_keys=True))
+    current = tracker.alias_version(CHAMPION)
+    if current is None:
+        tracker.set_alias(CHAMPION, version.version)
+        role = CHAMPION
+    elif current.version != version.version:
+        tracker.set_alias(CHALLENGER, version.version)
+        role = CHALLENGER
+    else:
+        role = CHAMPION
+    tracker.set_tags(parent, {"dtscope.role": role, "dtscope.model_version": version.version})
+    return role, str(version.version)
+
+
 def run_pipeline(
     settings: Settings,
     config: RunConfig | None = None,
@@ -218,7 +467,11 @@ def run_pipeline(
     progress: Progress | None = None,
     on_demo: Callable[[list[tuple[str, int, int, int, int]]], None] | None = None,
 ) -> RunSummary:
-    """Run the whole pipeline once.
+    """Run the whole pipeline once and publish its data and result tables in one atomic swap.
+
+    The run pins the data it reads when it starts (:class:`_Inputs`); ingests that land meanwhile wait
+    for the next run. A process killed at any point leaves the previous run's published set whole; the
+    next run marks the killed run's MLflow runs KILLED.
 
     Args:
         settings: where data, published tables and MLflow live.
@@ -232,39 +485,22 @@ def run_pipeline(
         on_demo: called with the demo load summary when the warehouse was empty.
     """
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    registry = load_registry(settings.registry_dir)
-    warehouse = Warehouse(
-        settings.warehouse_path, lock_path=settings.lock_path, lock_timeout=settings.lock_timeout
-    )
-    tracker = Tracker(settings)
-    if warehouse.observations().height == 0:
-        rows = load_demo(settings, registry, warehouse)
-        if on_demo:
-            on_demo(rows)
-    if config is None:
-        champion = tracker.alias_version(CHAMPION)
-        config = (
-            RunConfig.from_dict(json.loads(champion.tags["run_config"]))
-            if champion and "run_config" in champion.tags
-            else RunConfig()
-        )
-    vintage = data_vintage(warehouse)
-    fp = fingerprint(vintage, config)
-    manifest = publish.read_manifest(settings.home)
-    if not force and not challenger and manifest.get("fingerprint") == fp:
-        log.info(
-            "published tables already come from run %s with the same data vintage and configuration",
-            manifest.get("run_id"),
-        )
-        return RunSummary(run_id=manifest.get("run_id"), skipped=True, fingerprint=fp, vintage=vintage)
-    timings["prepare"] = time.perf_counter() - t0
-    role = CHALLENGER if challenger else CHAMPION
+    t = time.perf_counter()
+    inputs = _open_inputs(settings, config, on_demo)
+    vintage, fp = inputs.vintage, inputs.fingerprint
+    if not force and not challenger:
+        published_run = _already_published(settings, inputs)
+        if published_run is not None:
+            log.info("published tables already come from run %s with the same inputs", published_run)
+            return RunSummary(run_id=published_run, skipped=True, fingerprint=fp, vintage=vintage)
+    timings["prepare"] = time.perf_counter() - t
+    fault_point("prepare")
+    tracker = inputs.tracker
     params = {
-        "config": json.dumps(config.as_dict(), sort_keys=True),
+        "config": json.dumps(inputs.config.as_dict(), sort_keys=True),
         "vintage": vintage,
         "executor": executor,
-        "role": role,
+        "role": CHALLENGER if challenger else CHAMPION,
     }
     tags = {
         **environment_tags(),
@@ -272,200 +508,69 @@ def run_pipeline(
         "dtscope.vintage": vintage,
         "dtscope.step": "pipeline",
     }
-    failures: list[dict[str, str]] = []
     with tracker.run(f"pipeline {vintage[:19]}", params=params, tags=tags) as parent:
-        # ---- score
         t = time.perf_counter()
         if progress:
             progress("score", 0, 1)
         scored = score_step(
-            warehouse,
-            registry,
+            inputs.warehouse,
+            inputs.registry,
             tracker,
-            scheme_path=Path(config.scheme_path) if config.scheme_path else None,
-            period=config.score_period,
-            n_draws=config.score_draws,
-            seed=config.seed,
+            scheme_path=Path(inputs.config.scheme_path) if inputs.config.scheme_path else None,
+            period=inputs.config.score_period,
+            n_draws=inputs.config.score_draws,
+            seed=inputs.config.seed,
             parent=parent,
         )
         timings["score"] = time.perf_counter() - t
-        # ---- forecast
+        fault_point("score")
         t = time.perf_counter()
-        kpis = registry.kpis_table()
-        # as of the data vintage, so `dtscope reproduce` can read exactly what this run read
-        obs = warehouse.observations(as_of=datetime.fromisoformat(vintage))
-        series = annual_series(obs)
-        specs, input_failures = build_specs(series, kpis)
-        failures += input_failures
-        tasks = group_tasks(
-            specs, targets=_targets(kpis), config=config.champion_config(), n_origins=config.n_origins
+        fc = _forecast_step(
+            inputs, parent=parent, executor=executor, workers=workers, scheduler=scheduler, progress=progress
         )
-        with tracker.run(
-            "forecast",
-            parent=parent,
-            params={"groups": len(tasks), "series": len(specs), "executor": executor},
-        ) as fc_run:
-            ex = make_executor(executor, workers=workers, scheduler=scheduler)
-            try:
-                if progress:
-                    progress("forecast", 0, len(specs))
-                results: list[GroupResult] = ex.map(forecast_group, tasks)
-            finally:
-                ex.close()
-            forecasts = pl.concat([r.forecasts for r in results])
-            samples = pl.concat([r.samples for r in results])
-            failures += [f for r in results for f in r.failures]
-            kinds = {t.name: t.specs[0].kind for t in tasks}
-            metrics, calibration = backtest_tables(results, kinds)
-            att = attainment(specs, forecasts, samples, kpis)
-            per_series = _series_metrics(
-                pl.concat([r.backtest for r in results if r.backtest.height], how="diagonal_relaxed")
-                if any(r.backtest.height for r in results)
-                else pl.DataFrame()
-            )
-            timings["forecast"] = time.perf_counter() - t
-            t = time.perf_counter()
-            # child run per KPI × region (the champion is the model), and per failure
-            att_by = {(r["kpi_id"], r["region"]): r for r in att.iter_rows(named=True)}
-            tmp = Path(tempfile.mkdtemp(prefix="dtscope-fan-"))
-            for i, spec in enumerate(specs):
-                if progress:
-                    progress("track", i + 1, len(specs))
-                key = (spec.kpi_id, spec.region)
-                fc = forecasts.filter((pl.col("kpi_id") == spec.kpi_id) & (pl.col("region") == spec.region))
-                if fc.height == 0:
-                    continue
-                m = dict(per_series.get(spec.key, {}))
-                a = att_by.get(key)
-                if a is not None:
-                    m |= {
-                        "p_reach": a["p_reach"],
-                        "anticipated_growth": a["anticipated_growth"],
-                        "required_growth": a["required_growth"],
-                    }
-                with tracker.run(
-                    f"{spec.kpi_id} × {spec.region}",
-                    parent=fc_run,
-                    params={
-                        "kpi_id": spec.kpi_id,
-                        "region": spec.region,
-                        "model": fc["model"][0],
-                        "data_set": spec.data_set,
-                        "n_years": len(spec.years),
-                    },
-                    tags={"dtscope.step": "forecast-series"},
-                ) as child:
-                    tracker.log_metrics(
-                        child, {k: float(v) for k, v in m.items() if v is not None and np.isfinite(v)}
-                    )
-                    if a is not None:  # a fan chart for every KPI with a target
-                        png = tmp / f"fan_{spec.kpi_id}_{spec.region}.png"
-                        finite = [
-                            (y, v) for y, v in zip(spec.years, spec.values, strict=True) if np.isfinite(v)
-                        ]
-                        _fan_chart(
-                            fc.sort("period"),
-                            [y for y, _ in finite],
-                            [v for _, v in finite],
-                            f"{spec.kpi_id} · {spec.region} ({spec.data_set})",
-                            png,
-                        )
-                        tracker.log_file(child, png, "charts")
-            for f in failures:
-                tracker.failed_child(
-                    f"{f['kpi_id']} × {f['region']}",
-                    parent=fc_run,
-                    error=f["error"],
-                    params={"kpi_id": f["kpi_id"], "region": f["region"], "stage": f["stage"]},
-                )
-            score_value = backtest_score(metrics)
-            overall = metrics.filter(pl.col("horizon") == 0)
-            tracker.log_metrics(
-                fc_run, {f"{r['metric']}.{r['kind']}": r["value"] for r in overall.iter_rows(named=True)}
-            )
-            tracker.log_metrics(
-                fc_run,
-                {
-                    "backtest_score": score_value,
-                    "series_failed": float(len(failures)),
-                    "series_forecast": float(forecasts.select("kpi_id", "region").n_unique()),
-                },
-            )
-        timings["track"] = time.perf_counter() - t
+        timings["forecast"] = time.perf_counter() - t
+        fault_point("forecast")
         t = time.perf_counter()
-        tracker.log_metrics(parent, {"backtest_score": score_value, "series_failed": float(len(failures))})
-        # ---- tables
-        out_tables = {
-            "forecasts": with_run_id(forecasts, parent),
-            "forecast_samples": samples,
-            "attainment": with_run_id(att, parent),
-            "backtest_metrics": with_run_id(metrics, parent),
-            "calibration": with_run_id(calibration, parent),
-            "forecast_failures": with_run_id(
-                pl.DataFrame(
-                    failures,
-                    schema={"kpi_id": pl.String, "region": pl.String, "stage": pl.String, "error": pl.String},
-                ),
-                parent,
-            ),
-            **{
-                name: frame.with_columns(pl.lit(parent).alias("pipeline_run_id"))
-                for name, frame in scored.tables.items()
-            },
-        }
+        score_value = _track_series(tracker, fc, progress)
+        timings["track"] = time.perf_counter() - t
+        fault_point("track")
+        t = time.perf_counter()
+        tracker.log_metrics(parent, {"backtest_score": score_value, "series_failed": float(len(fc.failures))})
+        out_tables = _result_tables(fc, scored, parent)
         for name in ("forecasts", "attainment", "backtest_metrics", "scores", "efficacy"):
             tracker.log_table(parent, out_tables[name], name)
-        # ---- registry
-        example = (
-            series.filter(pl.col("value").is_not_null())
-            .head(8)
-            .select(
-                pl.format("{}/{}", "kpi_id", "region").alias("series_id"),
-                pl.col("year").cast(pl.Int64).alias("period"),
-                "value",
-            )
-        )
-        run_config = config.as_dict()
-        version = tracker.register_forecaster(
-            parent, run_config, vintage=vintage, backtest_score=score_value, input_example=example
-        )
-        tracker.tag_version(version.version, "run_config", json.dumps(run_config, sort_keys=True))
-        current = tracker.alias_version(CHAMPION)
-        if current is None:
-            tracker.set_alias(CHAMPION, version.version)
-            role = CHAMPION
-        elif current.version != version.version:
-            tracker.set_alias(CHALLENGER, version.version)
-            role = CHALLENGER
-        tracker.set_tags(parent, {"dtscope.role": role, "dtscope.model_version": version.version})
+        role, model_version = _register(inputs, fc, parent, score_value)
         timings["register"] = time.perf_counter() - t
+        fault_point("register")
     summary = RunSummary(
         run_id=parent,
         skipped=False,
         fingerprint=fp,
         vintage=vintage,
-        failures=failures,
+        failures=fc.failures,
         role=role,
-        model_version=version.version,
+        model_version=model_version,
         timings=timings,
-        attainment=att,
+        attainment=fc.attainment,
     )
     if role != CHAMPION:
         log.info(
-            "configuration registered as %s (version %s); published tables unchanged", role, version.version
+            "configuration registered as %s (version %s); published tables unchanged", role, model_version
         )
         return summary
     t = time.perf_counter()
-    publish_data_tables(settings, warehouse, registry, run_id=parent)
-    out_tables["runs"] = runs_table(tracker)
+    tables = {**data_tables(inputs.warehouse, inputs.registry, as_of=inputs.pinned_at), **out_tables}
+    tables["runs"] = runs_table(tracker)
+    pinned = inputs.pinned_at.isoformat() if inputs.pinned_at else ""
     publish.publish(
         settings.home,
-        out_tables,
+        tables,
         run_id=parent,
-        info={"vintage": vintage, "fingerprint": fp},
-        manifest_fields={"fingerprint": fp, "run_id": parent},
+        info={"vintage": vintage, "pinned_at": pinned, "fingerprint": fp},
+        manifest_fields={"fingerprint": fp, "run_id": parent, "vintage": vintage, "pinned_at": pinned},
     )
-    summary.published = {k: v.height for k, v in out_tables.items()}
+    fault_point("publish")
+    summary.published = {k: v.height for k, v in tables.items()}
     timings["publish"] = time.perf_counter() - t
     return summary
 
@@ -490,21 +595,7 @@ def runs_table(tracker: Tracker, limit: int = 200) -> pl.DataFrame:
                 "mlflow_url": tracker.ui_url(info.run_id),
             }
         )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "run_id": pl.String,
-            "run_name": pl.String,
-            "kind": pl.String,
-            "status": pl.String,
-            "start_time": pl.Datetime("us"),
-            "end_time": pl.Datetime("us"),
-            "params_json": pl.String,
-            "metrics_json": pl.String,
-            "alias": pl.String,
-            "mlflow_url": pl.String,
-        },
-    )
+    return pl.DataFrame(rows, schema=tables.dtypes(tables.Runs))
 
 
 # ---------------------------------------------------------------------------------------------- reproduce

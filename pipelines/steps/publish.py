@@ -18,6 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from evaluation.tables import PUBLISHED, validate
+from pipelines.faults import fault_point
 from pipelines.io.catalog import write_text
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,40 @@ def read_published(home: Path, name: str) -> pl.DataFrame | None:
     return pl.read_parquet(path) if path.exists() else None
 
 
+def check_published(home: Path) -> list[str]:
+    """What is wrong with the published set (empty when it is whole, or when nothing was published yet).
+
+    Checks that the link points at a version folder, the manifest reads, every table it names is a
+    readable Parquet file with the rows it records, and that the tables a pipeline run published (those
+    recorded with ``pinned_at``) all come from the manifest's run.
+    """
+    link = published_dir(home)
+    if not link.exists() and not link.is_symlink():
+        return []
+    if not link.exists():
+        return [f"published_tables points at a missing folder ({os.readlink(link)})"]
+    try:
+        manifest = read_manifest(home)
+    except (OSError, ValueError) as exc:
+        return [f"the published manifest cannot be read: {type(exc).__name__}: {exc}"]
+    problems = []
+    run_id = manifest.get("run_id")
+    for name, entry in sorted(manifest.get("tables", {}).items()):
+        path = link / f"{name}.parquet"
+        try:
+            rows = pl.scan_parquet(path).select(pl.len()).collect().item()
+        except Exception as exc:  # polars raises several types for a missing or damaged file
+            problems.append(f"published table {name} cannot be read: {type(exc).__name__}")
+            continue
+        if rows != entry.get("rows"):
+            problems.append(f"published table {name} has {rows} rows, the manifest says {entry.get('rows')}")
+        if run_id and "pinned_at" in entry and entry.get("run_id") != run_id:
+            problems.append(
+                f"published table {name} comes from run {entry.get('run_id')}, the set from {run_id}"
+            )
+    return problems
+
+
 def publish(
     home: Path,
     tables: dict[str, pl.DataFrame],
@@ -64,7 +100,14 @@ def publish(
 
     Returns:
         The new version folder.
+
+    Raises:
+        evaluation.tables.TableError: a table named in :data:`evaluation.tables.PUBLISHED` breaks its
+            definition; nothing is published.
     """
+    for name, frame in tables.items():
+        if name in PUBLISHED:  # strictly, as outside readers and the dashboard rely on it
+            validate(frame, PUBLISHED[name], what=f"publishing run {run_id}")
     link = published_dir(home)
     versions = home / ".published"
     versions.mkdir(parents=True, exist_ok=True)
@@ -95,15 +138,26 @@ def publish(
                 **(info or {}),
             }
         write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), new / MANIFEST)
+        fault_point("publish-written")
         os.symlink(new.relative_to(home), tmp_link)
+        fault_point("publish-linked")
         os.replace(tmp_link, link)
+        fault_point("publish-swapped")
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         tmp_link.unlink(missing_ok=True)
         raise
     _prune(versions, keep=new, current=old)
+    _remove_stale_links(home, keep=tmp_link)
     log.info("published %s to %s", ", ".join(sorted(tables)), new)
     return new
+
+
+def _remove_stale_links(home: Path, *, keep: Path) -> None:
+    # A process killed between creating its temporary link and the swap leaves the link behind.
+    for stale in home.glob(".published_tables.*"):
+        if stale != keep and stale.is_symlink():
+            stale.unlink(missing_ok=True)
 
 
 def _prune(versions: Path, *, keep: Path, current: Path | None) -> None:

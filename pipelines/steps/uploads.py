@@ -41,8 +41,6 @@ class UploadHandlers:
 
     def confirm(self, filename: str, content: bytes) -> str:
         """Ingest the uploaded file and republish the data tables; returns a one-line summary."""
-        from pipelines.run.pipeline import publish_data_tables
-
         path = self._with_file(filename, content)
         registry = load_registry(self.settings.registry_dir)
         result = validate_table(read_table(path), registry, file_label=filename)
@@ -52,7 +50,6 @@ class UploadHandlers:
             lock_timeout=self.settings.lock_timeout,
         )
         summary = warehouse.ingest(result, file=f"upload:{filename}", file_sha256=file_sha256(path))
-        publish_data_tables(self.settings, warehouse, registry, run_id="upload")
         return (
             f"{filename}: {summary.rows_in} in, {summary.accepted} accepted, {summary.unchanged} unchanged, "
             f"{summary.rejected} rejected"

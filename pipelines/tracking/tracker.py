@@ -149,7 +149,7 @@ class Tracker:
         tags: dict[str, str] | None = None,
     ) -> Iterator[str]:
         """Start a run (a child when ``parent`` is given); it ends FINISHED, or FAILED with the error logged."""
-        all_tags = {"mlflow.runName": name, **(tags or {})}
+        all_tags = {"mlflow.runName": name, **_owner_tags(), **(tags or {})}
         if parent:
             all_tags["mlflow.parentRunId"] = parent
         run = self.client.create_run(self.experiment_id, run_name=name, tags=all_tags)
@@ -165,13 +165,24 @@ class Tracker:
         self.client.set_terminated(run_id, status="FINISHED")
 
     def failed_child(
-        self, name: str, *, parent: str, error: str, params: dict[str, Any] | None = None
+        self,
+        name: str,
+        *,
+        parent: str,
+        error: str,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
     ) -> str:
         """Record a child run that failed (its error as a tag and a text artifact), without raising."""
         run = self.client.create_run(
             self.experiment_id,
             run_name=name,
-            tags={"mlflow.runName": name, "mlflow.parentRunId": parent, "dtscope.error": error[:5000]},
+            tags={
+                **(tags or {}),
+                "mlflow.runName": name,
+                "mlflow.parentRunId": parent,
+                "dtscope.error": error[:5000],
+            },
         )
         if params:
             self.log_params(run.info.run_id, params)
@@ -222,6 +233,35 @@ class Tracker:
 
     def get_run(self, run_id: str) -> Any:
         return self.client.get_run(run_id)
+
+    def run_exists(self, run_id: str) -> bool:
+        """Whether the store still holds ``run_id`` (False after the store was replaced or the run deleted)."""
+        try:
+            run = self.client.get_run(run_id)
+        except Exception:  # MLflow raises its own exception type for an unknown id
+            return False
+        return bool(run.info.lifecycle_stage == "active")
+
+    def mark_orphans_killed(self, reason: str) -> list[str]:
+        """Mark RUNNING runs whose process is gone as KILLED, with ``reason`` in the tag ``dtscope.killed``.
+
+        A run is an orphan when the process that started it (tags ``dtscope.pid``/``dtscope.host``) no
+        longer runs on this host, or when it carries no owner tags at all (made before they existed).
+        Runs of live processes and of other hosts are left alone.
+
+        Returns:
+            The ids of the runs marked.
+        """
+        marked = []
+        for run in self.search_runs("attributes.status = 'RUNNING'"):
+            tags = run.data.tags
+            if not _owner_gone(tags.get("dtscope.pid"), tags.get("dtscope.host")):
+                continue
+            run_id = run.info.run_id
+            self.client.set_tag(run_id, "dtscope.killed", reason[:5000])
+            self.client.set_terminated(run_id, status="KILLED")
+            marked.append(run_id)
+        return marked
 
     def search_runs(self, filter_string: str = "", max_results: int = 5000) -> list[Any]:
         return list(
@@ -394,6 +434,34 @@ class ModelVersion:
     @property
     def config_hash(self) -> str:
         return self.tags.get("config_hash", "")
+
+
+def _owner_tags() -> dict[str, str]:
+    return {"dtscope.pid": str(os.getpid()), "dtscope.host": platform.node()}
+
+
+def _owner_gone(pid: str | None, host: str | None) -> bool:
+    """True when the process ``pid`` on ``host`` is known to be gone (no tags: assumed gone)."""
+    if pid is None:
+        return True
+    if host != platform.node() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    # A SIGKILLed child not yet reaped by its parent still answers kill(pid, 0).
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0:1] == ["Z"]
 
 
 @contextlib.contextmanager
