@@ -250,7 +250,7 @@ class DashboardGate:
     """Only live sessions reach the dashboard; page loads without one are sent to the login page."""
 
     def __init__(self, wsgi_app: WSGIApp, store: Store, settings: ServiceSettings) -> None:
-        self.app = WSGIMiddleware(with_principal(wsgi_app))  # type: ignore[arg-type]
+        self.app: Any = WSGIMiddleware(with_principal(wsgi_app))
         self.store = store
         self.settings = settings
 
@@ -293,7 +293,7 @@ def default_dashboard(settings: ServiceSettings) -> tuple[WSGIApp, list[str]]:
 # ---------------------------------------------------------------------------------------------- the app
 def _lang(request: Request, given: str | None = None) -> str:
     if given in TEXT:
-        return given  # type: ignore[return-value]
+        return given
     accept = request.headers.get("accept-language", "")
     return "en" if accept.lower().startswith("en") else "zh"
 

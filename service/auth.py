@@ -18,7 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, TypeGuard
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -101,10 +101,14 @@ def parse_regions(regions: list[str] | tuple[str, ...], known: list[str]) -> tup
     return flat
 
 
+def _is_role(role: str) -> TypeGuard[Role]:
+    return role in ROLES
+
+
 def check_role(role: str) -> Role:
-    if role not in ROLES:
+    if role not in ROLES or not _is_role(role):
         raise AccountError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    return cast(Role, role)
+    return role
 
 
 def get_user(session: Session, name: str) -> User:
@@ -292,9 +296,9 @@ class NewSession:
     principal: Principal
 
 
-def _window_failures(session: Session, column: object, value: str, since: datetime) -> tuple[int, datetime | None]:
+def _window_failures(session: Session, column: Any, value: str, since: datetime) -> tuple[int, datetime | None]:
     stmt = select(func.count(), func.min(LoginAttempt.at)).where(
-        column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False)  # type: ignore[operator]
+        column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False)
     )
     count, oldest = session.execute(stmt).one()
     return int(count), oldest

@@ -67,7 +67,7 @@ def observations_as_of(
     home: Path, as_of: datetime, *, kpi_id: str | None, region: str | None
 ) -> pl.DataFrame:
     """Observations as the warehouse held them at ``as_of`` (latest vintage per key up to then)."""
-    return _warehouse(home, 10.0).observations(as_of=as_of, kpi_id=kpi_id, region=region)  # type: ignore[no-any-return]
+    return _warehouse(home, 10.0).observations(as_of=as_of, kpi_id=kpi_id, region=region)
 
 
 def ingest_upload(
@@ -120,7 +120,7 @@ def ingest_upload(
             pl.lit(OUT_OF_SCOPE).alias("reason_code"),
             pl.format("region {} is outside your account's regions", pl.col("region")).alias("reason"),
             pl.lit("").alias("raw"),
-        ).cast(result.rejects.schema)  # type: ignore[arg-type]
+        ).cast(result.rejects.schema)
         result = ValidationResult(
             layout=result.layout,
             rows_in=result.rows_in,

@@ -29,11 +29,13 @@ bearer = HTTPBearer(auto_error=False, description="An API token from `dtscope to
 
 
 def get_store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    store: Store = request.app.state.store
+    return store
 
 
 def get_settings(request: Request) -> ServiceSettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: ServiceSettings = request.app.state.settings
+    return settings
 
 
 def db_session(store: Annotated[Store, Depends(get_store)]) -> Iterator[Session]:

@@ -28,7 +28,7 @@ def ingest_file(
     *,
     file: UploadFile,
     settings: Annotated[ServiceSettings, Depends(get_settings)],
-    principal: Annotated[Principal, Depends(require(*sorted(INGEST_ROLES)))],  # type: ignore[arg-type]
+    principal: Annotated[Principal, Depends(require(*sorted(INGEST_ROLES)))],
     session: Annotated[Session, Depends(db_session)],
 ) -> Any:
     """Validate a CSV/Excel/Parquet file and append new vintages, as ``dtscope ingest`` does.
@@ -64,7 +64,7 @@ def ingest_file(
     return models.IngestResult(
         file=answer.file,
         layout=answer.layout,
-        in_=answer.rows_in,
+        **{"in": answer.rows_in},
         accepted=answer.accepted,
         unchanged=answer.unchanged,
         rejected=answer.rejected,
