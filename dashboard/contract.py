@@ -13,7 +13,9 @@ from evaluation import tables
 from evaluation.tables import DIMENSION_PREFIX, SYNTHETIC_SOURCE
 
 TABLES: dict[str, dict[str, tables.Dtype]] = {name: tables.dtypes(m) for name, m in tables.PUBLISHED.items()}
-OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {name: tables.optional(m) for name, m in tables.PUBLISHED.items()}
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    name: tables.optional(m) for name, m in tables.PUBLISHED.items()
+}
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     (name, column): values
     for name, model in tables.PUBLISHED.items()

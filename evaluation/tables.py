@@ -19,7 +19,7 @@ Light on purpose (polars, pandera and :mod:`evaluation.likelihood` only): the da
 >>> dtypes(ForecastFailures)["stage"]
 String
 >>> allowed(Attainment)["status"]
-('achieved', 'on_track', 'at_risk', 'off_track')
+('achieved', 'on_track', 'at_risk', 'off_track', 'unknown')
 >>> empty(Calibration).schema["n"]
 Int64
 """
@@ -58,14 +58,16 @@ GradeId = Literal["excellent", "good", "pass", "fail"]
 ScoreStatus = Literal["scored", "excluded", "no_data"]
 EfficacyMethod = Literal["its", "did"]
 EfficacyStatus = Literal["ok", "insufficient_data"]
-AttainmentStatus = Literal["achieved", "on_track", "at_risk", "off_track"]
+# "unknown" when there is no forecast distribution at the target year to read a probability from
+AttainmentStatus = Literal["achieved", "on_track", "at_risk", "off_track", "unknown"]
 FailureStage = Literal["input", "forecast"]
 # The MLflow tag ``dtscope.step`` of every run the pipeline starts.
 RunKind = Literal["pipeline", "score", "forecast", "forecast-series"]
 RunStatus = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
 
-LIKELIHOOD_EN: tuple[str, ...] = tuple(term.en for term in SCALE)
-LIKELIHOOD_ZH: tuple[str, ...] = tuple(term.zh for term in SCALE)
+# the words of the one likelihood scale, plus what an attainment row without a probability says
+LIKELIHOOD_EN: tuple[str, ...] = (*(term.en for term in SCALE), "unknown")
+LIKELIHOOD_ZH: tuple[str, ...] = (*(term.zh for term in SCALE), "未知")
 
 
 def _isin(values: object) -> list[str]:
@@ -393,7 +395,7 @@ class Attainment(_Table):
     target_value: pl.Float64
     target_high: pl.Float64 = pa.Field(nullable=True)
     obligation: pl.String = pa.Field(isin=_isin(Obligation), nullable=True)
-    p_reach: pl.Float64 = pa.Field(ge=0, le=1)
+    p_reach: pl.Float64 = pa.Field(ge=0, le=1, nullable=True)  # NaN with status "unknown"
     status: pl.String = pa.Field(isin=_isin(AttainmentStatus))
     likelihood: pl.String = pa.Field(isin=list(LIKELIHOOD_EN))
     likelihood_zh: pl.String = pa.Field(isin=list(LIKELIHOOD_ZH))
@@ -491,9 +493,10 @@ class Scores(_Table):
     total: pl.Float64 = pa.Field(nullable=True)
     grade: pl.String = pa.Field(isin=_isin(Grade), nullable=True)
     grade_id: pl.String = pa.Field(isin=_isin(GradeId), nullable=True)
-    rank: pl.Int32 = pa.Field(nullable=True)
-    rank_lo: pl.Int32 = pa.Field(nullable=True)
-    rank_hi: pl.Int32 = pa.Field(nullable=True)
+    # ranks are Float64: tied scenarios share their average rank (2.5), and rank_lo/hi are quantiles
+    rank: pl.Float64 = pa.Field(nullable=True)
+    rank_lo: pl.Float64 = pa.Field(nullable=True)
+    rank_hi: pl.Float64 = pa.Field(nullable=True)
     rank_median: pl.Float64 = pa.Field(nullable=True)
     p_grade_excellent: pl.Float64 | None = pa.Field(nullable=True)
     p_grade_good: pl.Float64 | None = pa.Field(nullable=True)
@@ -587,8 +590,8 @@ class Sensitivity(_Table):
     dimension: pl.String
     delta: pl.Float64
     scenario_id: pl.String
-    rank: pl.Int32
-    rank_change: pl.Int32
+    rank: pl.Float64  # ties share their average rank, as in ``scores``
+    rank_change: pl.Float64
 
     class Config:
         name = "sensitivity"
@@ -617,10 +620,10 @@ class Acceptability(_Table):
         name = "acceptability"
 
 
-# The scoring step's tables as published, with the score run and the pipeline run around it.
+# The scoring step's tables as published: the score run, and the pipeline run around it when there was one.
 class PublishedScores(Scores):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "scores"
@@ -628,7 +631,7 @@ class PublishedScores(Scores):
 
 class PublishedEfficacy(Efficacy):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "efficacy"
@@ -636,7 +639,7 @@ class PublishedEfficacy(Efficacy):
 
 class PublishedEfficacySeries(EfficacySeries):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "efficacy_series"
@@ -644,7 +647,7 @@ class PublishedEfficacySeries(EfficacySeries):
 
 class PublishedEventStudy(EventStudy):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "event_study"
@@ -652,7 +655,7 @@ class PublishedEventStudy(EventStudy):
 
 class PublishedExplanations(Explanations):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "explanations"
@@ -660,7 +663,7 @@ class PublishedExplanations(Explanations):
 
 class PublishedSensitivity(Sensitivity):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "sensitivity"
@@ -668,7 +671,7 @@ class PublishedSensitivity(Sensitivity):
 
 class PublishedWeights(Weights):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "weights"
@@ -676,7 +679,7 @@ class PublishedWeights(Weights):
 
 class PublishedAcceptability(Acceptability):
     run_id: pl.String
-    pipeline_run_id: pl.String
+    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
 
     class Config:
         name = "acceptability"

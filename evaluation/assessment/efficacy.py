@@ -32,6 +32,8 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from evaluation import tables
+
 FloatArray = NDArray[np.float64]
 
 
@@ -360,40 +362,9 @@ def event_study(treated: ArrayLike, controls: ArrayLike, post: ArrayLike, *, win
     return np.column_stack([ks.astype(np.float64), eff])
 
 
-EFFICACY_COLUMNS: dict[str, type[pl.DataType]] = {
-    "scenario_id": pl.String,
-    "outcome": pl.String,
-    "method": pl.String,
-    "effect": pl.Float64,
-    "ci_lo": pl.Float64,
-    "ci_hi": pl.Float64,
-    "p_value": pl.Float64,
-    "n_pre": pl.Int64,
-    "n_post": pl.Int64,
-    "status": pl.String,
-    "std_error": pl.Float64,
-    "n_controls": pl.Int64,
-    "effect_pct": pl.Float64,
-    "counterfactual": pl.Float64,
-    "note": pl.String,
-}
-EVENT_STUDY_COLUMNS: dict[str, type[pl.DataType]] = {
-    "scenario_id": pl.String,
-    "outcome": pl.String,
-    "k": pl.Int64,
-    "effect": pl.Float64,
-}
-
-
-SERIES_COLUMNS: dict[str, type[pl.DataType]] = {
-    "scenario_id": pl.String,
-    "outcome": pl.String,
-    "period": pl.Date,
-    "observed": pl.Float64,
-    "fitted": pl.Float64,
-    "counterfactual": pl.Float64,
-    "method": pl.String,
-}
+EFFICACY_COLUMNS = tables.dtypes(tables.Efficacy)
+EVENT_STUDY_COLUMNS = tables.dtypes(tables.EventStudy)
+SERIES_COLUMNS = tables.dtypes(tables.EfficacySeries)
 
 
 def _row(scenario_id: str, outcome: str, est: EffectEstimate) -> dict[str, object]:

@@ -35,6 +35,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
+from evaluation import tables
 from evaluation.assessment.aggregate import rank_desc, vikor_normalized
 from evaluation.assessment.scheme import Scheme
 from evaluation.assessment.uncertainty import (
@@ -356,7 +357,8 @@ def score_scheme(
                 "dimension": [scheme.top_of[i] for i in ids],
                 "weight_tree": elig.w_tree,
                 "weight": w,
-            }
+            },
+            schema=tables.dtypes(tables.Weights),
         ),
     )
 
@@ -606,28 +608,17 @@ def _scores_frame(
     )
 
 
-def _scores_schema(scheme: Scheme) -> dict[str, pl.DataType | type[pl.DataType]]:
-    return {
-        "scenario_id": pl.String,
-        "region": pl.String,
-        "period": pl.String,
-        "scheme": pl.String,
-        **{f"dim_{d}": pl.Float64 for d in scheme.top_dimensions},
-        "total": pl.Float64,
-        "grade": pl.String,
-        "grade_id": pl.String,
-        "rank": pl.Float64,
-        "rank_lo": pl.Float64,
-        "rank_hi": pl.Float64,
-        "rank_median": pl.Float64,
-        **{f"p_grade_{g.id}": pl.Float64 for g in scheme.spec.grades},
-        "benchmark": pl.Boolean,
-        "missing_indicators": pl.String,
-        "missing_weight": pl.Float64,
-        "status": pl.String,
-        "loo_reversals": pl.Int64,
-        "vikor_compromise": pl.Boolean,
-    }
+def _scores_schema(scheme: Scheme) -> dict[str, tables.Dtype]:
+    """:class:`evaluation.tables.Scores` with this scheme's ``dim_*`` columns (after ``scheme``) and grades."""
+    out: dict[str, tables.Dtype] = {}
+    for column, dtype in tables.dtypes(tables.Scores).items():
+        if column.startswith("p_grade_"):
+            out |= {f"p_grade_{g.id}": pl.Float64 for g in scheme.spec.grades}
+            continue
+        out[column] = dtype
+        if column == "scheme":
+            out |= {f"{tables.DIMENSION_PREFIX}{d}": pl.Float64 for d in scheme.top_dimensions}
+    return out
 
 
 def _acceptability(sids: list[str], unc: RankUncertainty | None) -> pl.DataFrame:
@@ -641,7 +632,7 @@ def _acceptability(sids: list[str], unc: RankUncertainty | None) -> pl.DataFrame
         if unc is not None
         else []
     )
-    return pl.DataFrame(rows, schema={"scenario_id": pl.String, "rank": pl.Int64, "probability": pl.Float64})
+    return pl.DataFrame(rows, schema=tables.dtypes(tables.Acceptability))
 
 
 def _explanations(
@@ -672,23 +663,7 @@ def _explanations(
                     "missing": bool(not avail[k, j]),
                 }
             )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "scenario_id": pl.String,
-            "period": pl.String,
-            "scheme": pl.String,
-            "dimension": pl.String,
-            "indicator_id": pl.String,
-            "name_zh": pl.String,
-            "raw_value": pl.Float64,
-            "normalised": pl.Float64,
-            "weight": pl.Float64,
-            "effective_weight": pl.Float64,
-            "contribution": pl.Float64,
-            "missing": pl.Boolean,
-        },
-    )
+    return pl.DataFrame(rows, schema=tables.dtypes(tables.Explanations))
 
 
 def _dimension_weights(scheme: Scheme, w: FloatArray, dim: str, delta: float) -> FloatArray:
@@ -739,17 +714,7 @@ def _dimension_sensitivity(
                 }
                 for k, sid in enumerate(sids)
             ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "scheme": pl.String,
-            "dimension": pl.String,
-            "delta": pl.Float64,
-            "scenario_id": pl.String,
-            "rank": pl.Float64,
-            "rank_change": pl.Float64,
-        },
-    )
+    return pl.DataFrame(rows, schema=tables.dtypes(tables.Sensitivity))
 
 
 def _sensitivity(

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from evaluation import tables
 from pipelines.io.parsing import CellError, parse_period
 
 logger = logging.getLogger(__name__)
@@ -52,24 +53,8 @@ DECISIONS: dict[str, tuple[str, str]] = {
 }
 UNMAPPED = "unmapped"
 
-LONG_SCHEMA: dict[str, Any] = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "period": pl.String,
-    "value": pl.String,
-    "std_error": pl.String,
-    "source": pl.String,
-    "status": pl.String,
-    "note": pl.String,
-    "row": pl.Int64,
-}
-SET_ASIDE_SCHEMA: dict[str, Any] = {
-    "row": pl.Int64,
-    "column": pl.String,
-    "reason_code": pl.String,
-    "reason": pl.String,
-    "raw": pl.String,
-}
+LONG_SCHEMA = tables.dtypes(tables.PublishedFiguresLong)
+SET_ASIDE_SCHEMA = tables.dtypes(tables.FileRejects)  # the same shape as an ingest's file rejects
 
 
 class MappingError(ValueError):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from evaluation import tables
 from evaluation.forecasting import attainment as att
 from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
@@ -34,28 +35,9 @@ MIN_POINTS = 4
 MIN_HORIZON = 3
 MAX_HORIZON = 10
 
-FORECAST_SCHEMA: dict[str, Any] = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "period": pl.Int32,
-    "model": pl.String,
-    "mean": pl.Float64,
-    **dict.fromkeys(QUANTILE_COLUMNS, pl.Float64),
-    "data_set": pl.String,
-}
-SAMPLE_SCHEMA: dict[str, Any] = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "period": pl.Int32,
-    "draw": pl.Int32,
-    "value": pl.Float64,
-}
-FAILURE_SCHEMA: dict[str, Any] = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "stage": pl.String,
-    "error": pl.String,
-}
+FORECAST_SCHEMA = tables.dtypes(tables.Forecasts)
+SAMPLE_SCHEMA = tables.dtypes(tables.ForecastSamples)
+FAILURE_SCHEMA = tables.dtypes(tables.ForecastFailures)
 
 
 @dataclass(frozen=True)
@@ -323,55 +305,17 @@ def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[
     metrics = (
         pl.concat(metric_frames).select("model", "kind", pl.col("h").alias("horizon"), "metric", "value")
         if metric_frames
-        else pl.DataFrame(
-            schema={
-                "model": pl.String,
-                "kind": pl.String,
-                "horizon": pl.Int32,
-                "metric": pl.String,
-                "value": pl.Float64,
-            }
-        )
+        else tables.empty(tables.BacktestMetrics)
     )
     calib = (
         pl.concat(rel_frames).select("model", "bin_lo", "bin_hi", "predicted_mean", "observed_freq", "n")
         if rel_frames
-        else pl.DataFrame(
-            schema={
-                "model": pl.String,
-                "bin_lo": pl.Float64,
-                "bin_hi": pl.Float64,
-                "predicted_mean": pl.Float64,
-                "observed_freq": pl.Float64,
-                "n": pl.Int64,
-            }
-        )
+        else tables.empty(tables.Calibration)
     )
     return metrics, calib
 
 
-ATTAINMENT_SCHEMA: dict[str, Any] = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "target_year": pl.Int32,
-    "target_kind": pl.String,
-    "target_value": pl.Float64,
-    "target_high": pl.Float64,
-    "obligation": pl.String,
-    "p_reach": pl.Float64,
-    "status": pl.String,
-    "likelihood": pl.String,
-    "likelihood_zh": pl.String,
-    "anticipated_growth": pl.Float64,
-    "required_growth": pl.Float64,
-    "sdg_rule": pl.Float64,
-    "expected_year": pl.Float64,
-    "gap": pl.Float64,
-    "last_value": pl.Float64,
-    "last_year": pl.Int32,
-    "model": pl.String,
-    "data_set": pl.String,
-}
+ATTAINMENT_SCHEMA = tables.dtypes(tables.Attainment)
 
 
 def attainment(
@@ -457,7 +401,8 @@ def attainment(
                 "anticipated_growth": anticipated,
                 "required_growth": required,
                 "sdg_rule": att.sdg_rule(anticipated, required, "<=" if kind == "at_most" else ">="),
-                "expected_year": expected,
+                # a year, or null when the median path never reaches the target within the horizon
+                "expected_year": round(expected) if math.isfinite(expected) else None,
                 "gap": gap,
                 "last_value": last_value,
                 "last_year": last_year,

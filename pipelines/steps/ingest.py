@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from evaluation import tables
 from pipelines.io.kpi_registry import Indicator, Registry
 from pipelines.io.parsing import CellError, is_missing, parse_period, parse_value, to_kpi_unit
 
@@ -50,27 +51,8 @@ STATUS_ALIASES = {
     "快报": "provisional",
     "预计": "provisional",
 }
-ACCEPTED_SCHEMA: dict[str, Any] = {
-    "row": pl.Int64,
-    "column": pl.String,
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "period": pl.Date,
-    "freq": pl.String,
-    "value": pl.Float64,
-    "std_error": pl.Float64,
-    "qualifier": pl.String,
-    "source": pl.String,
-    "status": pl.String,
-    "note": pl.String,
-}
-REJECT_SCHEMA: dict[str, Any] = {
-    "row": pl.Int64,
-    "column": pl.String,
-    "reason_code": pl.String,
-    "reason": pl.String,
-    "raw": pl.String,
-}
+ACCEPTED_SCHEMA = tables.dtypes(tables.Accepted)
+REJECT_SCHEMA = tables.dtypes(tables.FileRejects)
 
 
 @dataclass(frozen=True)

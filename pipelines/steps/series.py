@@ -17,19 +17,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from evaluation import tables
+
 DATA_SET_PRIORITY = {"file": 0, "published": 1, "plan": 2, "synthetic-demo": 3, "derived": 4}
 QUALIFIER_PRIORITY = {"=": 0, "~": 1, ">": 2, "<": 2}
 
-SERIES_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "kpi_id": pl.String,
-    "region": pl.String,
-    "year": pl.Int32,
-    "value": pl.Float64,
-    "std_error": pl.Float64,
-    "qualifier": pl.String,
-    "data_set": pl.String,
-    "n_sources": pl.Int32,
-}
+SERIES_SCHEMA = tables.dtypes(tables.AnnualSeries)
 
 
 def data_set_expr(source: pl.Expr | None = None) -> pl.Expr:
