@@ -1,0 +1,84 @@
+"""What a real ``dtscope demo`` + ``dtscope run`` publishes meets its one definition, strictly.
+
+Strictly: the dtypes exactly as :mod:`evaluation.tables` declares them (nothing is cast), no column the
+definition does not name, every required column present, nulls only where allowed, values within their
+allowed sets. The world is the session's ``published_home`` (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import get_args
+
+import polars as pl
+import pytest
+
+from evaluation import likelihood, tables
+from pipelines.steps.series import DATA_SET_PRIORITY
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def published(published_home: Path) -> Path:
+    return published_home / "published_tables"
+
+
+def read(published: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(published / f"{name}.parquet")
+
+
+def test_every_published_table_has_a_definition_and_every_definition_is_published(published: Path) -> None:
+    names = {p.stem for p in published.glob("*.parquet")}
+    assert names == set(tables.PUBLISHED), (names - set(tables.PUBLISHED), set(tables.PUBLISHED) - names)
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["tables"]) == names  # the manifest is metadata, not a table
+    for name in names:
+        assert manifest["tables"][name]["rows"] == read(published, name).height, name
+
+
+@pytest.mark.parametrize("name", sorted(tables.PUBLISHED))
+def test_published_table_meets_its_definition_strictly(published: Path, name: str) -> None:
+    frame = read(published, name)
+    assert frame.height > 0, f"{name} was published empty: the check would prove nothing"
+    tables.validate(frame, tables.PUBLISHED[name], what=str(published / f"{name}.parquet"))
+
+
+def test_the_drift_found_at_5657ebd_is_gone(published: Path) -> None:
+    attainment = read(published, "attainment")
+    assert attainment.schema["expected_year"] == pl.Int32
+    assert "data_set" in read(published, "forecasts").columns  # the KPI page filters on it
+    kinds = set(read(published, "runs")["kind"].to_list())
+    assert "" not in kinds and {"pipeline", "score", "forecast", "forecast-series"} <= kinds
+    scores = read(published, "scores")
+    assert any(c.startswith(tables.DIMENSION_PREFIX) for c in scores.columns)
+
+
+# Each way a published table can break its definition is caught (so the strict check above can fail).
+BREAKS = {
+    "a float where the definition says Int32": ("attainment", lambda f: f.with_columns(pl.col("expected_year").cast(pl.Float64))),
+    "a 64-bit integer where it says Int32": ("forecasts", lambda f: f.with_columns(pl.col("period").cast(pl.Int64))),
+    "nanoseconds where it says microseconds": ("runs", lambda f: f.with_columns(pl.col("start_time").cast(pl.Datetime("ns")))),
+    "an unknown column": ("calibration", lambda f: f.with_columns(pl.lit(1.0).alias("extra"))),
+    "a required column missing": ("forecasts", lambda f: f.drop("q0.975")),
+    "a value outside its allowed set": ("runs", lambda f: f.with_columns(pl.lit("").alias("kind"))),
+    "a likelihood word not on the scale": ("attainment", lambda f: f.with_columns(pl.lit("可能性中等").alias("likelihood_zh"))),
+    "a null in a required column": ("kpis", lambda f: f.with_columns(pl.lit(None, pl.String).alias("unit"))),
+    "a duplicate key": ("attainment", lambda f: pl.concat([f, f.head(1)])),
+    "a dimension column of the wrong dtype": ("scores", lambda f: f.with_columns(pl.lit("x").alias("dim_extra"))),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("how", sorted(BREAKS))
+def test_the_strict_check_catches(published: Path, how: str) -> None:
+    name, breaks = BREAKS[how]
+    with pytest.raises(tables.TableError, match=rf"table '{name}' breaks its contract"):
+        tables.validate(breaks(read(published, name)), tables.PUBLISHED[name], what=how)
+
+
+def test_allowed_values_come_from_the_code_that_makes_them() -> None:
+    assert set(get_args(tables.DataSet)) == set(DATA_SET_PRIORITY)
+    words = tables.allowed(tables.Attainment)
+    assert words["likelihood"][:-1] == tuple(t.en for t in likelihood.SCALE)
+    assert words["likelihood_zh"][:-1] == tuple(t.zh for t in likelihood.SCALE)
