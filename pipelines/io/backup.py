@@ -23,6 +23,7 @@ import duckdb
 from filelock import FileLock
 
 from pipelines.io.catalog import file_sha256, write_text
+from pipelines.io.warehouse import WarehouseDamaged, _check_size
 from pipelines.settings import Settings
 from pipelines.steps import publish
 
@@ -198,6 +199,7 @@ def _check_warehouse(path: Path) -> list[str]:
         return [f"the warehouse {path.name} cannot be opened: {type(exc).__name__}"]
     problems = []
     try:
+        _check_size(con, path)
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         for table in WAREHOUSE_TABLES:
             if table not in present:
@@ -207,6 +209,8 @@ def _check_warehouse(path: Path) -> list[str]:
         if "observations" in present:
             # every column of every row: a damaged block fails here
             con.execute("SELECT sum(hash(o)) FROM observations o").fetchall()
+    except WarehouseDamaged as exc:
+        problems.append(f"the warehouse {path.name} is damaged: {str(exc).split('(', 1)[1].split(')')[0]}")
     except duckdb.Error as exc:
         problems.append(f"the warehouse cannot be read through: {str(exc).splitlines()[0]}")
     finally:

@@ -88,6 +88,21 @@ def _damage(exc: BaseException) -> str:
     return text.removeprefix("IO Error: ")[:200]
 
 
+_HEADER_BYTES = 3 * 4096  # DuckDB's file header: one main header and two database headers
+
+
+def _check_size(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a file shorter than the blocks its header counts (a truncated copy reads until it does not)."""
+    row = con.execute("PRAGMA database_size").fetchone()
+    if row is None:
+        return
+    block_size, total_blocks = int(row[2]), int(row[3])
+    needed = _HEADER_BYTES + block_size * total_blocks
+    size = path.stat().st_size
+    if size < needed:
+        raise WarehouseDamaged(path, f"the file is truncated: {size} bytes of the {needed} its header counts")
+
+
 @contextlib.contextmanager
 def _damage_as_error(path: Path) -> Iterator[None]:
     """Turn DuckDB's errors about a broken file into one :class:`WarehouseDamaged` message."""
@@ -185,6 +200,7 @@ class Warehouse:
             with _damage_as_error(self.path):
                 con = duckdb.connect(str(self.path))
                 try:
+                    _check_size(con, self.path)
                     con.execute(DDL)
                     yield con
                 finally:
@@ -212,7 +228,13 @@ class Warehouse:
         while True:
             try:
                 with _damage_as_error(self.path):
-                    return duckdb.connect(str(self.path), read_only=True)
+                    con = duckdb.connect(str(self.path), read_only=True)
+                    try:
+                        _check_size(con, self.path)
+                    except BaseException:
+                        con.close()
+                        raise
+                    return con
             except duckdb.IOException:
                 if time.monotonic() > deadline:
                     raise WarehouseBusy(
