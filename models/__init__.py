@@ -8,7 +8,6 @@ from __future__ import annotations
 from models import (
     arima,
     calibration,
-    ensemble,
     ets,
     pooled,
     prophet_model,
@@ -26,7 +25,6 @@ __all__ = [
     "Forecaster",
     "arima",
     "calibration",
-    "ensemble",
     "ets",
     "make_model",
     "pooled",

@@ -110,7 +110,7 @@ def fill_gaps(z: np.ndarray) -> np.ndarray:
     """Fill NaN gaps by linear interpolation between the observed points (a new array).
 
     A filled value leans on the next observation, so a backtest must not cut inside a gap: pass
-    ``np.isfinite(z)`` as ``observed`` to :func:`evaluation.forecasting.champion.fit_champion`.
+    ``np.isfinite(z)`` as ``observed`` to :func:`models.champion.fit_champion`.
 
     >>> fill_gaps(np.array([1.0, np.nan, 3.0])).tolist()
     [1.0, 2.0, 3.0]

@@ -37,10 +37,11 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from evaluation.forecasting import metrics
-from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from evaluation.forecasting.origin_backtest import best_common_shift, brier_decomposition
+from models import metrics
 from models.base import cdf_from_quantiles, dense_probs
+from models.champion import ChampionConfig, Member, fit_champion
+from models.metrics import ForecastRows
 from models.transforms import Scale
 
 log = logging.getLogger("evaluation.bench.forecast")
@@ -269,71 +270,46 @@ def run_simple(name: str, train: list[np.ndarray], tg: np.ndarray) -> Result:
 def score(
     results: list[Result], ids: list[str], train: list[np.ndarray], test: np.ndarray, outcome: np.ndarray
 ) -> pl.DataFrame:
-    n = len(ids)
-    sid = np.repeat(ids, H)
-    tr = pl.DataFrame(
-        {
-            "series_id": np.concatenate([[s] * y.size for s, y in zip(ids, train, strict=True)]),
-            "y": np.concatenate(train),
-        }
-    )
+    """Each method's scores with the metric registry (:mod:`models.metrics`), over all series × horizons.
+
+    Scaled metrics divide by each series' in-sample mean absolute step; the CRPS estimate takes the point
+    forecast as the median; the Brier score averages the ``len(KS)`` attainment events.
+    """
+    scale = np.repeat([float(np.mean(np.abs(np.diff(y)))) for y in train], H)
     rows = []
     for r in results:
-        if np.isnan(r.points).all():  # probability-only rules
-            row: dict[str, object] = {
-                "method": r.name,
-                "sMAPE": None,
-                "MASE": None,
-                "cov80": None,
-                "cov95": None,
-                "MSIS95": None,
-                "CRPS~": None,
-            }
-            pb = pl.DataFrame(
-                {"series_id": np.repeat(ids, len(KS)), "y": outcome.ravel(), "m": r.probs.ravel()}
+        rule = bool(np.isnan(r.points).all())  # a probability-only rule
+        row: dict[str, object] = {"method": r.name}
+        if rule:
+            row |= dict.fromkeys(("sMAPE", "MASE", "cov80", "cov95", "MSIS95", "CRPS~"))
+        else:
+            fc = ForecastRows(
+                y=test.ravel(),
+                point=r.points.ravel(),
+                scale=scale,
+                quantiles={
+                    0.025: r.lo95.ravel(),
+                    0.1: r.lo80.ravel(),
+                    0.5: r.points.ravel(),
+                    0.9: r.hi80.ravel(),
+                    0.975: r.hi95.ravel(),
+                },
             )
-            row["Brier"] = metrics.brier_loss(pb, ["m"])["m"].mean()
-            for j, k in enumerate(KS):
-                row[f"Brier k={k:g}"] = float(np.mean((r.probs[:, j] - outcome[:, j]) ** 2))
-            row["seconds"] = r.seconds or None
-            rows.append(row)
-            continue
-        fr = pl.DataFrame(
-            {
-                "series_id": sid,
-                "y": test.ravel(),
-                "m": r.points.ravel(),
-                "m-lo-80": r.lo80.ravel(),
-                "m-hi-80": r.hi80.ravel(),
-                "m-lo-95": r.lo95.ravel(),
-                "m-hi-95": r.hi95.ravel(),
+            row |= {
+                "sMAPE": metrics.score(fc, "smape_error"),
+                "MASE": metrics.score(fc, "mase_error"),
+                "cov80": metrics.score(fc, "coverage80"),
+                "cov95": metrics.score(fc, "coverage95"),
+                "MSIS95": metrics.score(fc, "msis_error"),
+                "CRPS~": metrics.score(fc, "crps_loss"),
             }
-        )
-        row = {
-            "method": r.name,
-            "sMAPE": metrics.smape_error(fr, ["m"])["m"].mean(),
-            "MASE": metrics.mase_error(fr, ["m"], train=tr)["m"].mean(),
-            "cov80": 100
-            * fr.select(
-                ((pl.col("y") >= pl.col("m-lo-80")) & (pl.col("y") <= pl.col("m-hi-80"))).mean()
-            ).item(),
-            "cov95": 100
-            * fr.select(
-                ((pl.col("y") >= pl.col("m-lo-95")) & (pl.col("y") <= pl.col("m-hi-95"))).mean()
-            ).item(),
-            "MSIS95": metrics.msis_error(fr, ["m"], train=tr, level=95)["m"].mean(),
-            "CRPS~": metrics.pinball_loss(fr, ["m"], train=tr, level=80)["m"].mean(),
-        }
         if r.probs is not None:
-            pb = pl.DataFrame(
-                {"series_id": np.repeat(ids, len(KS)), "y": outcome.ravel(), "m": r.probs.ravel()}
-            )
-            row["Brier"] = metrics.brier_loss(pb, ["m"])["m"].mean()
+            events = ForecastRows(y=np.zeros(len(ids)), prob=r.probs, event=outcome)
+            row["Brier"] = metrics.score(events, "brier_loss")
             for j, k in enumerate(KS):
                 row[f"Brier k={k:g}"] = float(np.mean((r.probs[:, j] - outcome[:, j]) ** 2))
-        row["seconds"] = r.seconds
+        row["seconds"] = (r.seconds or None) if rule else r.seconds
         rows.append(row)
-    del n
     return pl.DataFrame(rows)
 
 
@@ -383,7 +359,7 @@ VALIDATION_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
     ("the same, category as a feature only (no pool per category)", ChampionConfig(kind_pools=False), True),
     ("the same, not told the category (default until 2026-11-23)", ChampionConfig(), False),
     ("linear pool without median correction, no category", ChampionConfig(location=False), False),
-    ("single centre: the pooled model, no category", ChampionConfig(centre="pooled"), False),
+    ("single centre: the pooled model, no category", ChampionConfig(centre=Member("pooled")), False),
 )
 VALIDATION_CUTS = (6, 8, 10, 12)
 VALIDATION_MIN_HISTORY = 8
@@ -564,7 +540,7 @@ DISTRICT_CONFIGS: tuple[tuple[str, ChampionConfig], ...] = (
     ("default (linear pool of every centre)", ChampionConfig(n_origins=6, min_train=4)),
     (
         "single centre, bare pools (default until 2026-11-23)",
-        ChampionConfig(n_origins=6, min_train=4, centre="pooled", prior_weight=0.0),
+        ChampionConfig(n_origins=6, min_train=4, centre=Member("pooled"), prior_weight=0.0),
     ),
 )
 
@@ -737,7 +713,7 @@ def render(
         "horizon. The peers are local models with no use for it. The rows "
         '"dtscope variant: …" are earlier defaults, shown for information only: the same champion not told the '
         "category (default until 2026-11-23), the single pooled-model centre "
-        '(`centre="pooled"`) and the first one (`centre=None, location=False`, the '
+        '(`centre=Member("pooled")`) and the first one (`centre="chosen", location=False`, the '
         "distribution centred on the point configuration, no median correction). The validation windows at the "
         "end of this page (training data only) are where they were compared.",
         "",
@@ -785,7 +761,7 @@ def render(
         "",
         f"Configuration chosen by backtest: `{results[0].note}`; predictive distribution centred on "
         f"`{results[0].extra['centre']}`. Members and candidates: see "
-        "`evaluation/forecasting/champion.py`. Top candidates by backtest OWA (M4 overall weighted average, lower is "
+        "`models/champion/`. Top candidates by backtest OWA (M4 overall weighted average, lower is "
         "better; computed only on the training parts):",
         "",
         "| candidate | backtest OWA |",
@@ -804,7 +780,7 @@ def render(
         "shifted by its predicted median (both cross-fitted, the M3 category among their features), pooled per "
         "M3 category where the category has 30 errors or more at the horizon, else across categories "
         f"(errors per horizon, all categories: {counts}); what is pooled is described in `models/calibration.py` and "
-        "`evaluation/forecasting/champion.py`.",
+        "`models/champion/`.",
         "",
         *sanity,
     ]
@@ -836,12 +812,12 @@ def main(argv: list[str] | None = None) -> int:
     variants = [
         run_champion(train, tg, config, UNTOLD),
         run_champion(
-            train, tg, ChampionConfig(centre="pooled"), "dtscope variant: single pooled-model centre"
+            train, tg, ChampionConfig(centre=Member("pooled")), "dtscope variant: single pooled-model centre"
         ),
         run_champion(
             train,
             tg,
-            ChampionConfig(centre=None, location=False),
+            ChampionConfig(centre="chosen", location=False),
             "dtscope variant: first default (point centre)",
         ),
     ]

@@ -1,10 +1,11 @@
 """Backtest the whole champion procedure at rolling origins, as the pipeline reports it.
 
-:func:`evaluation.forecasting.champion.fit_champion` backtests its *members* to choose and calibrate. To
-report how well the *champion itself* forecasts, including its calibrated intervals, this module repeats
-the entire procedure at each origin on strictly earlier history — member choice and conformal
-calibration included — and scores the forecast against what happened (the ``cutoff < period`` rule of
-prophet's ``cross_validation``). It is the source of the ``backtest_metrics`` and ``calibration`` tables.
+:func:`models.champion.fit_champion` backtests its *members* to choose and calibrate. To report how well the
+*champion itself* forecasts, including its calibrated intervals, this module repeats the entire procedure
+at each origin of the one rolling-origin backtest (:func:`models.backtest.origins`) on strictly earlier
+history — member choice and conformal calibration included — and scores the forecast against what
+happened with the metric registry (:mod:`models.metrics`). It is the source of the ``backtest_metrics`` and
+``calibration`` tables.
 
 Attainment events for the Brier score and the reliability plot follow the benchmark's protocol: at each
 origin, the target at horizon ``h`` is ``last × (1 + k·g)^h`` with ``g`` the series' own compound growth over
@@ -18,12 +19,25 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from evaluation.forecasting.champion import ChampionConfig, fit_champion
+from models.backtest import origins
 from models.base import cdf_from_quantiles
+from models.champion import ChampionConfig, fit_champion
+from models.metrics import METRICS, evaluate
 from models.transforms import Scale, monotone_quantiles
 
 GROWTH_MULTIPLES = (0.5, 1.0, 1.5)
 LEVELS = (80.0, 95.0)
+# the names the published ``backtest_metrics.metric`` column uses (read by the dashboard and MLflow);
+# every registered metric has one, and ``n`` counts the rows
+PUBLISHED_NAMES = {
+    "mase_error": "mase",
+    "smape_error": "smape",
+    "coverage80": "coverage80",
+    "coverage95": "coverage95",
+    "msis_error": "msis",
+    "crps_loss": "crps",
+    "brier_loss": "brier",
+}
 
 
 def champion_backtest(
@@ -62,22 +76,17 @@ def champion_backtest(
     """
     keep = {0.025: "q0.025", 0.1: "q0.1", 0.5: "q0.5", 0.9: "q0.9", 0.975: "q0.975"}
     rows: list[dict[str, float | int | None]] = []
-    for offset in range(1, n_origins + 1):
-        # an origin inside a gap is skipped: its filled value leans on a later observation
-        idx = [
-            i
-            for i, z in enumerate(histories)
-            if len(z) - offset >= min_train and np.isfinite(raw_histories[i][len(z) - offset - 1])
-        ]
-        if len(idx) == 0:
-            continue
-        train = [histories[i][: len(histories[i]) - offset] for i in idx]
-        seen = [np.isfinite(np.asarray(raw_histories[i][: len(histories[i]) - offset], float)) for i in idx]
-        steps = min(horizon, offset)
+    observed = [np.isfinite(np.asarray(r, float)) for r in raw_histories]
+    # an origin inside a gap is skipped: its filled value leans on a later observation
+    for origin in origins(
+        histories, horizon=horizon, n_origins=n_origins, min_train=min_train, observed=observed
+    ):
+        offset, steps, train = origin.offset, origin.steps, origin.train
+        seen = [observed[i][: len(histories[i]) - offset] for i in origin.series]
         champ = fit_champion(train, steps, config, scale, observed=seen)
         _, q = champ.forecast(train, steps, probs)
         raw_q = np.sort(scale.inverse(q), axis=2)
-        for j, i in enumerate(idx):
+        for j, i in enumerate(origin.series):
             raw = raw_histories[i]
             cut = len(raw) - offset - 1
             window = raw[: cut + 1]
@@ -115,36 +124,9 @@ def champion_backtest(
     return pl.DataFrame(rows)
 
 
-def _metric_exprs(frame: pl.DataFrame) -> list[pl.Expr]:
-    """The backtest metrics as aggregation expressions over :func:`champion_backtest` rows."""
-    y, m, s = pl.col("y"), pl.col("mean"), pl.col("raw_scale")
-
-    def pin(col: str, p: float) -> pl.Expr:
-        d = y - pl.col(col)
-        return pl.max_horizontal(p * d, (p - 1) * d) / s
-
-    p_cols = [c for c in frame.columns if c.startswith("p_k")]
-    brier = (
-        pl.mean_horizontal([(pl.col(c) - pl.col(c.replace("p_k", "event_k"))) ** 2 for c in p_cols])
-        if p_cols
-        else pl.lit(None, dtype=pl.Float64)
-    )
-    lo, hi = pl.col("q0.025"), pl.col("q0.975")
-    exprs = [
-        ((y - m).abs() / s).mean().alias("mase"),
-        (200 * (y - m).abs() / (y.abs() + m.abs())).fill_nan(0.0).mean().alias("smape"),
-        (100 * ((y >= pl.col("q0.1")) & (y <= pl.col("q0.9"))).cast(pl.Float64)).mean().alias("coverage80"),
-        (100 * ((y >= lo) & (y <= hi)).cast(pl.Float64)).mean().alias("coverage95"),
-        (((hi - lo) + 40 * (lo - y).clip(0) + 40 * (y - hi).clip(0)) / s).mean().alias("msis"),
-        (2 * (pin("q0.1", 0.1) + pin("q0.5", 0.5) + pin("q0.9", 0.9)) / 3).mean().alias("crps"),
-        brier.mean().alias("brier"),
-        pl.len().cast(pl.Float64).alias("n"),
-    ]
-    return exprs
-
-
 def series_summary(frame: pl.DataFrame) -> pl.DataFrame:
-    """The same metrics as :func:`backtest_summary`, one row per ``series_id`` (all horizons together).
+    """The metrics of :func:`backtest_summary`, one row per ``series_id`` (all horizons together), wide:
+    ``series_id, <published metric…>, n``.
 
     >>> f = pl.DataFrame({"series_id": ["a", "a"], "h": [1, 2], "y": [10.0, 12.0], "mean": [10.0, 10.0],
     ...     "raw_scale": [1.0, 1.0], "q0.025": [8.0, 8.0], "q0.1": [9.0, 9.0], "q0.5": [10.0, 10.0],
@@ -152,17 +134,19 @@ def series_summary(frame: pl.DataFrame) -> pl.DataFrame:
     >>> series_summary(f).select("series_id", "mase", "coverage95", "n").rows()
     [('a', 1.0, 100.0, 2.0)]
     """
-    return frame.group_by("series_id").agg(_metric_exprs(frame)).sort("series_id")
+    long = _published(frame, ["series_id"])
+    return long.pivot(on="metric", index="series_id", values="value").sort("series_id")
 
 
 def backtest_summary(frame: pl.DataFrame) -> pl.DataFrame:
     """Metrics per horizon (and ``h = 0`` for all horizons) from :func:`champion_backtest` rows.
 
     Returns:
-        Long frame ``h, metric, value`` with metrics ``mase`` (mean |y − ŷ| / raw_scale), ``smape`` (%),
-        ``coverage80`` / ``coverage95`` (% of actuals inside the interval), ``msis`` (mean scaled interval
-        score at 95 %), ``crps`` (twice the mean pinball loss at 10/50/90 %, scaled like MASE), ``brier``
-        (mean over the attainment events) and ``n``.
+        Long frame ``h, metric, value``, metric by metric in the order of :data:`models.metrics.METRICS`
+        under their published names (:data:`PUBLISHED_NAMES`): ``mase`` (mean |y − ŷ| / raw_scale),
+        ``smape`` (%), ``coverage80`` / ``coverage95`` (% of actuals inside the interval), ``msis`` (mean
+        scaled interval score at 95 %), ``crps`` (twice the mean pinball loss at 10/50/90 %, scaled like
+        MASE), ``brier`` (mean over the attainment events), then ``n`` (rows).
 
     >>> f = pl.DataFrame({"h": [1, 1], "y": [10.0, 12.0], "mean": [10.0, 10.0], "raw_scale": [1.0, 1.0],
     ...     "q0.025": [8.0, 8.0], "q0.1": [9.0, 9.0], "q0.5": [10.0, 10.0], "q0.9": [11.0, 11.0],
@@ -172,13 +156,22 @@ def backtest_summary(frame: pl.DataFrame) -> pl.DataFrame:
     """
     if frame.height == 0:
         return pl.DataFrame(schema={"h": pl.Int32, "metric": pl.String, "value": pl.Float64})
-    exprs = _metric_exprs(frame)
-    per_h = frame.group_by("h").agg(exprs).with_columns(pl.col("h").cast(pl.Int32))
-    overall = frame.select(exprs).with_columns(pl.lit(0, dtype=pl.Int32).alias("h"))
-    wide = pl.concat([overall.select(per_h.columns), per_h]).sort("h")
-    return wide.unpivot(index="h", variable_name="metric", value_name="value").with_columns(
-        pl.col("value").cast(pl.Float64)
+    overall = _published(frame, []).with_columns(pl.lit(0, dtype=pl.Int32).alias("h"))
+    per_h = _published(frame.with_columns(pl.col("h").cast(pl.Int32)), ["h"])
+    order = {name: i for i, name in enumerate([*PUBLISHED_NAMES.values(), "n"])}
+    return pl.concat([overall.select("h", "metric", "value"), per_h.select("h", "metric", "value")]).sort(
+        pl.col("metric").replace_strict(order, return_dtype=pl.Int32), "h"
     )
+
+
+def _published(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Every registered metric per group under its published name, plus ``n``: ``<by…>, metric, value``."""
+    scored = evaluate(frame, list(METRICS), by=by).with_columns(
+        pl.col("metric").replace_strict(PUBLISHED_NAMES)
+    )
+    counts = frame.group_by(*by, maintain_order=True).len() if by else frame.select(pl.len())
+    n = counts.select(*by, pl.lit("n").alias("metric"), pl.col("len").cast(pl.Float64).alias("value"))
+    return pl.concat([scored, n])
 
 
 def reliability(frame: pl.DataFrame, bins: int = 10) -> pl.DataFrame:

@@ -73,7 +73,6 @@ def test_every_module_family_is_registered() -> None:
         "logistic",
         "gompertz",
         "pooled",
-        "combination",
     }
     assert expected <= set(models.MODELS)
 

@@ -78,7 +78,7 @@ def test_status_thresholds_stricter_for_binding() -> None:
     assert status(0.5, thresholds=th) == "at_risk"
     assert status(0.0, achieved=True) == "achieved"
     assert likelihood_term(0.995) == "virtually certain"
-    assert likelihood_term(0.5, "zh") == "可能性中等"
+    assert likelihood_term(0.5, "zh") == "可能性约一半"
 
 
 def test_growth_view_and_sdg_rule() -> None:

@@ -7,14 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.forecasting.champion import (
+from models.calibration import PooledConformal
+from models.champion import (
     ChampionConfig,
-    candidate_names,
-    combine,
+    Combination,
+    Member,
+    PooledSettings,
+    candidates,
     error_scale,
     fit_champion,
+    linear_pool,
+    member_points,
 )
-from models.calibration import PooledConformal
+from models.champion.candidates import points_of
 from models.transforms import Scale
 
 
@@ -50,7 +55,9 @@ def test_selection_is_reported_and_best_first() -> None:
     scores = champ.scores["score"].to_list()
     assert scores == sorted(scores)
     assert champ.name == champ.scores["candidate"][0]
-    assert set(champ.scores["candidate"]) == set(candidate_names(["drift", "naive", "theta_np"]))
+    names = {str(c) for c in candidates([Member("drift"), Member("naive"), Member("theta_np")])}
+    assert set(champ.scores["candidate"]) == names
+    assert "median(drift+naive+theta_np)" in names and "select" in names
 
 
 def test_too_short_series_fall_back_without_crashing() -> None:
@@ -59,11 +66,42 @@ def test_too_short_series_fall_back_without_crashing() -> None:
     assert pts.shape == (1, 2) and np.all(q[..., 0] < q[..., 1])
 
 
-def test_combine_rejects_unknown_names() -> None:
+def test_candidates_refuse_what_was_not_fitted_or_is_not_a_candidate() -> None:
+    from pydantic import ValidationError
+
+    from models.champion.candidates import read_label
+
     with pytest.raises(ValueError, match="unknown candidate"):
-        combine("best(a)", {"a": np.zeros(1)})
+        read_label("best(a)")
     with pytest.raises(ValueError, match="not fitted"):
-        combine("mean(a+z)", {"a": np.zeros(1)})
+        points_of(Combination(("a", "z")), {Member("a"): np.zeros(1)})
+    with pytest.raises(ValidationError, match="'mean' or 'median'"):
+        Combination(("a", "b"), "best")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="nope"):
+        ChampionConfig(nope=1)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="criterion"):
+        ChampionConfig(criterion="rmse")  # type: ignore[arg-type]
+
+
+def test_config_round_trips_through_json_and_reads_stored_labels() -> None:
+    cfg = ChampionConfig(
+        members=(Member("drift"), Member("theta_np", raw=True), "naive"),
+        fixed=Combination((Member("drift"), Member("theta_np", raw=True)), "median"),
+        centre=Member("drift"),
+        calib_lag=2,
+    )
+    assert ChampionConfig.model_validate_json(cfg.model_dump_json()) == cfg
+    # a configuration stored before candidates were typed (an MLflow run_config tag) reads the same
+    stored = {
+        "members": ["drift", "theta_np@raw", "naive"],
+        "fixed": "median(drift+theta_np@raw)",
+        "centre": "drift",
+        "calib_lag": 2,
+        "pooled": {"with_level": True},
+    }
+    assert ChampionConfig.model_validate(stored) == cfg
+    old_defaults = ChampionConfig.model_validate({"calib_lag": 99, "centre": None})
+    assert (old_defaults.calib_lag, old_defaults.centre) == (None, "chosen")
 
 
 @settings(max_examples=40, deadline=None)
@@ -171,7 +209,7 @@ def test_location_correction_recentres_a_conditionally_biased_forecast() -> None
     ]
     panel = slow + fast
     train, held = [z[:-3] for z in panel], np.array([z[-3:] for z in panel])
-    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive_min_rows": 100, "centre": None}
+    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive_min_rows": 100, "centre": "chosen"}
     below = {}
     for location in (False, True):
         champ = fit_champion(train, 3, ChampionConfig(**base, location=location), Scale("log"))
@@ -189,7 +227,7 @@ def test_location_correction_recentres_a_conditionally_biased_forecast() -> None
 def test_large_panels_centre_the_distribution_on_the_configured_candidate() -> None:
     panel = _decelerating(120, seed=22)
     cfg = ChampionConfig(
-        members=("drift", "naive", "pooled"), n_origins=5, adaptive_min_rows=100, centre="pooled"
+        members=("drift", "naive", "pooled"), n_origins=5, adaptive_min_rows=100, centre=Member("pooled")
     )
     champ = fit_champion(panel, 3, cfg, Scale("log"))
     assert champ.centre == "pooled"
@@ -242,7 +280,8 @@ def test_default_pools_one_distribution_per_centre_on_large_panels() -> None:
     cfg = ChampionConfig(members=("drift", "naive", "pooled"), n_origins=5, adaptive_min_rows=100)
     champ = fit_champion(panel, 3, cfg, Scale("log"))
     centres = [c.centre for c in champ.components]
-    assert centres[0] == champ.name and set(centres[1:]) == {"drift", "naive", "pooled"} - {champ.name}
+    labels = [str(c) for c in centres]
+    assert labels[0] == champ.name and set(labels[1:]) == {"drift", "naive", "pooled"} - {champ.name}
     assert champ.centre.startswith("pool(")
     probs = np.linspace(0.01, 0.99, 99)
     pts, q = champ.forecast(panel, 3, probs)
@@ -250,9 +289,9 @@ def test_default_pools_one_distribution_per_centre_on_large_panels() -> None:
     assert np.all(np.diff(q, axis=2) >= -1e-9)
     # the pool's median lies within the components' medians, and its 98 % range covers each component's
     single = [
-        fit_champion(panel, 3, ChampionConfig(**{**cfg.__dict__, "centre": c}), Scale("log")).forecast(
-            panel, 3, probs
-        )[1]
+        fit_champion(panel, 3, cfg.model_copy(update={"centre": c}), Scale("log")).forecast(panel, 3, probs)[
+            1
+        ]
         for c in centres
     ]
     # a mixture's p-quantile lies between its components' p-quantiles, at every p
@@ -265,22 +304,18 @@ def test_default_pools_one_distribution_per_centre_on_large_panels() -> None:
 
 def test_raw_members_do_not_depend_on_the_other_series_in_the_group() -> None:
     """A KPI group mixes magnitudes (5 scenarios next to 10 million users); each series' forecast is its own."""
-    from evaluation.forecasting.champion import member_points
-
     scale = Scale("log")
     small = np.log(np.array([1.0, 2.0, 3.0, 5.0, 6.0]))
     huge = np.log(np.array([4e6, 5e6, 6e6, 8e6, 1e7]))
-    members = ["theta_np@raw", "damped_np@raw"]
-    alone = member_points([small], 2, members, {}, scale)
-    together = member_points([small, huge], 2, members, {}, scale)
+    members = [Member("theta_np", raw=True), Member("damped_np", raw=True)]
+    alone = member_points([small], 2, members, PooledSettings(), scale)
+    together = member_points([small, huge], 2, members, PooledSettings(), scale)
     for m in members:
         np.testing.assert_allclose(together[m][0], alone[m][0])
         assert np.all(np.exp(together[m][0]) < 20)  # a 1-to-6 count does not jump to thousands
 
 
 def test_calibration_inputs_that_cannot_be_right_are_refused() -> None:
-    from evaluation.forecasting.champion import linear_pool
-
     panel = _panel(3, seed=9)
     with pytest.raises(ValueError, match="one flag per point"):
         fit_champion(panel, 2, ChampionConfig(members=("drift", "naive")), observed=[np.ones(3, bool)] * 3)
@@ -313,7 +348,7 @@ def test_kind_features_recentre_a_bias_that_only_the_kind_reveals() -> None:
         "members": ("drift", "naive"),
         "n_origins": 6,
         "adaptive_min_rows": 100,
-        "centre": None,
+        "centre": "chosen",
         "kind_pools": False,
     }
     miss = {}
@@ -330,7 +365,7 @@ def test_kind_features_recentre_a_bias_that_only_the_kind_reveals() -> None:
 
 def test_kind_pools_give_each_kind_its_own_error_distribution() -> None:
     panel, kinds = _skewed_kinds(100, seed=32)
-    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive": False, "centre": None}
+    base = {"members": ("drift", "naive"), "n_origins": 6, "adaptive": False, "centre": "chosen"}
     probs = np.array([0.1, 0.5, 0.9])
     pooled = fit_champion(panel, 2, ChampionConfig(**base, kind_pools=False), Scale("log"), kinds=kinds)
     split = fit_champion(

@@ -1,8 +1,6 @@
-"""Metrics: one signature, one row per series, sane ranges (property tests)."""
+"""Published backtest metrics come from the metric registry; Brier diagnostics add up (property tests)."""
 
 from __future__ import annotations
-
-import inspect
 
 import numpy as np
 import polars as pl
@@ -10,87 +8,87 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.forecasting import metrics
-from evaluation.forecasting.metrics import METRICS, evaluate
-
-vals = st.lists(st.floats(0.1, 1e4, allow_nan=False), min_size=1, max_size=12)
+from evaluation.forecasting.origin_backtest import PUBLISHED_NAMES, backtest_summary, series_summary
+from models.metrics import METRICS
 
 
-def _frame(y: list[float], f: list[float], width: float = 1.0) -> pl.DataFrame:
-    n = min(len(y), len(f))
-    fa = np.array(f[:n])
+def _oracle(frame: pl.DataFrame) -> list[pl.Expr]:
+    """The published metrics as they were written before the registry (an independent oracle)."""
+    y, m, s = pl.col("y"), pl.col("mean"), pl.col("raw_scale")
+
+    def pin(col: str, p: float) -> pl.Expr:
+        d = y - pl.col(col)
+        return pl.max_horizontal(p * d, (p - 1) * d) / s
+
+    p_cols = [c for c in frame.columns if c.startswith("p_k")]
+    brier = pl.mean_horizontal([(pl.col(c) - pl.col(c.replace("p_k", "event_k"))) ** 2 for c in p_cols])
+    lo, hi = pl.col("q0.025"), pl.col("q0.975")
+    return [
+        ((y - m).abs() / s).mean().alias("mase"),
+        (200 * (y - m).abs() / (y.abs() + m.abs())).fill_nan(0.0).mean().alias("smape"),
+        (100 * ((y >= pl.col("q0.1")) & (y <= pl.col("q0.9"))).cast(pl.Float64)).mean().alias("coverage80"),
+        (100 * ((y >= lo) & (y <= hi)).cast(pl.Float64)).mean().alias("coverage95"),
+        (((hi - lo) + 40 * (lo - y).clip(0) + 40 * (y - hi).clip(0)) / s).mean().alias("msis"),
+        (2 * (pin("q0.1", 0.1) + pin("q0.5", 0.5) + pin("q0.9", 0.9)) / 3).mean().alias("crps"),
+        brier.mean().alias("brier"),
+        pl.len().cast(pl.Float64).alias("n"),
+    ]
+
+
+def _backtest_rows(seed: int, n: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(10, 3, n)
+    y[:3] = 0.0
+    mean = y + rng.normal(0, 2, n)
+    mean[0] = 0.0  # a 0/0 sMAPE row
+    spread = rng.uniform(0.1, 4, n)
+    scale = rng.uniform(0.5, 2, n).tolist()
+    scale[1] = None  # a flat training window: undefined scale
+    cols = {
+        f"q{p}": mean + z * spread
+        for p, z in ((0.025, -2.0), (0.1, -1.3), (0.5, 0.0), (0.9, 1.3), (0.975, 2.0))
+    }
+    events = {}
+    for k in (0.5, 1.0, 1.5):
+        events[f"p_k{k}"] = rng.uniform(0, 1, n)
+        events[f"event_k{k}"] = (rng.uniform(0, 1, n) < 0.5).astype(float)
     return pl.DataFrame(
         {
-            "series_id": ["a"] * n,
-            "y": y[:n],
-            "m": f[:n],
-            "m-lo-80": fa - width,
-            "m-hi-80": fa + width,
-            "m-lo-95": fa - 2 * width,
-            "m-hi-95": fa + 2 * width,
+            "series_id": rng.choice(["a", "b", "c"], n),
+            "h": rng.integers(1, 4, n),
+            "y": y,
+            "mean": mean,
+            "raw_scale": scale,
+            **cols,
+            **events,
         }
     )
 
 
-def test_registry_lists_every_metric_with_one_signature() -> None:
-    public = {
-        n
-        for n, obj in vars(metrics).items()
-        if inspect.isfunction(obj)
-        and obj.__module__ == metrics.__name__
-        and not n.startswith("_")
-        and n != "evaluate"
-    }
-    assert public == set(METRICS)
-    ref = inspect.signature(METRICS["smape_error"]).parameters.keys()
-    for fn in METRICS.values():
-        assert inspect.signature(fn).parameters.keys() == ref
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_published_metrics_equal_the_formulas_they_replaced(seed: int) -> None:
+    frame = _backtest_rows(seed, 200)
+    summary = backtest_summary(frame)
+    assert summary["metric"].unique(maintain_order=True).to_list() == [*PUBLISHED_NAMES.values(), "n"]
+    overall = frame.select(_oracle(frame)).with_columns(pl.lit(0, dtype=pl.Int64).alias("h"))
+    per_h = frame.group_by("h").agg(_oracle(frame)).select(overall.columns)
+    expected = pl.concat([overall, per_h])
+    for row in expected.iter_rows(named=True):
+        got = dict(summary.filter(pl.col("h") == row["h"]).select("metric", "value").iter_rows())
+        for name, value in row.items():
+            if name != "h":
+                assert got[name] == pytest.approx(value, rel=1e-12, abs=1e-12), (row["h"], name)
+    wide = series_summary(frame)
+    oracle = frame.group_by("series_id").agg(_oracle(frame)).sort("series_id")
+    assert wide.columns == oracle.columns
+    np.testing.assert_allclose(
+        wide.drop("series_id").to_numpy(), oracle.drop("series_id").to_numpy(), rtol=1e-12
+    )
 
 
-@settings(max_examples=80, deadline=None)
-@given(y=vals, f=vals)
-def test_smape_within_0_and_200_and_zero_when_perfect(y: list[float], f: list[float]) -> None:
-    s = metrics.smape_error(_frame(y, f), ["m"])["m"][0]
-    assert 0.0 <= s <= 200.0
-    assert metrics.smape_error(_frame(y, y), ["m"])["m"][0] == 0.0
-
-
-@settings(max_examples=80, deadline=None)
-@given(y=vals, f=vals, width=st.floats(0.0, 100.0))
-def test_coverage_is_a_share_and_wider_intervals_cover_more(
-    y: list[float], f: list[float], width: float
-) -> None:
-    fr = _frame(y, f, width)
-    c80 = metrics.coverage(fr, ["m"], level=80)["m"][0]
-    c95 = metrics.coverage(fr, ["m"], level=95)["m"][0]
-    assert 0.0 <= c80 <= c95 <= 1.0
-
-
-@settings(max_examples=50, deadline=None)
-@given(y=vals, f=vals)
-def test_mase_scales_mae_by_naive_error(y: list[float], f: list[float]) -> None:
-    train = pl.DataFrame({"series_id": ["a"] * 3, "y": [0.0, 2.0, 4.0]})
-    fr = _frame(y, f)
-    mae = float(np.mean(np.abs(fr["y"].to_numpy() - fr["m"].to_numpy())))
-    assert metrics.mase_error(fr, ["m"], train=train)["m"][0] == pytest.approx(mae / 2.0)
-
-
-def test_msis_and_brier_hand_cases() -> None:
-    fr = pl.DataFrame({"series_id": ["a", "b"], "y": [1.0, 0.0], "m": [1.0, 1.0]})
-    assert metrics.brier_loss(fr, ["m"])["m"].to_list() == [0.0, 1.0]
-    with pytest.raises(ValueError, match="train="):
-        metrics.mase_error(fr, ["m"])
-    with pytest.raises(ValueError, match="level="):
-        metrics.coverage(fr, ["m"])
-
-
-def test_evaluate_stacks_long_and_rejects_unknown() -> None:
-    fr = _frame([1.0, 2.0], [1.5, 2.5])
-    out = evaluate(fr, ["smape_error", ("coverage", 80)], ["m"])
-    assert out.columns == ["series_id", "metric", "m"]
-    assert out["metric"].to_list() == ["smape_error", "coverage-80"]
-    with pytest.raises(KeyError, match="known metrics"):
-        evaluate(fr, ["rmse"], ["m"])
+def test_every_registered_metric_is_published() -> None:
+    assert set(PUBLISHED_NAMES) == set(METRICS)
+    assert len(set(PUBLISHED_NAMES.values())) == len(METRICS)
 
 
 probabilities = st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=1, max_size=60)

@@ -1,0 +1,154 @@
+"""The champion's settings: one frozen, validated configuration.
+
+It travels as JSON (an MLflow parameter, a challenger's ``--config`` file, the registered model's
+configuration): ``config.model_dump(mode="json")`` writes it, ``ChampionConfig.model_validate(data)`` reads
+it back, and an unknown setting is refused by name.
+
+>>> cfg = ChampionConfig(members=("drift", "naive"), n_origins=3)
+>>> ChampionConfig.model_validate(cfg.model_dump(mode="json")) == cfg
+True
+>>> cfg.model_dump(mode="json")["members"]
+[{'name': 'drift', 'raw': False}, {'name': 'naive', 'raw': False}]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.champion.candidates import Combination, Member, MemberField, Selection, read_label
+
+DEFAULT_MEMBERS = (
+    Member("theta_np"),
+    Member("damped_np"),
+    Member("drift"),
+    Member("naive"),
+    Member("pooled"),
+    Member("theta_np", raw=True),
+    Member("damped_np", raw=True),
+)
+
+
+class PooledSettings(BaseModel):
+    """Settings of the pooled member, :class:`models.pooled.PooledGrowth` (see it for their meaning).
+
+    By default the level ``z[t]`` is a feature (growth as a function of level; on the M3 yearly
+    validation split, training data only, it lowered sMAPE, MASE and the attainment Brier score).
+    ``horizon_max`` is raised to the horizon forecast when that is longer.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    horizon_max: int = Field(default=6, ge=1)
+    min_window: int = Field(default=4, ge=2)
+    with_level: bool = True
+    max_iter: int = Field(default=150, ge=1)
+    learning_rate: float = Field(default=0.05, gt=0)
+    max_leaf_nodes: int = Field(default=15, ge=2)
+    min_samples_leaf: int = Field(default=40, ge=1)
+    loss: Literal["squared_error", "absolute_error"] = "squared_error"
+    clip: float = Field(default=0.01, ge=0, lt=0.5)
+    seed: int = 0
+    n_threads: int = Field(default=1, ge=1)
+    stack: bool = False
+
+
+class ChampionConfig(BaseModel):
+    """Settings of the champion (see :mod:`models.champion` for the procedure).
+
+    Attributes:
+        members: the members (registered names, or ``pooled``); a bare name stands for ``Member(name)``.
+        n_origins: backtest cutoffs per series (the last ``n_origins`` before the end).
+        min_train: fewest points a member is fitted on in the backtest.
+        min_count: fewest pooled errors a horizon needs before it borrows a shorter horizon's.
+        pooled: settings of the pooled member.
+        allow_select: include per-series selection among the candidates.
+        fixed: skip the choice and use this candidate.
+        criterion: how candidates are ranked on the backtest: ``owa``, the M4 overall weighted average
+            ``(sMAPE/sMAPE_naive + MASE/MASE_naive)/2`` on the original scale, or ``scaled_mae``, the mean
+            absolute error over the error scale on the model scale (see
+            :func:`models.champion.selection.candidate_score`).
+        equal_horizons: weigh every horizon equally when ranking candidates.
+        error_scale: how a series' errors are scaled before pooling (see
+            :func:`models.champion.members.error_scale`).
+        calib_groups: Mondrian conformal: split the pools into this many groups by the training window's
+            trend share (equal-count groups over the backtest); 1 = one pool per horizon.
+        adaptive: locally adaptive conformal: divide the scaled errors by a predicted difficulty
+            (:class:`models.calibration.DifficultyModel`, cross-fitted on two halves of the series)
+            before pooling. On the M3 yearly validation split (training data only) it lowered the
+            attainment Brier score and MSIS at unchanged coverage.
+        adaptive_min_rows: fewest backtest rows for ``adaptive`` to apply; smaller panels (a
+            district's few KPIs) pool plain scaled errors instead.
+        calib_lag: calibrate only on backtest rows whose target lies fewer than ``calib_lag`` steps before
+            the end of the history (``offset − h < calib_lag``), the errors of the most recent origins;
+            ``None`` (default): every backtest row.
+        centre: what centres the predictive distribution (the point forecast is unchanged either way).
+            ``"pool"`` (default, any panel size): the equal-weight linear pool of one distribution per
+            centre, the chosen candidate and every member, each calibrated on its own backtest errors.
+            A member or combination: that candidate, on large panels (``adaptive_min_rows`` backtest
+            rows or more) only. ``"chosen"``: the chosen candidate. The pool was chosen on M3 yearly
+            training data only (``evaluation/bench/forecast.md``): on the validation windows of the full
+            panel it had the lowest mean attainment Brier score, and on district-sized panels of short
+            windows it fixed overconfident extremes and under-covering intervals. The members disagree
+            most where the future is least certain, which is what the pool passes on.
+        location: with ``adaptive``, also learn the median of the difficulty-scaled errors from the
+            window features (cross-fitted) and shift the distribution by it.
+        prior_weight: weight, in errors, of the reference normal blended into each pool's empirical
+            distribution (:class:`models.calibration.PooledConformal`), so a small pool's extreme
+            errors are not taken as the edge of what can happen.
+        kind_features: when the series come with kinds (``fit_champion(kinds=…)``: a KPI's domain, a
+            competition series' category), add the kind, one-hot, to the features of the difficulty
+            and median-correction models, so series of one kind can share a bias or a spread that
+            their windows do not show.
+        kind_pools: with kinds, Mondrian conformal by kind: one error pool per kind and horizon (a
+            kind with fewer than ``min_count`` errors at a horizon uses every kind's errors there).
+            Both kind settings were chosen on M3 yearly training data only, its categories as kinds
+            (``evaluation/bench/forecast.md``): over seven validation windows the mean attainment
+            Brier score fell from 0.1840 untold to 0.1807 with the features, 0.1814 with the pools and
+            0.1796 with both, lower in every window; the 186 finer groups of the series'
+            descriptions as kinds did worse (0.1828).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    members: tuple[MemberField, ...] = Field(default=DEFAULT_MEMBERS, min_length=1)
+    n_origins: int = Field(default=8, ge=1)
+    min_train: int = Field(default=5, ge=2)
+    min_count: int = Field(default=30, ge=1)
+    pooled: PooledSettings = PooledSettings()
+    allow_select: bool = True
+    fixed: Member | Combination | Selection | None = None
+    criterion: Literal["owa", "scaled_mae"] = "owa"
+    equal_horizons: bool = False
+    error_scale: Literal["mad_step", "sd_step"] = "mad_step"
+    calib_groups: int = Field(default=1, ge=1)
+    adaptive: bool = True
+    adaptive_min_rows: int = Field(default=1000, ge=0)
+    calib_lag: int | None = Field(default=None, ge=1)
+    centre: Literal["pool", "chosen"] | Member | Combination = "pool"
+    location: bool = True
+    prior_weight: float = Field(default=2.0, ge=0)
+    kind_features: bool = True
+    kind_pools: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_stored(cls, data: Any) -> Any:
+        """Read configurations stored before the settings were typed (MLflow ``run_config`` tags):
+        labels for members and candidates (``theta_np@raw``, ``mean(a+b)``), ``centre: null`` for the
+        chosen candidate, ``calib_lag: 99`` for every row."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        if isinstance(out.get("members"), list | tuple):
+            out["members"] = tuple(read_label(m) if isinstance(m, str) else m for m in out["members"])
+        if isinstance(out.get("fixed"), str):
+            out["fixed"] = read_label(out["fixed"])
+        if "centre" in out and out["centre"] is None:
+            out["centre"] = "chosen"
+        elif isinstance(out.get("centre"), str) and out["centre"] not in ("pool", "chosen"):
+            out["centre"] = read_label(out["centre"])
+        if out.get("calib_lag") == 99:
+            out["calib_lag"] = None
+        return out

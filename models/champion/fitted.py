@@ -1,0 +1,235 @@
+"""The fitted champion and how it is fitted: backtest, choose, calibrate (steps 1–3), then forecast (4)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import polars as pl
+
+from models.calibration import DifficultyModel, LocationModel, PooledConformal
+from models.champion.backtest import backtest_members
+from models.champion.calibration import Component, calibrate, centres, kind_codes, kind_onehot, linear_pool
+from models.champion.candidates import Candidate, Member, Selection, candidates, default_candidate, points_of
+from models.champion.config import ChampionConfig
+from models.champion.members import difficulty_features, error_scale, member_points, trend_share
+from models.champion.selection import candidate_score, per_series_choice, select_points
+from models.transforms import Scale
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Champion:
+    """A fitted champion.
+
+    Attributes:
+        candidate: the chosen candidate. scores: ``candidate, score`` over the backtest, best first.
+        components: the calibrated distributions; with more than one, the predictive distribution is
+            their equal-weight linear pool (``ChampionConfig.centre = "pool"``).
+        config: the settings used.
+        choice: for a selection, the member chosen per series index (from all backtest rows).
+        scale: the transform from the original to the model scale.
+        group_edges: trend-share edges of the calibration groups (empty: one pool).
+        kinds: the series kinds seen in fitting, in the order of their one-hot columns (empty: the
+            champion was fitted without kinds, or ``kind_features`` and ``kind_pools`` were off).
+    """
+
+    candidate: Candidate
+    scores: pl.DataFrame
+    components: tuple[Component, ...]
+    config: ChampionConfig
+    choice: dict[int, Member] = field(default_factory=dict)
+    scale: Scale = field(default_factory=Scale)
+    group_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The chosen candidate's label (``mean(damped_np+drift)``), as the published ``model`` shows it."""
+        return str(self.candidate)
+
+    @property
+    def calibrator(self) -> PooledConformal:
+        """The first component's calibrator (the only one unless the distribution is a pool)."""
+        return self.components[0].calibrator
+
+    @property
+    def difficulty(self) -> tuple[DifficultyModel, ...]:
+        return self.components[0].difficulty
+
+    @property
+    def location(self) -> tuple[LocationModel, ...]:
+        return self.components[0].location
+
+    @property
+    def centre(self) -> str:
+        """The centre's label, or ``pool(a, b, …)`` for a linear pool of several."""
+        names = [str(c.centre) for c in self.components]
+        return names[0] if len(names) == 1 else f"pool({', '.join(names)})"
+
+    def points(self, histories: Sequence[np.ndarray], horizon: int) -> np.ndarray:
+        """Point forecasts on the model scale, shape ``(n_series, horizon)``."""
+        pts = member_points(histories, horizon, self.config.members, self.config.pooled, self.scale)
+        return self._points(pts)
+
+    def _points(self, pts: dict[Member, np.ndarray]) -> np.ndarray:
+        if not isinstance(self.candidate, Selection):
+            return points_of(self.candidate, pts)
+        out = points_of(default_candidate(self.config.members), pts).copy()
+        for i, m in self.choice.items():
+            if i < out.shape[0]:
+                out[i] = pts[m][i]
+        return out
+
+    def forecast(
+        self,
+        histories: Sequence[np.ndarray],
+        horizon: int,
+        probs: np.ndarray,
+        kinds: Sequence[str] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Points ``(n, h)`` and calibrated quantiles ``(n, h, k)`` on the model scale (step 4).
+
+        ``c + s·d·(m + Q_h(p))``: centre ``c``, error scale ``s``, difficulty ``d``, median correction
+        ``m``; for a pool, the components' CDFs averaged.
+
+        ``kinds``: one per series, required when the champion was fitted with kinds; a kind it never
+        saw gets no kind column and the all-kinds pool.
+        """
+        members = member_points(histories, horizon, self.config.members, self.config.pooled, self.scale)
+        pts = self._points(members)
+        base = np.array([error_scale(z, self.config.error_scale) for z in histories])
+        feats = np.stack([difficulty_features(z) for z in histories])
+        codes = None
+        if self.kinds:
+            if kinds is None:
+                raise ValueError(
+                    f"this champion was fitted with series kinds {list(self.kinds)}; pass kinds= to forecast"
+                )
+            codes = kind_codes(kinds, self.kinds, n=len(histories))
+            unseen = sorted({k for k, c in zip(kinds, codes.tolist(), strict=True) if c < 0})
+            if unseen:
+                log.warning("kinds %s were not seen in fitting: no kind column, all-kinds pool", unseen)
+            if self.config.kind_features:
+                feats = np.column_stack([feats, kind_onehot(codes, len(self.kinds))])
+        x = np.repeat(feats, horizon, axis=0)
+        hh = np.tile(np.arange(1, horizon + 1), len(histories))
+        groups = None
+        if self.group_edges.size:
+            groups = np.searchsorted(self.group_edges, [trend_share(z) for z in histories])
+        elif codes is not None and self.config.kind_pools:
+            groups = codes
+        # a pool is mixed on a dense grid holding the requested probabilities, then read off at them
+        grid = probs if len(self.components) == 1 else np.union1d(np.linspace(0.0025, 0.9975, 200), probs)
+        qs = []
+        for comp in self.components:
+            centre = pts if comp.centre == self.candidate else points_of(comp.centre, members)
+            scale: np.ndarray = base
+            if comp.difficulty:
+                d = np.mean([m.predict(x, hh) for m in comp.difficulty], axis=0)
+                scale = base[:, None] * d.reshape(len(histories), horizon)
+                if comp.location:
+                    shift = np.mean([m.predict(x, hh) for m in comp.location], axis=0)
+                    centre = centre + scale * shift.reshape(len(histories), horizon)
+            qs.append(comp.calibrator.apply(centre, scale, grid, groups))
+        if len(qs) == 1:
+            return pts, qs[0]
+        return pts, linear_pool(qs, grid)[:, :, np.searchsorted(grid, probs)]
+
+
+def fit_champion(
+    histories: Sequence[np.ndarray],
+    horizon: int,
+    config: ChampionConfig | None = None,
+    scale: Scale | None = None,
+    observed: Sequence[np.ndarray] | None = None,
+    *,
+    kinds: Sequence[str] | None = None,
+) -> Champion:
+    """Backtest the members, choose a candidate and calibrate (steps 1–3 of :mod:`models.champion`).
+
+    Args:
+        histories: model-scale series, each 1-D with ≥ 3 points (gaps filled).
+        horizon: the longest horizon that will be forecast.
+        config: settings; defaults to :class:`~models.champion.config.ChampionConfig`.
+        scale: the transform from original to model scale (identity by default).
+        observed: per series, which points were observed rather than filled (see
+            :func:`~models.champion.backtest.backtest_members`); all observed when ``None``.
+        kinds: per series, its kind (a KPI's domain, a competition series' category), used as
+            ``config.kind_features`` and ``config.kind_pools`` say; the champion must then be given
+            the kinds of the series it forecasts.
+    """
+    cfg = config or ChampionConfig()
+    tf = scale or Scale()
+    if observed is not None and [len(o) for o in observed] != [len(z) for z in histories]:
+        raise ValueError("observed must give one flag per point of every history")
+    if kinds is not None and cfg.kind_pools and cfg.calib_groups > 1:
+        raise ValueError("kind_pools and calib_groups > 1 both split the pools; choose one")
+    bt = backtest_members(histories, horizon, cfg, tf, observed)
+    vocabulary: tuple[str, ...] = ()
+    codes = np.empty(0, dtype=int)
+    if kinds is not None and (cfg.kind_features or cfg.kind_pools):
+        vocabulary = tuple(sorted({str(k) for k in kinds}))
+        codes = kind_codes(kinds, vocabulary, n=len(histories))
+        if cfg.kind_features and bt.actual.size:
+            bt = replace(
+                bt, feats=np.column_stack([bt.feats, kind_onehot(codes[bt.series], len(vocabulary))])
+            )
+    default = default_candidate(cfg.members)
+    if bt.actual.size == 0:
+        log.warning("no backtest rows (series shorter than min_train + 1); using %s uncalibrated", default)
+        cal = PooledConformal(min_count=cfg.min_count, prior_weight=cfg.prior_weight)
+        cal.fit(np.empty(0, int), np.empty(0))
+        scores = pl.DataFrame(
+            {"candidate": [str(default)], "score": [None]},
+            schema={"candidate": pl.String, "score": pl.Float64},
+        )
+        return Champion(default, scores, (Component(default, cal),), cfg, scale=tf, kinds=vocabulary)
+    names = [cfg.fixed] if cfg.fixed is not None else candidates(cfg.members, cfg.allow_select)
+    scored = []
+    for cand in names:
+        pts = (
+            select_points(bt, cfg.members, default)
+            if isinstance(cand, Selection)
+            else points_of(cand, bt.points)
+        )
+        scored.append(
+            (cand, candidate_score(bt, pts, cfg.criterion, tf, equal_horizons=cfg.equal_horizons), pts)
+        )
+    scored.sort(key=lambda r: r[1])
+    best, _, best_pts = scored[0]
+    choice = per_series_choice(bt, cfg.members) if isinstance(best, Selection) else {}
+    keep = np.ones(bt.offset.shape, bool) if cfg.calib_lag is None else (bt.offset - bt.h) < cfg.calib_lag
+    large = bt.actual.size >= cfg.adaptive_min_rows
+    edges = np.empty(0)
+    groups = None
+    if cfg.calib_groups > 1:
+        edges = np.quantile(bt.trend[bt.h == 1], np.arange(1, cfg.calib_groups) / cfg.calib_groups)
+        groups = np.searchsorted(edges, bt.trend)[keep]
+    elif vocabulary and cfg.kind_pools:
+        groups = codes[bt.series][keep]
+    components = tuple(
+        calibrate(
+            bt,
+            c,
+            centre_pts=best_pts if c == best else points_of(c, bt.points),
+            cfg=cfg,
+            large=large,
+            keep=keep,
+            groups=groups,
+        )
+        for c in centres(cfg, best, large)
+    )
+    scores = pl.DataFrame({"candidate": [str(r[0]) for r in scored], "score": [r[1] for r in scored]})
+    log.info(
+        "champion %s (%s %.4f over %d backtest rows), distribution centred on %s",
+        best,
+        cfg.criterion,
+        scored[0][1],
+        bt.actual.size,
+        ", ".join(str(c.centre) for c in components),
+    )
+    return Champion(best, scores, components, cfg, choice, tf, edges, vocabulary)

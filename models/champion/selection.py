@@ -1,0 +1,80 @@
+"""Ranking candidates on the members' backtest, through the metric registry (:mod:`models.metrics`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from models.champion.backtest import MemberBacktest
+from models.champion.candidates import Candidate, Member, points_of
+from models.metrics import score
+from models.transforms import Scale
+
+NAIVE = Member("naive")
+
+
+def candidate_score(
+    bt: MemberBacktest, pts: np.ndarray, criterion: str, scale: Scale, *, equal_horizons: bool = False
+) -> float:
+    """Score candidate points ``pts`` (aligned with ``bt``) by ``criterion``; lower is better.
+
+    ``scaled_mae``: the ``mase_error`` on the model scale, errors over the error scale ``s``. ``owa``: the
+    M4 overall weighted average on the original scale, ``(sMAPE / sMAPE_naive + MASE / MASE_naive) / 2``
+    from the ``smape_error`` and ``mase_error`` metrics. With ``equal_horizons`` every horizon weighs the
+    same (the backtest holds more short-horizon rows than long ones, since only early origins reach far).
+    """
+    weight = np.ones(bt.h.shape)
+    if equal_horizons and bt.h.size:
+        counts = np.bincount(bt.h)
+        weight = 1.0 / counts[bt.h]
+    if criterion == "scaled_mae":
+        return score(bt.rows(pts), "mase_error", weight)
+    if criterion != "owa":
+        raise ValueError(f"unknown criterion {criterion!r}; use 'owa' or 'scaled_mae'")
+    if NAIVE not in bt.points:
+        raise ValueError("criterion 'owa' needs the member 'naive'")
+    fc, naive = bt.rows(pts, scale), bt.rows(bt.points[NAIVE], scale)
+    smape = relative(score(fc, "smape_error", weight), score(naive, "smape_error", weight))
+    mase = relative(score(fc, "mase_error", weight), score(naive, "mase_error", weight))
+    return 0.5 * (smape + mase)
+
+
+def relative(error: float, naive_error: float) -> float:
+    """``error / naive_error``, defined when naive is perfect (a flat series): 1 if both are 0, else large.
+
+    >>> round(relative(2.0, 4.0), 9), relative(0.0, 0.0), relative(1.0, 0.0) > 1e6
+    (0.5, 1.0, True)
+    """
+    tiny = 1e-12
+    return (error + tiny) / (naive_error + tiny)
+
+
+def select_points(bt: MemberBacktest, members: Sequence[Member], default: Candidate) -> np.ndarray:
+    """Per-series selection scored honestly: at origin ``o`` a series chooses its member from the rows
+    with ``o' − h ≥ o`` (forecasts whose target lies at or before the cutoff of ``o``); without such rows
+    it takes ``default``."""
+    err = {m: np.abs(bt.actual - bt.points[m]) / bt.scale for m in members}
+    out = points_of(default, bt.points).copy()
+    for o in np.unique(bt.offset):
+        at = bt.offset == o
+        usable = (bt.offset - bt.h) >= o
+        for s in np.unique(bt.series[at]):
+            past = usable & (bt.series == s)
+            if not past.any():
+                continue
+            best = min(members, key=lambda m: float(err[m][past].mean()))
+            rows = at & (bt.series == s)
+            out[rows] = bt.points[best][rows]
+    return out
+
+
+def per_series_choice(bt: MemberBacktest, members: Sequence[Member]) -> dict[int, Member]:
+    """For the final forecast of a selection: each series' member with the lowest mean scaled error over
+    all its backtest rows."""
+    err = {m: np.abs(bt.actual - bt.points[m]) / bt.scale for m in members}
+    choice: dict[int, Member] = {}
+    for s in np.unique(bt.series):
+        rows = bt.series == s
+        choice[int(s)] = min(members, key=lambda m: float(err[m][rows].mean()))
+    return choice
