@@ -15,7 +15,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import polars as pl
 import typer
 import typer.core
@@ -32,7 +31,7 @@ from pipelines.settings import HOME_ENV, Settings, resolve_settings
 class _Commands(typer.core.TyperGroup):
     """Turns the failures every command can meet (a damaged warehouse) into one clear message, no traceback."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: typer.core._click.Context) -> object:
         from pipelines.io.warehouse import WarehouseBusy, WarehouseDamaged
 
         try:
