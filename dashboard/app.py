@@ -21,13 +21,15 @@ import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from flask import Response, request
 
 from dashboard import context
 from dashboard.contract import TABLES
 from dashboard.data import PublishedTables
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
-from dashboard.i18n import DEFAULT_LANG, t
+from dashboard.i18n import DEFAULT_LANG, LABELS, t
 from dashboard.plotly_bundle import ASSETS_IGNORE, BUNDLE, pin_script
+from dashboard.scope import Viewer
 from dashboard.views import filter_grid, kpi_grid, league_table
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,11 @@ NAV = (
     ("nav.data", "/data"),
 )
 
+LOGOUT_PATH = "/logout"  # the service's logout route (POST with the session's csrf_token)
+# Dash routes that answer with data; under the service they are refused without a principal. The index page,
+# assets and component bundles carry none (the service reads the index page to hash its inline scripts).
+DATA_ROUTES = ("/_dash-layout", "/_dash-update-component", "/_dash-dependencies", "/_reload-hash")
+
 UploadHandler = Callable[[str, bytes], tuple[pl.DataFrame, pl.DataFrame]]
 ConfirmHandler = Callable[[str, bytes], Any]
 
@@ -50,8 +57,33 @@ def _nav_links(lang: str) -> list[Any]:
             for key, href in NAV]  # fmt: skip
 
 
+def account_bar(viewer: Viewer | None, lang: str = DEFAULT_LANG) -> html.Div | None:
+    """Who is signed in and a logout button (a form posting to the service's ``/logout`` with the session's
+    CSRF token); None in development mode."""
+    if viewer is None:
+        return None
+    role = t(f"role.{viewer.role}", lang) if f"role.{viewer.role}" in LABELS[lang] else viewer.role
+    return html.Div(
+        [
+            html.Span(t("auth.signed_in", lang, name=viewer.name, role=role), id="signed-in", className="me-2"),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=viewer.csrf_token or "", id="logout-csrf"),
+                    html.Button(t("auth.logout", lang), type="submit", id="logout", className="btn btn-outline-light btn-sm"),
+                ],
+                action=LOGOUT_PATH,
+                method="post",
+                id="logout-form",
+                className="d-inline",
+            ),
+        ],
+        id="account",
+        className="account text-light ms-3",
+    )
+
+
 def shell() -> html.Div:
-    """The frame around every page: navigation bar, language toggle, page container, download target."""
+    """The frame around every page: navigation bar, language toggle, account, page container, download target."""
     return html.Div(
         [
             dbc.Navbar(
@@ -59,6 +91,7 @@ def shell() -> html.Div:
                     [
                         dbc.NavbarBrand(t("app.brand", DEFAULT_LANG), href="/", id="brand"),
                         dbc.Nav(_nav_links(DEFAULT_LANG), id="nav-links", navbar=True),
+                        html.Div(account_bar(context.principal()), id="account-slot"),
                         dbc.RadioItems(
                             id="lang",
                             options=[{"label": "中文", "value": "zh"}, {"label": "English", "value": "en"}],
@@ -91,6 +124,7 @@ def create_app(
     upload_handler: UploadHandler | None = None,
     confirm_handler: ConfirmHandler | None = None,
     max_upload_mb: float = 5.0,
+    require_principal: bool = False,
 ) -> dash.Dash:
     """Build the process's dashboard app for the tables in ``published_dir``.
 
@@ -102,6 +136,10 @@ def create_app(
         confirm_handler: ``(filename, content) -> message`` that ingests a validated file.
         max_upload_mb: uploads larger than this are refused, in the browser before they are sent, with a
             message naming the file and the limit.
+        require_principal: serve signed-in users only (``dtscope serve``): every data route refuses a
+            request without the service's principal in the WSGI environ (``dtscope.principal``), and every
+            table is filtered to the principal's regions. False (``dtscope dashboard``): a single user sees
+            everything, unless the environ carries a principal.
 
     Returns:
         The Dash app (pages ``/``, ``/kpi/<kpi_id>``, ``/scenarios``, ``/scenarios/<scenario_id>``,
@@ -133,6 +171,8 @@ def create_app(
         "{%config%}", "{%config%}\n<script>" + pin_script(app.get_asset_url(BUNDLE)) + "</script>", 1
     )
     app.layout = shell
+    app.server.before_request(_refuse_without_principal)
+    app.server.register_error_handler(context.NoPrincipal, _no_principal)
     configure(
         app,
         published_dir,
@@ -140,6 +180,7 @@ def create_app(
         upload_handler=upload_handler,
         confirm_handler=confirm_handler,
         max_upload_mb=max_upload_mb,
+        require_principal=require_principal,
     )
     _APP.append(app)
     return app
@@ -153,6 +194,7 @@ def configure(
     upload_handler: UploadHandler | None = None,
     confirm_handler: ConfirmHandler | None = None,
     max_upload_mb: float = 5.0,
+    require_principal: bool = False,
 ) -> None:
     """Point ``app`` at the tables in ``published_dir`` and set its MLflow link and upload handlers.
 
@@ -166,6 +208,7 @@ def configure(
             context.UPLOAD_KEY: upload_handler,
             context.CONFIRM_KEY: confirm_handler,
             context.MAX_UPLOAD_KEY: int(max_upload_mb * 1024 * 1024),
+            context.REQUIRE_PRINCIPAL_KEY: require_principal,
             # The Data page refuses an oversized file in the browser, before sending it (pages/data.py); this
             # cap (room for base64's 4/3) only stops requests that bypass the page.
             "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024 * 2 + 1024 * 1024),
@@ -173,11 +216,30 @@ def configure(
     )
 
 
-@callback(Output("nav-links", "children"), Output("brand", "children"), Input("lang", "value"))
-def translate_nav(lang: str) -> tuple[list[Any], str]:
-    """Switch the navigation labels with the language toggle."""
+def _refuse_without_principal() -> Any:
+    """Flask ``before_request``: under the service, a data route without a principal gets 401 (never data)."""
+    if request.path.startswith(DATA_ROUTES):
+        try:
+            context.principal()
+        except context.NoPrincipal as exc:
+            return _no_principal(exc)
+    return None
+
+
+def _no_principal(exc: Exception) -> Any:
+    return Response(str(exc) or "log in first", status=401, mimetype="text/plain")
+
+
+@callback(
+    Output("nav-links", "children"),
+    Output("brand", "children"),
+    Output("account-slot", "children"),
+    Input("lang", "value"),
+)
+def translate_nav(lang: str) -> tuple[list[Any], str, Any]:
+    """Switch the navigation labels (and the account bar) with the language toggle."""
     lang = lang or DEFAULT_LANG
-    return _nav_links(lang), t("app.brand", lang)
+    return _nav_links(lang), t("app.brand", lang), account_bar(context.principal(), lang)
 
 
 def export_frame(table: str, region: str | None) -> pl.DataFrame | None:
@@ -243,6 +305,7 @@ def download(clicks: list[int | None], lang: str) -> Any:
         published.read("observations"),
         lang or DEFAULT_LANG,
         region=region,
+        calibration=published.read("calibration"),
     )
     return dcc.send_string(brief, f"dtscope_brief{'_' + region if region and region != 'all' else ''}.html")
 

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from dashboard.components import STATUS_STYLE, status_text
 from dashboard.i18n import format_pct, format_value, region_name, t
-from dashboard.views import kpi_sentence, target_text
+from dashboard.views import kpi_sentence, reliability_sentence, shows_probability, target_text
 
 
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
@@ -23,19 +23,44 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).cast(pl.String, strict=False) for c in nested) if nested else frame
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection"); tab and
+# carriage return too, as some spreadsheets strip them first.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (shown as text).
+
+    Numbers stay numbers (a negative number is a number, not a formula). The argument is not modified.
+
+    >>> neutralise_formulas(pl.DataFrame({"a": ["=1+2", "@SUM(A1)", "-x", "ok"], "v": [-1, 2, 3, 4]})).rows()
+    [("'=1+2", -1), ("'@SUM(A1)", 2), ("'-x", 3), ('ok', 4)]
+    """
+    text = [c for c, d in frame.schema.items() if d == pl.String]
+    if not text:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.any_horizontal([pl.col(c).str.starts_with(s) for s in FORMULA_STARTS]))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
+
+
 def to_csv_bytes(frame: pl.DataFrame) -> bytes:
-    """UTF-8 CSV with a byte-order mark, so Excel opens Chinese text correctly.
+    """UTF-8 CSV with a byte-order mark, so Excel opens Chinese text correctly; formulas neutralised.
 
     >>> to_csv_bytes(pl.DataFrame({"指标": ["覆盖率"], "value": [1.5]}))[:3] == b"\\xef\\xbb\\xbf"
     True
     """
-    return b"\xef\xbb\xbf" + _flat(frame).write_csv().encode("utf-8")
+    return b"\xef\xbb\xbf" + neutralise_formulas(_flat(frame)).write_csv().encode("utf-8")
 
 
 def to_excel_bytes(frame: pl.DataFrame, sheet: str = "data") -> bytes:
-    """One-sheet .xlsx of ``frame`` (the sheet name is cut to Excel's 31 characters)."""
+    """One-sheet .xlsx of ``frame`` (the sheet name cut to Excel's 31 characters), formulas neutralised."""
     buffer = io.BytesIO()
-    _flat(frame).write_excel(buffer, worksheet=sheet[:31], autofit=True)
+    neutralise_formulas(_flat(frame)).write_excel(buffer, worksheet=sheet[:31], autofit=True)
     return buffer.getvalue()
 
 
@@ -134,6 +159,7 @@ def leadership_brief_html(
     *,
     region: str | None = None,
     generated: datetime | None = None,
+    calibration: pl.DataFrame | None = None,
 ) -> str:
     """A one-page, self-contained HTML brief of the KPI grid with a sparkline and probability bar per KPI.
 
@@ -147,6 +173,8 @@ def leadership_brief_html(
         lang: ``"zh"`` or ``"en"``.
         region: the region shown in the title (None / ``"all"``: every district).
         generated: the time stamp printed on the brief.
+        calibration: the published ``calibration`` table; each probability then carries how often past
+            calls of its size came true (:func:`dashboard.views.reliability_sentence`).
 
     Returns:
         An HTML document; it loads nothing from the network.
@@ -174,6 +202,9 @@ def leadership_brief_html(
                 "obligation": t(f"obligation.{row['obligation']}", lang) if row["obligation"] else "—",
                 "spark": sparkline(hist, fc, tgt),
                 "sentence": kpi_sentence(row, lang),
+                "reliability": reliability_sentence(calibration, p, lang, row.get("model"))
+                if shows_probability(row)
+                else None,
             }
         )
     counts = [

@@ -561,3 +561,82 @@ def fitted_history(
         if used.len() == 1 and hist.filter(pl.col("data_set") == used[0]).height:
             hist = hist.filter(pl.col("data_set") == used[0])
     return hist
+
+
+# A bin of the published ``calibration`` table needs at least this many backtest calls before the dashboard
+# states how often such calls came true: with fewer, the observed share moves by 5+ points with one call
+# (1/20) and its 95% interval spans ±20 points or more, so leaders get "too few" instead of a figure.
+MIN_RELIABILITY_N = 20
+
+
+def shows_probability(row: Mapping[str, Any]) -> bool:
+    """True when :func:`kpi_sentence` states the KPI's ``p_reach`` (a target ahead, not achieved or missed)."""
+    if row.get("target_kind") is None or row.get("target_year") is None or row.get("p_reach") is None:
+        return False
+    if row.get("status") == "achieved":
+        return False
+    last_year = row.get("last_year")
+    return not (last_year is not None and last_year >= row["target_year"] and row.get("status") in ("off_track", "at_risk"))
+
+
+def reliability_row(calibration: pl.DataFrame | None, p: float | None, model: str | None = None) -> dict[str, Any] | None:
+    """The ``calibration`` bin holding probability ``p``, plus its edges, or None.
+
+    The table holds one reliability curve per ``model``; the curve of ``model`` is used when it is there,
+    else the first model's (the pipeline publishes one curve, its champion procedure's). Bins are
+    ``[bin_lo, bin_hi)`` with 1.0 in the top bin, as the backtest bins them; the pipeline omits empty
+    bins, so a probability may fall in none (the answer then has ``n = 0`` and no observed frequency).
+
+    Returns:
+        ``bin_lo, bin_hi, observed_freq, n`` (and ``predicted_mean``), or None without a calibration
+        table or probability.
+
+    >>> cal = pl.DataFrame({"model": ["m", "m"], "bin_lo": [0.6, 0.7], "bin_hi": [0.7, 0.8],
+    ...     "predicted_mean": [0.65, 0.74], "observed_freq": [0.8, 0.76], "n": [40, 54]})
+    >>> r = reliability_row(cal, 0.72); (r["bin_lo"], r["observed_freq"], r["n"])
+    (0.7, 0.76, 54)
+    >>> reliability_row(cal, 0.95)["n"]
+    0
+    """
+    if calibration is None or calibration.height == 0 or p is None or math.isnan(p):
+        return None
+    models = calibration["model"].unique(maintain_order=True).to_list()
+    curve = calibration.filter(pl.col("model") == (model if model in models else models[0]))
+    width = float(np.min(curve["bin_hi"].to_numpy() - curve["bin_lo"].to_numpy()))
+    hit = curve.filter(
+        (pl.col("bin_lo") <= p) & ((pl.col("bin_hi") > p) | ((pl.col("bin_hi") >= 1.0) & (p >= 1.0)))
+    )
+    if hit.height:
+        return hit.row(0, named=True)
+    # no backtest call fell in this range: name the range the pipeline's equal-width bins would give it
+    lo = min(math.floor(p / width + 1e-9) * width, 1.0 - width) if width > 0 else p
+    return {"bin_lo": round(lo, 6), "bin_hi": round(lo + width, 6), "predicted_mean": None, "observed_freq": None, "n": 0}
+
+
+def reliability_sentence(
+    calibration: pl.DataFrame | None, p: float | None, lang: str, model: str | None = None
+) -> str | None:
+    """How reliable past probabilities of the size of ``p`` were, from the published ``calibration`` table.
+
+    Returns:
+        e.g. ``of past 70–80% calls, 76% came true (n = 54)``; a "too few" sentence when the bin holds
+        fewer than :data:`MIN_RELIABILITY_N` calls; None without a calibration table or probability.
+
+    >>> cal = pl.DataFrame({"model": ["m", "m"], "bin_lo": [0.6, 0.7], "bin_hi": [0.7, 0.8],
+    ...     "predicted_mean": [0.65, 0.74], "observed_freq": [0.8, 0.76], "n": [4, 54]})
+    >>> reliability_sentence(cal, 0.72, "en")
+    'of past 70–80% calls, 76% came true (n = 54)'
+    >>> reliability_sentence(cal, 0.72, "zh")
+    '过去预测概率在70–80%之间的判断中，76%实现（n = 54）'
+    >>> reliability_sentence(cal, 0.61, "en")
+    'only 4 past 60–70% calls (fewer than 20): too few to say how reliable they are'
+    """
+    row = reliability_row(calibration, p, model)
+    if row is None:
+        return None
+    values = {"lo": f"{row['bin_lo'] * 100:.0f}", "hi": f"{row['bin_hi'] * 100:.0f}%", "n": row["n"]}
+    if not row["n"]:
+        return t("reliability.none", lang, **values)
+    if row["n"] < MIN_RELIABILITY_N or row["observed_freq"] is None:
+        return t("reliability.few", lang, min=MIN_RELIABILITY_N, **values)
+    return t("reliability.sentence", lang, freq=format_pct(row["observed_freq"]), **values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import PurePath
 from typing import Any
 
 import dash
@@ -12,7 +13,8 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import context
 from dashboard.components import GridColumn, empty_state, export_bar, grid, html_attrs, page_header
-from dashboard.i18n import format_size, t
+from dashboard.i18n import format_size, region_name, t
+from dashboard.scope import may_upload, outside_ingest_scope
 from dashboard.uploads import check_upload, decode_upload, too_big_values
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,14 @@ def _ts(row: dict[str, Any]) -> str | None:
     return row["vintage"].strftime("%Y-%m-%d %H:%M") if row.get("vintage") else None
 
 
+def _file(row: dict[str, Any]) -> str | None:
+    """The file's name only: the folder it was read from is the server's business (no paths in pages)."""
+    file = row.get("file")
+    return PurePath(file.replace("\\", "/")).name if file else None
+
+
 VINTAGE = GridColumn("vintage", "col.vintage", text=_ts)
+FILE = GridColumn("file", "col.file", text=_file)
 REJECT_COLUMNS = [
     GridColumn("row", "col.row"),
     GridColumn("column", "col.column"),
@@ -51,7 +60,7 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
             export_bar("ingests", lang),
             grid(
                 ingests.sort("vintage", descending=True),
-                [VINTAGE, GridColumn("file", "col.file"), GridColumn("layout", "col.layout"),
+                [VINTAGE, FILE, GridColumn("layout", "col.layout"),
                  GridColumn("rows_in", "col.rows_in"), GridColumn("accepted", "col.accepted"),
                  GridColumn("rejected", "col.rejected"), GridColumn("unchanged", "col.unchanged")],
                 lang,
@@ -66,11 +75,16 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
             export_bar("rejects", lang),
             grid(
                 rejects.sort("vintage", "row", descending=[True, False]),
-                [VINTAGE, GridColumn("file", "col.file"), *REJECT_COLUMNS],
+                [VINTAGE, FILE, *REJECT_COLUMNS],
                 lang,
                 grid_id="rejects-table",
             ),
         ]
+    kpis = published.read("kpis")
+    if not may_upload(context.principal(), kpis["region"].unique().to_list() if kpis is not None else []):
+        # the control is not offered; the callbacks below refuse too (a request can be made without the page)
+        parts.append(html.P(t("data.upload_not_allowed", lang), className="text-muted mt-4", id="upload-off"))
+        return html.Div(parts, className="page page-data")
     parts += [
         # A file over the limit is refused in the browser before it is sent (`max_size`; a big upload would
         # otherwise hit the server's request-size cap and fail without a word). dcc.Upload drops such a
@@ -121,6 +135,8 @@ def validate_upload(
         return dbc.Alert(t("data.too_big", lang, **values), color="danger", id="upload-error"), None, True
     if not contents or not filename:
         return no_update, no_update, True
+    if not _may_upload():
+        return dbc.Alert(t("data.upload_not_allowed", lang), color="danger", id="upload-error"), None, True
     try:
         content = decode_upload(contents)
     except ValueError as exc:
@@ -151,6 +167,9 @@ def validate_upload(
         )
     accepted = accepted if isinstance(accepted, pl.DataFrame) else pl.DataFrame(accepted)
     rejects = rejects if isinstance(rejects, pl.DataFrame) else pl.DataFrame(rejects)
+    outside = _outside(accepted, lang)
+    if outside:
+        return dbc.Alert(outside, color="danger", id="upload-error"), None, True
     colour = "success" if rejects.height == 0 else ("warning" if accepted.height else "danger")
     key = "data.upload_ok" if accepted.height else "data.upload_none"
     summary = dbc.Alert(t(key, lang, file=filename, acc=accepted.height, rej=rejects.height),
@@ -197,6 +216,18 @@ def confirm_upload(n_clicks: int | None, pending: dict[str, str] | None, lang: s
     handler = context.confirm_handler()
     if handler is None:
         return dbc.Alert(t("data.no_handler", lang), color="warning"), True
+    if not _may_upload():
+        return dbc.Alert(t("data.upload_not_allowed", lang), color="danger"), True
+    if context.principal() is not None:
+        # the pending file came back from the browser: validate it again before anything is written
+        validate = context.upload_handler()
+        try:
+            accepted, _ = validate(pending["filename"], decode_upload(pending["contents"])) if validate else (None, None)
+        except Exception as exc:
+            return dbc.Alert(t("data.upload_bad", lang, file=pending["filename"], reason=str(exc)), color="danger"), True
+        outside = _outside(accepted, lang) if accepted is not None else t("data.no_handler", lang)
+        if outside:
+            return dbc.Alert(outside, color="danger"), True
     try:
         message = handler(pending["filename"], decode_upload(pending["contents"]))
     except Exception as exc:  # surface the ingest's own error message to the user
@@ -205,3 +236,19 @@ def confirm_upload(n_clicks: int | None, pending: dict[str, str] | None, lang: s
             t("data.upload_bad", lang, file=pending["filename"], reason=str(exc)), color="danger"
         ), True
     return dbc.Alert(t("data.confirmed", lang, msg=str(message)), color="success", id="upload-done"), True
+
+
+def _may_upload() -> bool:
+    kpis = context.tables().read("kpis")
+    return may_upload(context.principal(), kpis["region"].unique().to_list() if kpis is not None else [])
+
+
+def _outside(accepted: Any, lang: str) -> str | None:
+    """The refusal when an upload has rows for regions the viewer may not ingest for, else None."""
+    frame = accepted if isinstance(accepted, pl.DataFrame) else pl.DataFrame(accepted)
+    if "region" not in frame.columns:
+        return None
+    outside = outside_ingest_scope(context.principal(), frame["region"].unique().to_list())
+    if not outside:
+        return None
+    return t("data.upload_out_of_scope", lang, regions="、".join(region_name(r, lang) for r in outside))

@@ -28,6 +28,8 @@ from dashboard.views import (
     kpi_grid,
     kpi_sentence,
     query_number,
+    reliability_sentence,
+    shows_probability,
     target_text,
     whatif_probability,
 )
@@ -208,6 +210,12 @@ def layout(
         else (row["run_id"] or "—")
     )
     expected = row["expected_year"] if row["expected_year"] is not None else t("kpi.not_reached", lang)
+    # next to the probability: how often past calls of its size came true in the backtests (issue 16)
+    reliability = (
+        reliability_sentence(published.read("calibration"), row["p_reach"], lang, row["model"])
+        if shows_probability(row)
+        else None
+    )
     region_links = [
         dcc.Link(region_name(r, lang), href=f"/kpi/{kpi_id}?region={r}",
                  className="region-link active" if r == region else "region-link")
@@ -220,6 +228,7 @@ def layout(
             html.H2([name, " ", obligation_badge(row["obligation"], lang)], className="page-title", id="kpi-title"),
             html.Div([html.Span(f"{t('region.label', lang)}："), *region_links], className="region-links mb-2"),
             html.P([status_chip(row["status"], lang), " ", kpi_sentence(row, lang)], className="lead", id="kpi-sentence"),
+            html.P(reliability, className="text-muted reliability", id="kpi-reliability") if reliability else None,
             dbc.Row(
                 [
                     _stat(t("col.latest", lang), bracketed(format_value(row["last_value"], row["unit"], lang), row["last_year"], lang)),

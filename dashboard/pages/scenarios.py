@@ -104,8 +104,12 @@ def _outputs(filters: dict[str, list[str]], lang: str) -> tuple[Any, ...]:
         )
     region = filters.get("region") or []
     exports = export_bar("league", lang, region=region[0] if len(region) == 1 else None)
+    # ranks run over every scored scenario, including those outside the viewer's scope
+    every = context.all_tables().read("scores")
+    top_rank = every["rank"].max() if every is not None and every.height else None
+    n_total = max(full.height, int(top_rank) if isinstance(top_rank, int | float) else 0)
     return (
-        render_league(league, full.height, lang),
+        render_league(league, n_total, lang),
         banner,
         exports,
         t("scen.count", lang, n=league.height),
