@@ -19,9 +19,9 @@ import polars as pl
 
 from evaluation import tables
 from evaluation.forecasting import attainment as att
-from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
 from models.base import dense_probs
+from models.champion import ChampionConfig, fit_champion
 from models.transforms import Scale, choose_scale, fill_gaps, monotone_quantiles, widen_quantiles
 
 log = logging.getLogger(__name__)

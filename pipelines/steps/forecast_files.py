@@ -7,7 +7,7 @@
 ``<=``) → OUT ``series_id, target_period, p_reach, status, anticipated_growth, required_growth,
 expected_period``.
 
-Both run the backtested, conformally calibrated champion of :mod:`evaluation.forecasting.champion`
+Both run the backtested, conformally calibrated champion of :mod:`models.champion`
 over all series of the file at once (so short series borrow strength from the others). Missing
 periods inside a series are filled by linear interpolation on the model scale before fitting. Bad
 input raises :class:`FileContractError` naming the file, row and column and saying how to fix it;
@@ -34,8 +34,8 @@ from evaluation.forecasting.attainment import (
     p_reach,
     status,
 )
-from evaluation.forecasting.champion import ChampionConfig, fit_champion
 from models.base import dense_probs
+from models.champion import ChampionConfig, fit_champion
 from models.transforms import Scale, choose_scale, fill_gaps
 from pipelines.io.catalog import write_csv
 

@@ -29,18 +29,16 @@ class KpiForecaster(PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        from evaluation.forecasting.champion import ChampionConfig
+        from models.champion import ChampionConfig
         from pipelines.steps.forecast_files import forecast_file
 
-        settings = dict(self.champion_settings_)
-        if "members" in settings:
-            settings["members"] = tuple(settings["members"])
         horizon = int((params or {}).get("horizon", 3))
         kind = str((params or {}).get("kind", "auto"))
+        config = ChampionConfig.model_validate(self.champion_settings_)
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
             pl.from_pandas(model_input[["series_id", "period", "value"]]).write_csv(src)
-            frame = forecast_file(src, dst, horizon=horizon, kind=kind, config=ChampionConfig(**settings))
+            frame = forecast_file(src, dst, horizon=horizon, kind=kind, config=config)
         return frame.to_pandas()
 
 
