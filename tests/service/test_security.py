@@ -138,8 +138,10 @@ def test_login_sets_safe_cookies_and_the_dashboard_gets_the_principal(make_servi
     assert "strict-transport-security" in tls.client.get("/healthz").headers
 
 
-def test_csrf_is_required_for_cookie_authenticated_writes(make_service: Any, demo_home: Path) -> None:
-    svc = make_service(demo_home)
+def test_csrf_is_required_for_cookie_authenticated_writes(
+    make_service: Any, demo_home: Path, tmp_path: Path, copy_home: Any
+) -> None:
+    svc = make_service(copy_home(demo_home, tmp_path / "h"))
     svc.user("own", "owner")
     assert svc.login("own").status_code == 303
     csrf = svc.client.cookies.get("_csrf_token")
