@@ -737,6 +737,12 @@ def dashboard(
     )
 
 
+# The CLI is the composition root: the service's commands (serve, audit, users, tokens) join it here.
+from service.cli import register as _register_service  # noqa: E402
+
+_register_service(app)
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app()
 
