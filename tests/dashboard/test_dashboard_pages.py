@@ -50,36 +50,20 @@ def test_the_published_tables_carry_the_contract_columns(published_tables: dict[
         for column, dtype in TABLES[name].items():
             assert out.schema[column] == dtype, (name, column)
     for (table, column), allowed in ENUMS.items():
-        if (table, column) in CONTRACT_DRIFT:
-            continue  # see the xfail below
         values = set(published_tables[table][column].drop_nulls().to_list())
         assert values <= set(allowed), (table, column, values - set(allowed))
     assert any(c.startswith("dim_") for c in published_tables["scores"].columns)
 
 
-# Values the pipeline publishes that dashboard/contract.py does not allow; the lead's one contract module
-# (evaluation/tables.py) replaces that file and fixes them, and these tests then pass and must lose the mark.
-CONTRACT_DRIFT = {("runs", "kind"): {"", "forecast-series"}, ("observations", "data_set"): {"derived"}}
-
-
-@pytest.mark.xfail(strict=True, reason="contract drift: published values the contract does not allow")
-@pytest.mark.parametrize(("table", "column"), sorted(CONTRACT_DRIFT))
-def test_the_published_values_the_contract_lags_behind(
-    published_tables: dict[str, pl.DataFrame], table: str, column: str
-) -> None:
-    values = set(published_tables[table][column].drop_nulls().to_list())
-    assert values - set(ENUMS[(table, column)]) == set(), values
-
-
 def test_conform_fills_optional_columns_and_names_a_missing_required_one(
     published_tables: dict[str, pl.DataFrame],
 ) -> None:
-    frame = published_tables["efficacy"].drop("status", "run_id")
-    out = conform("efficacy", frame)
-    assert out["status"].null_count() == out.height and out.schema["n_pre"] == pl.Int32
-    assert "status" not in frame.columns  # argument untouched
-    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['effect'\].*dtscope run"):
-        conform("efficacy", frame.drop("effect"))
+    frame = published_tables["scores"].drop("p_grade_fail", "pipeline_run_id")
+    out = conform("scores", frame)
+    assert out["p_grade_fail"].null_count() == out.height and out.schema["p_grade_fail"] == pl.Float64
+    assert "p_grade_fail" not in frame.columns  # argument untouched
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['total'\].*dtscope run"):
+        conform("scores", frame.drop("total"))
 
 
 def test_reader_returns_none_for_a_missing_table_and_rereads_a_changed_file(
@@ -156,16 +140,16 @@ def test_champion_table_shows_the_published_all_horizon_figures(
     assert naive_mean not in champion["coverage95"].to_list()
 
 
-def test_the_runs_table_shows_an_empty_kind_as_a_dash(
+def test_the_runs_table_shows_each_runs_kind(
     dash_app: Any, pages: SimpleNamespace, published_tables: dict[str, pl.DataFrame]
 ) -> None:
     runs = published_tables["runs"]
-    assert runs.filter(pl.col("kind") == "").height  # the pipeline publishes some runs without a kind
+    assert runs.filter(pl.col("kind") == "").height == 0  # every run dtscope starts is tagged with its step
     with dash_app.server.test_request_context("/"):
         layout = pages.models.layout(lang="en")
     grid = next(c for c in _walk(layout) if getattr(c, "id", None) == "runs-table")
     kinds = [r["kind"] for r in grid.rowData]
-    assert "" not in kinds and "—" in kinds
+    assert kinds and "" not in kinds and "—" not in kinds and set(kinds) <= set(runs["kind"].to_list())
 
 
 def _walk(component: Any) -> list[Any]:
