@@ -26,7 +26,7 @@ Int64
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import pandera.polars as pa
 import polars as pl
@@ -75,9 +75,9 @@ def _isin(values: object) -> list[str]:
     return list(get_args(values))
 
 
-def _us(**kwargs: object) -> object:
+def _us(**kwargs: Any) -> Any:
     """A ``pa.Field`` for a microsecond ``Datetime`` column (the warehouse's and Parquet's unit)."""
-    return pa.Field(dtype_kwargs={"time_unit": "us"}, **kwargs)  # type: ignore[arg-type]
+    return pa.Field(dtype_kwargs={"time_unit": "us"}, **kwargs)
 
 
 class _Table(pa.DataFrameModel):
@@ -740,7 +740,7 @@ def dtypes(model: Model) -> dict[str, Dtype]:
     ['indicator_id', 'dimension', 'weight_tree', 'weight', 'run_id', 'pipeline_run_id']
     """
     columns = model.to_schema().columns
-    return {c: col.dtype.type for c, col in columns.items() if not col.regex}  # type: ignore[union-attr]
+    return {c: col.dtype.type for c, col in columns.items() if not col.regex}
 
 
 def optional(model: Model) -> frozenset[str]:
@@ -799,7 +799,7 @@ def validate(frame: pl.DataFrame, model: Model, *, what: str) -> pl.DataFrame:
     """
     table = name(model)
     try:
-        return model.validate(frame, lazy=True)  # type: ignore[return-value]
+        return model.validate(frame, lazy=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
         if isinstance(cases, pl.DataFrame):
