@@ -16,10 +16,12 @@ Sections:
    a per-draw plain numpy loop (matrix–vector product + ``argsort``). The same weight draws feed all
    of them and the rank intervals are compared. Memory: peak traced allocation (tracemalloc, in a
    separate untimed run) and the process's peak RSS.
-3. **Efficacy CI coverage** on simulated street series with a known effect (shared season and trend,
-   AR(1) noise, 6 never-treated comparison streets): share of seeds whose 95 % CI covers the true
-   effect, and share of zero-effect seeds flagged significant at 5 %, for ITS and DiD with the
-   default Prais–Winsten AR(1) errors and with Newey–West HAC errors.
+3. **Efficacy CI coverage** on simulated street series with a known effect (two designs with 6
+   never-treated comparison streets, and one copying the demo generator: 8–30 streets, 1–3 treated
+   with staggered launches): share of seeds whose 95 % CI covers the true effect on the validation
+   seeds 0–499 (used to choose the DiD method) and the held-out seeds 1000–1999 (``--seeds``), mean CI
+   width, and the share flagged significant at 5 % with the true and with a zero effect, for ITS and
+   DiD with each error model, including the gap-only Prais–Winsten DiD used before.
 """
 
 from __future__ import annotations
