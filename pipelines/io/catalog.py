@@ -7,10 +7,12 @@ data row = row 2) for error reports.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import csv
 import hashlib
-import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +20,19 @@ from typing import IO
 
 import polars as pl
 
+from pipelines.io.limits import (
+    LIMITS,
+    InputFileError,
+    LimitExceeded,
+    Limits,
+    check_file_size,
+    check_shape,
+    check_xlsx,
+)
+
+__all__ = ["InputFileError", "LimitExceeded", "iter_table", "read_table"]
+
 READABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
-
-
-class InputFileError(ValueError):
-    """A file cannot be read at all (missing, wrong format, undecodable); the message names it."""
 
 
 def file_sha256(path: Path) -> str:
@@ -34,62 +44,86 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _decode(data: bytes, path: Path) -> str:
-    # UTF-8 (with or without BOM) first; Chinese government CSVs are often GB18030/GBK.
-    for encoding in ("utf-8-sig", "gb18030"):
+def _detect_encoding(path: Path, name: str) -> str:
+    """``utf-8`` or ``gb18030`` (Chinese government CSVs often are), checked over the whole file in blocks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
         try:
-            return data.decode(encoding)
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return "utf-8"
         except UnicodeDecodeError:
-            continue
-    raise InputFileError(f"{path}: cannot decode the file as UTF-8 or GB18030; save it as UTF-8 CSV")
-
-
-def read_table(path: Path, *, sheet: str | None = None) -> pl.DataFrame:
-    """Read a CSV, Excel or Parquet file with every column as String, plus an Int64 ``row`` column.
-
-    Args:
-        path: the file; its suffix picks the reader.
-        sheet: Excel sheet name (default: the first sheet).
-
-    Returns:
-        The table as text with header names stripped, fully blank rows dropped, and ``row`` = the
-        spreadsheet row number of each record.
-
-    Raises:
-        InputFileError: the file is missing, empty, of an unknown type, or unreadable.
-    """
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file")
-    suffix = path.suffix.lower()
+            pass
     try:
-        if suffix in (".csv", ".txt"):
-            text = _decode(path.read_bytes(), path)
-            if not text.strip():
-                raise InputFileError(f"{path}: the file is empty")
-            frame = pl.read_csv(
-                io.BytesIO(text.encode("utf-8")),
-                infer_schema=False,
-                truncate_ragged_lines=False,
-            )
-        elif suffix in (".xlsx", ".xlsm"):
-            frame = (
-                pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
-                if sheet
-                else pl.read_excel(path, infer_schema_length=0)
-            )
-        elif suffix in (".parquet", ".pq"):
-            frame = pl.read_parquet(path)
-            frame = frame.with_columns(pl.all().cast(pl.String))
-        else:
+        with path.open(encoding="gb18030") as fh:
+            for _ in iter(lambda: fh.read(1 << 20), ""):
+                pass
+    except UnicodeDecodeError:
+        raise InputFileError(
+            f"{name}: cannot decode the file as UTF-8 or GB18030; save it as UTF-8 CSV"
+        ) from None
+    return "gb18030"
+
+
+def _sniff_separator(header: str) -> str:
+    """The separator of a CSV header line: the most frequent of ``,``, ``;`` and tab outside quotes.
+
+    >>> _sniff_separator("kpi_id;region;period;value"), _sniff_separator("a,b;c,d")
+    (';', ',')
+    """
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def _header_fields(first_line: str, sep: str) -> list[str]:
+    return [f.strip().lstrip("\ufeff") for f in next(csv.reader([first_line], delimiter=sep), [])]
+
+
+def _refuse_duplicate_columns(name: str, columns: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for c in columns:
+        key = c.strip().casefold()
+        if key and key in seen:
             raise InputFileError(
-                f"{path}: unknown file type {suffix!r}; dtscope reads {', '.join(READABLE_SUFFIXES)}"
+                f"{name}: the column {c!r} appears twice in the header; dtscope cannot tell which one "
+                "holds the data, so the file is refused. Keep one and remove or rename the other."
             )
-    except InputFileError:
-        raise
-    except Exception as exc:  # the readers raise many types; the user needs the file name and the cause
-        raise InputFileError(f"{path}: cannot read it as {suffix.lstrip('.')}: {exc}") from exc
-    frame = frame.rename({c: str(c).strip() for c in frame.columns})
-    frame = frame.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
+        seen[key] = c
+
+
+def _first_ragged_row(path: Path, encoding: str, sep: str) -> str:
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        width = len(next(reader, []))
+        for line_no, fields in enumerate(reader, start=2):
+            if fields and len(fields) != width:
+                return (
+                    f"row {line_no} has {len(fields)} fields but the header has {width} "
+                    f"(separator {sep!r}); a value with the separator in it needs quotes"
+                )
+    return "the rows do not line up with the header"
+
+
+def _check_cells(name: str, frame: pl.DataFrame, limits: Limits) -> None:
+    cols = [c for c in frame.columns if c != "row"]
+    if not cols or frame.height == 0:
+        return
+    longest = frame.select(pl.max_horizontal(pl.col(cols).str.len_chars().max())).item()
+    if longest is not None and longest > limits.max_cell_chars:
+        where = frame.filter(pl.any_horizontal(pl.col(cols).str.len_chars() > limits.max_cell_chars))
+        raise LimitExceeded(
+            f"{name}: row {where['row'][0]} has a cell of {longest:,} characters, over the limit of "
+            f"{limits.max_cell_chars:,} (max_cell_chars)",
+            "max_cell_chars",
+        )
+
+
+def _finish(frame: pl.DataFrame, offset: int) -> pl.DataFrame:
+    """Strip header names, number rows as the spreadsheet does, drop fully blank rows."""
+    frame = frame.rename({c: str(c).strip().lstrip("\ufeff") for c in frame.columns})
+    frame = frame.with_row_index("row", offset=offset).with_columns(pl.col("row").cast(pl.Int64))
     data_cols = [c for c in frame.columns if c != "row"]
     if data_cols:
         blank = pl.all_horizontal(
@@ -97,6 +131,117 @@ def read_table(path: Path, *, sheet: str | None = None) -> pl.DataFrame:
         )
         frame = frame.filter(~blank)
     return frame.select(["row", *data_cols])
+
+
+def _csv_batches(path: Path, name: str, limits: Limits, batch_rows: int) -> Iterator[pl.DataFrame]:
+    encoding = _detect_encoding(path, name)
+    with path.open(encoding=encoding, newline="") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise InputFileError(f"{name}: the file is empty")
+    sep = _sniff_separator(first)
+    header = _header_fields(first, sep)
+    _refuse_duplicate_columns(name, header)
+    check_shape(name, 0, len(header), limits)
+    source = path
+    tmp_dir = None
+    if encoding != "utf-8":  # polars reads UTF-8 only: transcode in blocks to a temporary copy
+        tmp_dir = tempfile.mkdtemp(prefix="dtscope-read-")
+        source = Path(tmp_dir) / "utf8.csv"
+        with path.open(encoding=encoding, newline="") as src, source.open("w", encoding="utf-8") as dst:
+            for block in iter(lambda: src.read(1 << 20), ""):
+                dst.write(block)
+    try:
+        scan = pl.scan_csv(source, infer_schema=False, separator=sep, truncate_ragged_lines=False)
+        offset = 2
+        try:
+            for batch in scan.collect_batches(chunk_size=batch_rows):
+                if offset - 2 + batch.height > limits.max_rows:
+                    check_shape(name, offset - 2 + batch.height, len(header), limits)
+                frame = _finish(batch, offset)
+                offset += batch.height
+                _check_cells(name, frame, limits)
+                yield frame
+        except pl.exceptions.ComputeError as exc:
+            if "field" in str(exc).casefold() or "ragged" in str(exc).casefold():
+                raise InputFileError(f"{name}: {_first_ragged_row(path, encoding, sep)}") from None
+            raise InputFileError(f"{name}: cannot read it as CSV ({str(exc).splitlines()[0]})") from None
+    finally:
+        if tmp_dir is not None:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def iter_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    limits: Limits = LIMITS,
+    batch_rows: int = 100_000,
+    label: str | None = None,
+) -> Iterator[pl.DataFrame]:
+    """Read a CSV, Excel or Parquet file in batches, every column as String plus an Int64 ``row`` column.
+
+    A CSV is streamed (memory is bounded by ``batch_rows``, not by the file); Excel and Parquet files are
+    read whole after their size checks. Messages name the file as ``label`` (default: ``path`` as given;
+    a server passes the uploaded file's name so no server path reaches a user). Each batch has header names stripped, fully blank rows dropped
+    and ``row`` = the spreadsheet row number of each record (header = row 1).
+
+    Raises:
+        InputFileError: missing, empty, unknown type, unreadable, a column named twice, a ragged row.
+        LimitExceeded: over one of the :mod:`pipelines.io.limits` (the limit is named).
+    """
+    name = label or str(path)
+    if not path.exists():
+        raise InputFileError(f"{name}: no such file")
+    suffix = path.suffix.lower()
+    check_file_size(name, path.stat().st_size, limits.max_file_bytes)
+    if suffix in (".csv", ".txt"):
+        yield from _csv_batches(path, name, limits, batch_rows)
+        return
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            check_xlsx(path, name, limits)
+            frame = (
+                pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
+                if sheet
+                else pl.read_excel(path, infer_schema_length=0)
+            )
+        elif suffix in (".parquet", ".pq"):
+            columns = pl.read_parquet_schema(path)
+            check_shape(name, pl.scan_parquet(path).select(pl.len()).collect().item(), len(columns), limits)
+            frame = pl.read_parquet(path).with_columns(pl.all().cast(pl.String))
+        else:
+            raise InputFileError(
+                f"{name}: unknown file type {suffix!r}; dtscope reads {', '.join(READABLE_SUFFIXES)}"
+            )
+    except InputFileError:
+        raise
+    except Exception as exc:  # the readers raise many types; the user needs the file name and the cause
+        raise InputFileError(f"{name}: cannot read it as {suffix.lstrip('.')}: {exc}") from exc
+    duplicated = [c for c in frame.columns if "_duplicated_" in str(c)]
+    if duplicated:
+        _refuse_duplicate_columns(name, [*frame.columns, str(duplicated[0]).split("_duplicated_")[0]])
+    check_shape(name, frame.height, frame.width, limits, excel=suffix not in {".parquet", ".pq"})
+    frame = _finish(frame, 2)
+    _check_cells(name, frame, limits)
+    yield frame
+
+
+def read_table(
+    path: Path, *, sheet: str | None = None, limits: Limits = LIMITS, label: str | None = None
+) -> pl.DataFrame:
+    """Read a whole CSV, Excel or Parquet file as text (see :func:`iter_table`, which it concatenates).
+
+    Returns:
+        The table as text with header names stripped, fully blank rows dropped, and ``row`` = the
+        spreadsheet row number of each record.
+
+    Raises:
+        InputFileError: the file is missing, empty, of an unknown type, or unreadable.
+        LimitExceeded: the file is over a limit.
+    """
+    batches = list(iter_table(path, sheet=sheet, limits=limits, label=label))
+    return pl.concat(batches) if len(batches) > 1 else batches[0]
 
 
 @contextlib.contextmanager

@@ -58,7 +58,6 @@ def home(tmp_path: Path) -> Path:
     [
         ["status"],
         ["observations"],
-        ["rejects"],
         ["ingest", str(FIXTURES / "ingest_wide.csv")],
     ],
 )
