@@ -6,7 +6,9 @@ A scheme file (``data/registry/assessment/<name>.yaml``) holds
   dimension (no parent = top level; top-level dimensions become the ``score_<id>`` columns);
 * ``indicators``: ``id → {parent, name_zh, name_en, unit, direction (benefit|cost), weight?,
   normalization (threshold|minmax|vector|sum|zscore), floor?, target?, source (metrics|efficacy),
-  period_agg (mean|sum|last|max), required?, measurement_cv?}``;
+  period_agg (mean|sum|last|max), required?, measurement_cv?}``; an indicator with ``source: judged`` is
+  rated by evaluators in an assessment round and carries ``judged: {scale (0-100|1-5), anchors (text per
+  level, required for 1-5), min_raters, combine (mean|median|trimmed_mean), trim?, max_spread?}``;
 * ``weighting``: ``fixed`` (the ``weight`` fields; siblings must sum to 1), ``ahp`` (pairwise matrices
   in ``ahp_file``), ``entropy`` / ``critic`` (objective, over the indicators), or ``combined``
   (subjective × objective, ``linear`` with ``alpha`` or ``multiplicative``);
@@ -59,6 +61,65 @@ class Dimension(_Strict):
     weight: float | None = Field(default=None, ge=0, le=1)
 
 
+JudgedScale = Literal["0-100", "1-5"]
+SCALE_BOUNDS: dict[str, tuple[float, float]] = {"0-100": (0.0, 100.0), "1-5": (1.0, 5.0)}
+
+
+class Judged(_Strict):
+    """How evaluators rate a ``source: judged`` indicator.
+
+    Attributes:
+        scale: ``"0-100"`` (any number in range) or ``"1-5"`` (whole levels, each with an anchor text).
+        anchors: level → what that level means (``{1: "...", …, 5: "..."}``); required for ``1-5``.
+        min_raters: independent ratings a scenario needs before the round can be submitted.
+        combine: how the ratings of one scenario combine into the indicator value.
+        trim: share cut from each end by ``trimmed_mean``.
+        max_spread: ratings of one cell further apart than this (max − min) are flagged; default a
+            quarter of the scale's range.
+    """
+
+    scale: JudgedScale
+    anchors: dict[int, str] = Field(default_factory=dict)
+    min_raters: int = Field(default=2, ge=1)
+    combine: Literal["mean", "median", "trimmed_mean"] = "mean"
+    trim: float = Field(default=0.2, ge=0, lt=0.5)
+    max_spread: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _anchors(self) -> Judged:
+        lo, hi = SCALE_BOUNDS[self.scale]
+        if self.scale == "1-5" and sorted(self.anchors) != [1, 2, 3, 4, 5]:
+            raise ValueError(f"a 1-5 scale needs an anchor text for each level 1..5, got levels {sorted(self.anchors)}")
+        bad = [k for k in self.anchors if not lo <= k <= hi]
+        if bad:
+            raise ValueError(f"anchor levels {bad} are outside the scale {self.scale}")
+        if self.max_spread is not None and self.max_spread > hi - lo:
+            raise ValueError(f"max_spread {self.max_spread:g} is wider than the scale {self.scale}")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return SCALE_BOUNDS[self.scale]
+
+    @property
+    def spread_limit(self) -> float:
+        lo, hi = self.bounds
+        return self.max_spread if self.max_spread is not None else (hi - lo) / 4
+
+    def check(self, value: float) -> str | None:
+        """Why ``value`` is not a valid rating on this scale, or ``None``.
+
+        >>> Judged(scale="1-5", anchors={i: str(i) for i in range(1, 6)}).check(3.5)
+        '3.5 is not a whole level of the 1-5 scale'
+        """
+        lo, hi = self.bounds
+        if not math.isfinite(value) or not lo <= value <= hi:
+            return f"{value:g} is outside the scale {self.scale}"
+        if self.scale == "1-5" and value != int(value):
+            return f"{value:g} is not a whole level of the 1-5 scale"
+        return None
+
+
 class IndicatorSpec(_Strict):
     parent: str
     name_zh: str = Field(min_length=1)
@@ -69,14 +130,22 @@ class IndicatorSpec(_Strict):
     normalization: Literal["threshold", "minmax", "vector", "sum", "zscore"] = "threshold"
     floor: float | None = None
     target: float | None = None
-    source: Literal["metrics", "efficacy"] = "metrics"
+    source: Literal["metrics", "efficacy", "judged"] = "metrics"
     period_agg: Literal["mean", "sum", "last", "max"] = "mean"
     required: bool = False
     measurement_cv: float | None = Field(default=None, ge=0, le=1)
+    judged: Judged | None = None
     note: str | None = None
 
     @model_validator(mode="after")
     def _thresholds(self) -> IndicatorSpec:
+        if (self.source == "judged") != (self.judged is not None):
+            raise ValueError("an indicator has a judged: block exactly when its source is judged")
+        if self.judged is not None and self.normalization == "threshold":
+            lo, hi = self.judged.bounds
+            ends = (self.floor, self.target)
+            if any(e is not None and not lo <= e <= hi for e in ends):
+                raise ValueError(f"floor and target of a judged indicator lie on its scale {self.judged.scale}")
         if self.normalization == "threshold":
             if self.floor is None or self.target is None:
                 raise ValueError("threshold scoring needs both floor and target")
@@ -271,6 +340,18 @@ class Scheme:
             stack.extend(self.children.get(cur, ()))
         return tuple(i for i in self.indicator_ids if i in found)
 
+    @property
+    def judged_ids(self) -> tuple[str, ...]:
+        """Indicators rated by evaluators (``source: judged``), in file order."""
+        return tuple(i for i in self.indicator_ids if self.spec.indicators[i].source == "judged")
+
+    def judged(self, indicator_id: str) -> Judged:
+        """The rating rules of a judged indicator (``KeyError`` for any other id)."""
+        spec = self.spec.indicators[indicator_id].judged
+        if spec is None:
+            raise KeyError(indicator_id)
+        return spec
+
     def error(self, key: str, message: str) -> SchemeError:
         """A :class:`SchemeError` naming this scheme's file and ``key``."""
         return SchemeError(f"{self.path}: at key {key}: {message}")
@@ -368,12 +449,12 @@ def _fixed_weights(spec: SchemeFile, path: Path, children: dict[str, tuple[str, 
 
 
 def _ahp_local_weights(
-    spec: SchemeFile, scheme_path: Path, children: dict[str, tuple[str, ...]]
+    spec: SchemeFile, scheme_path: Path, children: dict[str, tuple[str, ...]], ahp_data: Any = None
 ) -> tuple[dict[str, float], dict[str, float]]:
     assert spec.weighting.ahp_file is not None
     path = scheme_path.parent / spec.weighting.ahp_file
     try:
-        ahp = AhpFile.model_validate(load_yaml(path, SchemeError))
+        ahp = AhpFile.model_validate(load_yaml(path, SchemeError) if ahp_data is None else ahp_data)
     except ValidationError as exc:
         raise SchemeError(validation_message(path, exc)) from exc
     local: dict[str, float] = {}
@@ -418,8 +499,11 @@ def _ahp_local_weights(
     return local, crs
 
 
-def parse_scheme(data: Any, path: Path) -> Scheme:
-    """Validate scheme data already read from ``path`` (see :func:`load_scheme`)."""
+def parse_scheme(data: Any, path: Path, *, ahp_data: Any = None) -> Scheme:
+    """Validate scheme data already read from ``path`` (see :func:`load_scheme`).
+
+    ``ahp_data`` replaces reading the AHP file the scheme names (a round keeps both frozen).
+    """
     try:
         spec = SchemeFile.model_validate(data)
     except ValidationError as exc:
@@ -437,7 +521,7 @@ def parse_scheme(data: Any, path: Path) -> Scheme:
     crs: dict[str, float] = {}
     method = spec.weighting.method
     if method == "ahp" or (method == "combined" and spec.weighting.subjective == "ahp"):
-        local, crs = _ahp_local_weights(spec, path, children)
+        local, crs = _ahp_local_weights(spec, path, children, ahp_data)
     elif method in ("fixed", "combined"):
         local = _fixed_weights(spec, path, children)
     else:
@@ -477,6 +561,21 @@ def load_scheme(path: Path | str = DEFAULT_SCHEME) -> Scheme:
     """
     p = Path(path)
     return parse_scheme(_resolve_extends(p, ()), p)
+
+
+def resolve_scheme_data(path: Path | str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The scheme's data with ``extends`` merged in, and the data of the AHP file it names (or ``None``).
+
+    Together they are everything :func:`parse_scheme` reads, so a copy of both freezes the scheme.
+    """
+    p = Path(path)
+    data = _resolve_extends(p, ())
+    if not isinstance(data, dict):
+        raise SchemeError(f"{p}: a scheme file is a mapping of keys, not {type(data).__name__}")
+    weighting = data.get("weighting") or {}
+    ahp_file = weighting.get("ahp_file") if isinstance(weighting, dict) else None
+    ahp = load_yaml(p.parent / str(ahp_file), SchemeError) if ahp_file else None
+    return data, ahp
 
 
 def _merge(base: Any, override: Any) -> Any:
