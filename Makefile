@@ -13,7 +13,7 @@ PORT ?= 8050
 .PHONY: install run test lint unit demo bench browser postgres clean help
 
 help:
-	@echo "make run    - install if needed, build the demo warehouse, run the pipelines, serve the dashboard"
+	@echo "make run    - install if needed, build the demo warehouse, run the pipelines, make demo accounts, serve dashboard + API"
 	@echo "make test   - install if needed, then ruff, mypy, import-linter and the whole pytest suite"
 	@echo "make bench  - run the benchmarks and write their markdown tables"
 
@@ -58,7 +58,9 @@ demo: install
 run: install demo
 	@echo "dtscope: demo warehouse built (SYNTHETIC data + real published figures) in data/warehouse.duckdb"
 	$(BIN)/dtscope run
-	$(BIN)/dtscope dashboard --host $(HOST) --port $(PORT)
+	@# one account per role, random passwords printed once and kept in data/demo-accounts.txt (0600); never overwritten
+	$(BIN)/dtscope demo-accounts
+	$(BIN)/dtscope serve --host $(HOST) --port $(PORT) --workers 2
 
 bench: install browser
 	$(BIN)/python -m evaluation.bench.assessment
@@ -67,4 +69,4 @@ bench: install browser
 	$(BIN)/python -m pipelines.bench
 
 clean:
-	rm -rf $(VENV) data/warehouse.duckdb* data/demo/*.csv data/published_tables .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) data/warehouse.duckdb* data/service.db* data/demo-accounts.txt data/demo/*.csv data/published_tables .mypy_cache .ruff_cache .pytest_cache

@@ -233,6 +233,39 @@ def tokens_revoke(prefix: Annotated[str, typer.Argument(help="The token's prefix
     out.print(f"revoked {prefix}")
 
 
+# ---------------------------------------------------------------------------------------------- demo accounts
+def demo_accounts_cmd(home: HomeOpt = None) -> None:
+    """Create one demo account per role (random passwords, printed once, kept in <home>/demo-accounts.txt, 0600).
+
+    Existing accounts are never changed: a second run creates nothing and says where the file is.
+    """
+    from service import auth
+    from service.demo_accounts import ensure_demo_accounts
+
+    settings, store = _store(home)
+    try:
+        result = ensure_demo_accounts(store, settings.home)  # type: ignore[arg-type]
+    except auth.AccountError as exc:
+        raise _fail(str(exc)) from exc
+    if result.created:
+        # plain lines, not a table: a narrow terminal must never truncate a password shown only once
+        typer.echo("demo accounts (passwords shown once; name, password, role, regions, department):")
+        for account, password in result.created:
+            dept = f"  department={account.department}" if account.department else ""
+            typer.echo(f"  {account.name}  {password}  role={account.role}  regions={','.join(account.regions)}{dept}")
+        out.print(
+            f"created {len(result.created)} demo account(s); their passwords are also in {result.path} "
+            "(mode 0600, readable by you only). Log in at /login.",
+            highlight=False,
+        )
+    if result.existing:
+        out.print(
+            f"demo accounts exist already ({', '.join(result.existing)}): not changed; their passwords are in "
+            f"{result.path}" + ("" if result.path.is_file() else " (no such file: they were made elsewhere)"),
+            highlight=False,
+        )
+
+
 # ---------------------------------------------------------------------------------------------- audit
 def audit_log(
     limit: Annotated[int, typer.Option(min=1, help="How many of the latest rows to show.")] = 50,
@@ -258,9 +291,10 @@ def audit_log(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``audit``, ``users`` and ``tokens`` to a Typer app (the main ``dtscope`` CLI)."""
+    """Add ``serve``, ``audit``, ``demo-accounts``, ``users`` and ``tokens`` to a Typer app (the main ``dtscope`` CLI)."""
     app.command("serve")(serve)
     app.command("audit")(audit_log)
+    app.command("demo-accounts")(demo_accounts_cmd)
     app.add_typer(users, name="users")
     app.add_typer(tokens, name="tokens")
 
