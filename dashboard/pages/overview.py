@@ -91,6 +91,8 @@ def _grid_outputs(
     grid = grid_frame()
     if grid is None:
         return empty_state(t("empty.table", lang, table="kpis")), None, None, ""
+    if region not in set(grid["region"].to_list()):
+        region = "all"  # a region outside what the viewer may see is no filter, and never echoed back
     shown = filter_grid(
         grid, region=region, statuses=statuses, obligation=obligation, search=search, sort=sort
     )

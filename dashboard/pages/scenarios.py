@@ -127,7 +127,11 @@ def layout(lang: str = "zh", **query: Any) -> html.Div:
             [page_header(t("scen.title", lang)), empty_state(t("empty.table", lang, table="scores"))]
         )
     options = league_table(scores, published.read("scenarios"))
-    chosen = {col: _split(query.get(URL_KEYS[col])) for col in FILTERS}
+    # only values that exist in what the viewer may see (a shared link may name another district)
+    chosen = {
+        col: [v for v in _split(query.get(URL_KEYS[col])) if v in set(options[col].drop_nulls().to_list())]
+        for col in FILTERS
+    }
     controls = []
     for col in FILTERS:
         values = sorted({v for v in options[col].to_list() if v is not None})
