@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.store.models import AuditEvent
@@ -51,7 +51,10 @@ def record(
     return event
 
 
-def events(session: Session, *, after_id: int = 0, limit: int = 100) -> list[AuditEvent]:
-    """Audit rows with id > ``after_id``, oldest first."""
-    stmt = select(AuditEvent).where(AuditEvent.id > after_id).order_by(AuditEvent.id).limit(limit)
-    return list(session.scalars(stmt))
+def events(session: Session, *, after_id: int = 0, limit: int = 100, target: str | None = None) -> list[AuditEvent]:
+    """Audit rows with id > ``after_id``, oldest first; with ``target``, only that target and the ones below it
+    (``round:7`` matches ``round:7`` and ``round:7/judgement/PD-01``)."""
+    stmt = select(AuditEvent).where(AuditEvent.id > after_id)
+    if target is not None:
+        stmt = stmt.where(or_(AuditEvent.target == target, AuditEvent.target.startswith(target + "/", autoescape=True)))
+    return list(session.scalars(stmt.order_by(AuditEvent.id).limit(limit)))

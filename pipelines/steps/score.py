@@ -180,6 +180,7 @@ def score_scenarios(
     period: str | None = None,
     n_draws: int = 2000,
     seed: int = 0,
+    judged: pl.DataFrame | None = None,
 ) -> ScoreResult:
     """Score every scenario launched by the end of ``period`` with ``scheme``.
 
@@ -191,6 +192,8 @@ def score_scenarios(
         period: ``"YYYY"`` or ``"YYYY-MM"``; default :func:`default_period`.
         n_draws: Monte-Carlo draws for rank and grade uncertainty.
         seed: random seed (same inputs and seed → same outputs).
+        judged: values of the scheme's ``source: judged`` indicators, combined from an assessment round's
+            ratings: ``scenario_id, indicator_id, value, std_error`` (the raters' spread as measurement error).
 
     Returns:
         :class:`ScoreResult`.
@@ -257,6 +260,11 @@ def score_scenarios(
             ]
         )
         values = pl.concat([values, extra], how="vertical_relaxed")
+    if judged is not None and judged.height:
+        rated = judged.select("scenario_id", "indicator_id", "value", "std_error").filter(
+            pl.col("scenario_id").is_in(launched["scenario_id"].to_list())
+        )
+        values = pl.concat([values, rated.cast(values.schema)], how="vertical_relaxed")
     assessment = score_scheme(
         values,
         launched.select("scenario_id", "region"),

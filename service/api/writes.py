@@ -81,10 +81,12 @@ def list_audit(
     session: Annotated[Session, Depends(db_session)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$", description="last id seen")] = None,
+    round: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="only this assessment round's events")] = None,
 ) -> Any:
     """The append-only audit log, oldest first (admins only)."""
     after_id = int(cursor) if cursor else 0
-    rows = audit.events(session, after_id=after_id, limit=limit + 1)
+    target = f"round:{round}" if round is not None else None
+    rows = audit.events(session, after_id=after_id, limit=limit + 1, target=target)
     more = len(rows) > limit
     rows = rows[:limit]
     items = [

@@ -1,4 +1,5 @@
-"""The store's schema in one module: accounts, API tokens, sessions, login attempts and the audit log.
+"""The store's schema in one module: accounts, API tokens, sessions, login attempts, the audit log, and
+assessment rounds (rounds, judgements, comments, submissions, experts' AHP matrices).
 
 Every change to these classes needs a migration in ``service/store/migrations/versions`` (a test compares
 the migrated schema with this module). Times are stored as naive UTC.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -99,3 +100,106 @@ class AuditEvent(Base):
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     before: Mapped[str | None] = mapped_column(Text, nullable=True)
     after: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Round(Base):
+    """An assessment round: a frozen scheme × period × regions × scenarios, with a state.
+
+    ``scheme_text`` is the resolved scheme (and its AHP file) as YAML, frozen at opening with its SHA-256;
+    ``inputs`` the Parquet snapshot of the scenarios, scenario metrics and street outcomes it scores,
+    taken at opening (``vintage`` = the warehouse's newest vintage then). ``lock_version`` is bumped by
+    every write, under the row's write lock, so a state change and a rating never interleave. ``scores``
+    (JSON) is fixed at approval. A revision is a new row with the same ``family_id``, ``version`` + 1,
+    ``revision_of`` the approved row and a ``reason``.
+    """
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("family_id", "version", name="uq_rounds_family_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    revision_of: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    scheme: Mapped[str] = mapped_column(String(64))
+    scheme_label: Mapped[str] = mapped_column(String(128))
+    scheme_text: Mapped[str] = mapped_column(Text)
+    scheme_sha256: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))
+    regions: Mapped[str] = mapped_column(String(1024))
+    scenarios: Mapped[str] = mapped_column(Text)
+    vintage: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    inputs: Mapped[bytes] = mapped_column(LargeBinary)
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    lock_version: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    returned_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scores: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scores_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    @property
+    def region_list(self) -> tuple[str, ...]:
+        return tuple(r for r in self.regions.split(",") if r)
+
+
+class Judgement(Base):
+    """One evaluator's rating of one scenario on one judged indicator in a round."""
+
+    __tablename__ = "round_judgements"
+    __table_args__ = (
+        UniqueConstraint("round_id", "evaluator", "scenario_id", "indicator_id", name="uq_round_judgements_cell"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    evaluator: Mapped[str] = mapped_column(String(64))
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    indicator_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class JudgementComment(Base):
+    """An evaluator's comment on one scenario in a round."""
+
+    __tablename__ = "round_comments"
+    __table_args__ = (UniqueConstraint("round_id", "evaluator", "scenario_id", name="uq_round_comments_sheet"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    evaluator: Mapped[str] = mapped_column(String(64))
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RoundSubmission(Base):
+    """An evaluator has submitted its ratings in a round (they become final and visible to the others)."""
+
+    __tablename__ = "round_submissions"
+    __table_args__ = (UniqueConstraint("round_id", "evaluator", name="uq_round_submissions_evaluator"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    evaluator: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AhpJudgement(Base):
+    """An expert's pairwise matrix for one node of the scheme's tree (JSON), with its consistency ratio."""
+
+    __tablename__ = "round_ahp"
+    __table_args__ = (UniqueConstraint("round_id", "evaluator", "node", name="uq_round_ahp_node"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    evaluator: Mapped[str] = mapped_column(String(64))
+    node: Mapped[str] = mapped_column(String(64))
+    matrix: Mapped[str] = mapped_column(Text)
+    cr: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,267 @@
+"""Assessment rounds (DESIGN.md "The service", issue 15): open, rate, submit, approve, return, revise.
+
+Role and region checks: the router requires an authenticated caller; each route names the roles that may
+call it (:func:`service.api.deps.require`, 403 otherwise) and the round's regions must all be in the
+caller's scope (403). A write the round's state forbids answers 409; a rating off the indicator's scale
+422. Every write is audited in the same transaction (``GET /api/v1/audit?round={id}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from service import backend
+from service.api.deps import authenticated, client_address, db_session, get_settings, require
+from service.api.problems import ProblemError, responses
+from service.principal import ROLES, Principal
+from service.rounds import ahp as round_ahp
+from service.rounds import core
+from service.settings import ServiceSettings
+from service.store.models import Round
+
+T = TypeVar("T")
+RoundId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a round id")]
+ScenarioId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+NodeId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+Db = Annotated[Session, Depends(db_session)]
+WRITE_ERRORS = responses(401, 403, 404, 409, 422)
+READ_ERRORS = responses(401, 403, 404, 409, 422)
+
+router = APIRouter(prefix="/rounds", tags=["rounds"], dependencies=[Depends(authenticated)])
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoundCreate(_In):
+    scheme: str = Field(default="default", pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    period: str = Field(pattern=r"^[0-9]{4}(-[0-9]{2})?$", examples=["2024"])
+    regions: list[str] = Field(min_length=1, max_length=32)
+
+
+class JudgementIn(_In):
+    scores: dict[str, float] = Field(max_length=64, description="indicator_id → rating on its scale")
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class ReasonIn(_In):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class AhpIn(_In):
+    matrix: list[list[float | str]] = Field(min_length=2, max_length=15,
+                                            description="reciprocal pairwise matrix; numbers or fractions like 1/3")
+
+
+class JudgedIndicator(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+    scale: str
+    min: float
+    max: float
+    anchors: dict[int, str]
+    min_raters: int
+    combine: str
+    max_spread: float
+
+
+class RoundOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    state: str
+    family_id: int
+    version: int
+    revision_of: int | None
+    reason: str | None
+    scheme: str
+    scheme_label: str
+    scheme_sha256: str
+    period: str
+    regions: list[str]
+    scenarios: list[str]
+    judged_indicators: list[JudgedIndicator]
+    ahp_nodes: dict[str, list[str]]
+    vintage: str | None
+    inputs_sha256: str
+    created_by: str
+    created_at: str
+    submitted_at: str | None
+    approved_by: str | None
+    approved_at: str | None
+    returned_reason: str | None
+    scores_sha256: str | None
+    progress: dict[str, dict[str, Any]]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def round_out(session: Session, r: Round) -> RoundOut:
+    scheme = core.scheme_of(r)
+    judged = []
+    for i in scheme.judged_ids:
+        spec, rule = scheme.spec.indicators[i], scheme.judged(i)
+        lo, hi = rule.bounds
+        judged.append(JudgedIndicator(id=i, name_zh=spec.name_zh, name_en=spec.name_en, scale=rule.scale, min=lo,
+                                      max=hi, anchors=rule.anchors, min_raters=rule.min_raters, combine=rule.combine,
+                                      max_spread=rule.spread_limit))
+    return RoundOut(
+        id=r.id, state=r.state, family_id=r.family_id or r.id, version=r.version, revision_of=r.revision_of,
+        reason=r.reason, scheme=r.scheme, scheme_label=r.scheme_label, scheme_sha256=r.scheme_sha256,
+        period=r.period, regions=list(r.region_list), scenarios=core.scenario_ids(r), judged_indicators=judged,
+        ahp_nodes=round_ahp.nodes(r), vintage=_iso(r.vintage), inputs_sha256=r.inputs_sha256,
+        created_by=r.created_by, created_at=_iso(r.created_at) or "", submitted_at=_iso(r.submitted_at),
+        approved_by=r.approved_by, approved_at=_iso(r.approved_at), returned_reason=r.returned_reason,
+        scores_sha256=r.scores_sha256, progress=core.progress(session, r),
+    )
+
+
+def _run(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except core.RoundError as exc:
+        raise ProblemError(exc.status, exc.detail) from None
+
+
+def _actor(request: Request, principal: Principal) -> core.Actor:
+    return core.Actor(principal, client_address(request))
+
+
+def _readable(session: Session, round_id: int, principal: Principal, *, hidden_check: bool = False) -> Round:
+    r = _run(lambda: core.get(session, round_id, principal))
+    if hidden_check and not core.may_see_others(session, r, principal):
+        raise ProblemError(409, "submit your own ratings first: the other raters' ratings stay hidden until then")
+    return r
+
+
+@router.post("", status_code=201, response_model=RoundOut, responses=WRITE_ERRORS)
+def open_round(
+    request: Request,
+    body: RoundCreate,
+    session: Db,
+    settings: Annotated[ServiceSettings, Depends(get_settings)],
+    principal: Annotated[Principal, Depends(require("admin", "leader"))],
+) -> Any:
+    """Open a round: the scheme and the metric inputs of the regions are frozen now (admin, or leader of those regions)."""
+    r = _run(lambda: core.open_round(session, _actor(request, principal), scheme=body.scheme, period=body.period,
+                                     regions=body.regions, home=settings.home, known_regions=backend.known_regions()))
+    return round_out(session, r)
+
+
+@router.get("", response_model=list[RoundOut])
+def list_rounds(session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+    """Rounds whose regions are all in your scope, newest first."""
+    return [round_out(session, r) for r in core.visible(session, principal)]
+
+
+@router.get("/{round_id}", response_model=RoundOut, responses=READ_ERRORS)
+def get_round(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+    """State, scenarios, judged indicators (with scale and anchors), progress per evaluator."""
+    return round_out(session, _readable(session, round_id, principal))
+
+
+@router.put("/{round_id}/judgements/{scenario_id}", responses=WRITE_ERRORS)
+def put_judgement(
+    request: Request, round_id: RoundId, scenario_id: ScenarioId, *, body: JudgementIn, session: Db,
+    principal: Annotated[Principal, Depends(require("evaluator"))],
+) -> Any:
+    """Save your own ratings of one scenario (evaluators; open or returned rounds)."""
+    return _run(lambda: core.save_judgement(session, _actor(request, principal), round_id, scenario_id,
+                                            scores=body.scores, comment=body.comment))
+
+
+@router.get("/{round_id}/judgements", responses=READ_ERRORS)
+def get_judgements(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+    """Your own ratings, and the submitted raters' once you may see them."""
+    r = _readable(session, round_id, principal)
+    return {"round": r.id, "state": r.state, "items": core.judgements(session, r, principal)}
+
+
+@router.put("/{round_id}/ahp/{node}", responses=WRITE_ERRORS)
+def put_ahp(
+    request: Request, round_id: RoundId, node: NodeId, *, body: AhpIn, session: Db,
+    principal: Annotated[Principal, Depends(require("evaluator"))],
+) -> Any:
+    """Save your pairwise matrix for a node; answers its weights, CR and the most inconsistent judgement."""
+    return _run(lambda: core.save_ahp(session, _actor(request, principal), round_id, node, body.matrix))
+
+
+@router.get("/{round_id}/ahp", responses=READ_ERRORS)
+def get_ahp(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+    """Per node: each expert's CR and the pooled weights the round uses (hidden from unsubmitted evaluators)."""
+    r = _readable(session, round_id, principal, hidden_check=True)
+    scheme = _run(lambda: core.scoring_scheme(session, r))
+    return {"round": r.id, "nodes": round_ahp.report(session, r, scheme)}
+
+
+Leader = Annotated[Principal, Depends(require("leader"))]
+
+
+@router.post("/{round_id}/submit", response_model=RoundOut, responses=WRITE_ERRORS)
+def submit(
+    request: Request, round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require("evaluator"))]
+) -> Any:
+    """Submit your complete ratings (evaluators); the round is submitted once every cell has its minimum raters."""
+    return round_out(session, _run(lambda: core.submit(session, _actor(request, principal), round_id)))
+
+
+@router.post("/{round_id}/approve", response_model=RoundOut, responses=WRITE_ERRORS)
+def approve(request: Request, round_id: RoundId, session: Db, principal: Leader) -> Any:
+    """Approve a submitted round: its scores are computed and fixed (leaders)."""
+    return round_out(session, _run(lambda: core.approve(session, _actor(request, principal), round_id)))
+
+
+@router.post("/{round_id}/return", response_model=RoundOut, responses=WRITE_ERRORS)
+def return_round(request: Request, round_id: RoundId, *, body: ReasonIn, session: Db, principal: Leader) -> Any:
+    """Return a round to the evaluators with a reason; their submissions reopen (leaders)."""
+    return round_out(session, _run(lambda: core.return_round(session, _actor(request, principal), round_id, body.reason)))
+
+
+@router.post("/{round_id}/revisions", status_code=201, response_model=RoundOut, responses=WRITE_ERRORS)
+def revise(request: Request, round_id: RoundId, *, body: ReasonIn, session: Db, principal: Leader) -> Any:
+    """Open a new version of an approved round with a reason; the approved one stays as it is (leaders)."""
+    return round_out(session, _run(lambda: core.revise(session, _actor(request, principal), round_id, body.reason)))
+
+
+@router.get("/{round_id}/scores", responses=READ_ERRORS)
+def get_scores(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+    """Per scenario: total, grade, rank and its interval (stored at approval; else from the submitted ratings now)."""
+    r = _readable(session, round_id, principal, hidden_check=True)
+    items = _run(lambda: core.scores(session, r))
+    return JSONResponse({"round": r.id, "state": r.state, "scheme": r.scheme_label, "period": r.period,
+                         "scores_sha256": r.scores_sha256, "items": items})
+
+
+@router.get("/{round_id}/agreement", responses=READ_ERRORS)
+def get_agreement(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+    """Per judged indicator: ICC(2,1), ICC(2,k), Kendall's W over the submitted raters, and the disputed cells."""
+    r = _readable(session, round_id, principal, hidden_check=True)
+    return {"round": r.id, "state": r.state, "items": core.agreement(session, r)}
+
+
+@router.get("/{round_id}/report", responses=READ_ERRORS)
+def get_report(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+    """Everything a sign-off needs: scheme and version, weights with CRs, scores, grades, rank intervals,
+    agreement, and who approved when."""
+    r = _readable(session, round_id, principal, hidden_check=True)
+    scheme = _run(lambda: core.scoring_scheme(session, r))
+    return JSONResponse({
+        "round": round_out(session, r).model_dump(),
+        "weights": dict(zip(scheme.indicator_ids, [float(w) for w in scheme.subjective_weights()], strict=True)),
+        "ahp": round_ahp.report(session, r, scheme),
+        "scores": _run(lambda: core.scores(session, r)),
+        "agreement": core.agreement(session, r),
+    })
+
+
+ROUTERS = (router,)
