@@ -6,8 +6,10 @@ Keeping every pipelines import here means a move inside ``pipelines`` changes on
 from __future__ import annotations
 
 import hashlib
+import random
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,10 +66,47 @@ def _warehouse(home: Path, lock_timeout: float) -> Any:
 
 
 def observations_as_of(
-    home: Path, as_of: datetime, *, kpi_id: str | None, region: str | None
+    home: Path, as_of: datetime, *, kpi_id: str | None, region: str | None, lock_timeout: float = 10.0
 ) -> pl.DataFrame:
-    """Observations as the warehouse held them at ``as_of`` (latest vintage per key up to then)."""
-    return _warehouse(home, 10.0).observations(as_of=as_of, kpi_id=kpi_id, region=region)
+    """Observations as the warehouse held them at ``as_of`` (latest vintage per key up to then).
+
+    Raises:
+        Busy: a writer kept the warehouse for longer than ``lock_timeout`` seconds.
+    """
+    from pipelines.io.warehouse import WarehouseBusy
+
+    try:
+        return _warehouse(home, lock_timeout).observations(as_of=as_of, kpi_id=kpi_id, region=region)
+    except WarehouseBusy as exc:
+        raise Busy(str(exc).replace(str(home), "<home>")) from None
+
+
+def _is_duckdb_lock_conflict(exc: BaseException) -> bool:
+    import duckdb
+
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).casefold()
+
+
+def _write_waiting_for_readers(write: Any, *, timeout: float) -> Any:
+    """Run ``write()``, retrying while DuckDB refuses the read-write open because another process reads.
+
+    The warehouse's writer lock orders writers, but a DuckDB file open read-only in another process (a
+    ``dtscope run`` or a server reading ``as_of``) also refuses a read-write open. That refusal comes at
+    connect time, before the transaction, so trying again is safe; after ``timeout`` seconds it is
+    :class:`Busy` (the API's 503 with ``Retry-After``), never a raw lock error.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while True:
+        try:
+            return write()
+        except Exception as exc:
+            if not _is_duckdb_lock_conflict(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise Busy(f"the warehouse is still open in another process after {timeout:g} s; try again later") from None
+        time.sleep(pause + random.uniform(0, pause))
+        pause = min(pause * 2, 0.5)
 
 
 def ingest_upload(
@@ -128,8 +167,11 @@ def ingest_upload(
             rejects=pl.concat([result.rejects, moved]).sort("row", "column"),
         )
     sha = hashlib.sha256(content).hexdigest()
+    warehouse = _warehouse(home, lock_timeout)
     try:
-        summary = _warehouse(home, lock_timeout).ingest(result, file=f"api:{name}", file_sha256=sha)
+        summary = _write_waiting_for_readers(
+            lambda: warehouse.ingest(result, file=f"api:{name}", file_sha256=sha), timeout=lock_timeout
+        )
     except WarehouseBusy as exc:
         raise Busy(str(exc).replace(str(home), "<home>")) from None
     return IngestAnswer(

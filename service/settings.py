@@ -8,6 +8,8 @@ Environment variables (all optional):
 - ``DTSCOPE_ALLOWED_HOSTS`` — comma-separated Host header values accepted (default: loopback names).
 - ``DTSCOPE_MAX_UPLOAD_MB`` — request body limit for uploads (default 5).
 - ``DTSCOPE_SESSION_IDLE_MINUTES`` / ``DTSCOPE_SESSION_ABSOLUTE_HOURS`` — session timeouts (30 / 8).
+- ``DTSCOPE_SECURE_COOKIES`` — ``1`` marks the cookies ``Secure`` always (behind a TLS proxy that does not
+  send ``X-Forwarded-Proto``); otherwise they are ``Secure`` when the request came over TLS.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 DATABASE_URL_ENV = "DTSCOPE_DATABASE_URL"
 ALLOWED_HOSTS_ENV = "DTSCOPE_ALLOWED_HOSTS"
+SECURE_COOKIES_ENV = "DTSCOPE_SECURE_COOKIES"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -90,4 +93,5 @@ def load_settings(home: Path | str | None = None, *, extra_hosts: tuple[str, ...
         max_upload_bytes=int(float(env.get("DTSCOPE_MAX_UPLOAD_MB", "5")) * 1024 * 1024),
         session_idle_seconds=int(float(env.get("DTSCOPE_SESSION_IDLE_MINUTES", "30")) * 60),
         session_absolute_seconds=int(float(env.get("DTSCOPE_SESSION_ABSOLUTE_HOURS", "8")) * 3600),
+        secure_cookies=env.get(SECURE_COOKIES_ENV, "").strip().lower() in ("1", "true", "yes", "on"),
     )

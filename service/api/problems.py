@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.backend import Busy
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -102,6 +104,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, "the request does not match the API's schema", instance=request.url.path, errors=errors)
 
 
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+async def _busy(request: Request, exc: Exception) -> JSONResponse:
+    # the warehouse was held by another writer for longer than the wait: a clear 503 the client can retry
+    return problem_response(
+        503,
+        "the warehouse is busy with another write; try again shortly",
+        instance=request.url.path,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(500, "the server failed to answer; the error is logged", instance=request.url.path)
@@ -112,4 +127,5 @@ def install(app: Any) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Busy, _busy)
     app.add_exception_handler(Exception, _unexpected)

@@ -45,8 +45,6 @@ def ingest_file(
         )
     except backend.IngestInputError as exc:
         raise ProblemError(422, str(exc)) from None
-    except backend.Busy:
-        raise ProblemError(503, "another write holds the warehouse; try again shortly", headers={"Retry-After": "5"}) from None
     audit.record(
         session,
         actor=principal.name,
