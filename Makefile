@@ -67,6 +67,7 @@ bench: install browser
 	$(BIN)/python -m evaluation.bench.forecast
 	$(BIN)/python -m dashboard.bench
 	$(BIN)/python -m pipelines.bench
+	$(BIN)/python -m service.bench
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb* data/service.db* data/demo-accounts.txt data/demo/*.csv data/published_tables .mypy_cache .ruff_cache .pytest_cache
