@@ -10,6 +10,8 @@ It never fits or scores, and imports neither ``models`` nor any model library. W
 - ``components`` — layout pieces (grids via dash-ag-grid, chips, banners, export buttons);
 - ``exports`` — CSV, Excel and the leadership brief (a Jinja2 template, ``templates/brief.html.j2``);
 - ``data`` / ``contract`` / ``context`` — reading the published tables, their contract, per-request settings;
+- ``scope`` — who is looking (the service's principal, typed by a ``Protocol``) and the rows they may see:
+  every table a page, callback, export or the brief reads is filtered there, on the server;
 - ``i18n`` — the labels (Chinese first) and number formats; ``uploads`` — checks on an uploaded file;
 - ``bench`` — ``python -m dashboard.bench``, page and callback timings in headless Chromium.
 
