@@ -1,0 +1,89 @@
+"""The rounds' rows of the authorisation table (:data:`tests.service.test_authorization_matrix.EXPECTED`), run
+against rounds in the state each route needs: a Pudong round (in scope) and a Hongkou round (out of scope)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.principal import ROLES
+from tests.service.test_authorization_matrix import EXPECTED, IN_SCOPE, OUT_OF_SCOPE
+
+Service = Any
+SAATY_3 = [[1, 3, 5], ["1/3", 1, 3], ["1/5", "1/3", 1]]
+
+
+def _bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _open(svc: Service, token: str, region: str, scheme: str = "default") -> int:
+    r = svc.client.post("/api/v1/rounds", json={"scheme": scheme, "period": "2024", "regions": [region]},
+                        headers=_bearer(token))
+    assert r.status_code == 201, r.text
+    rid: int = r.json()["id"]
+    return rid
+
+
+def _prepare(svc: Service, tok: dict[str, str], path: str, region: str) -> int:
+    """A round of ``region`` in the state the route needs (opened by an all-regions leader)."""
+    lead = tok["lead-all"]
+    scheme = "judged" if "/judgements/" in path else "default_ahp" if "/ahp/" in path else "default"
+    rid = _open(svc, lead, region, scheme)
+    ev = tok[f"ev-{region}"]
+    if path.endswith(("/approve", "/return", "/revisions")) or path.endswith(("/scores", "/report", "/agreement", "/ahp")):
+        assert svc.client.post(f"/api/v1/rounds/{rid}/submit", headers=_bearer(ev)).json()["state"] == "submitted"
+    if path.endswith("/revisions"):
+        assert svc.client.post(f"/api/v1/rounds/{rid}/approve", headers=_bearer(lead)).status_code == 200
+    return rid
+
+
+def _call(svc: Service, method: str, path: str, rid: int, region: str, token: str | None) -> Any:
+    url = path.replace("{round_id}", str(rid)).replace("{node}", "demand")
+    if "{scenario_id}" in url:
+        url = url.replace("{scenario_id}", "PD-ECON-01" if region == IN_SCOPE else "HK-ECON-01")
+    headers = _bearer(token)
+    if method == "GET":
+        return svc.client.get(url, headers=headers)
+    if method == "PUT":
+        body = {"matrix": SAATY_3} if "/ahp/" in url else {"scores": {"demand_fit": 70}}
+        return svc.client.put(url, json=body, headers=headers)
+    if url == "/api/v1/rounds":
+        return svc.client.post(url, json={"scheme": "default", "period": "2024", "regions": [region]}, headers=headers)
+    body = {"reason": "matrix test"} if url.endswith(("/return", "/revisions")) else None
+    return svc.client.post(url, json=body, headers=headers)
+
+
+@pytest.fixture(scope="module")
+def rounds_matrix_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory, copy_home: Any) -> Path:
+    return copy_home(demo_home, tmp_path_factory.mktemp("rounds-matrix") / "home")
+
+
+def test_rounds_authorisation_matrix(make_service: Any, rounds_matrix_home: Path) -> None:
+    svc = make_service(rounds_matrix_home)
+    tok = {role: svc.user(f"{role}-pd", role, department="区科经委" if role == "owner" else None) for role in ROLES}
+    tok["lead-all"] = svc.user("lead-all", "leader", regions=("*",))
+    tok[f"ev-{IN_SCOPE}"] = svc.user("ev-helper-pd", "evaluator")
+    tok[f"ev-{OUT_OF_SCOPE}"] = svc.user("ev-helper-hk", "evaluator", regions=(OUT_OF_SCOPE,))
+    rows = {k: v for k, v in EXPECTED.items() if k[1].startswith("/api/v1/rounds")}
+    assert len(rows) == 14
+    failures = []
+    for (method, path), (anonymous, by_role) in rows.items():
+        rounds = {region: _prepare(svc, tok, path, region) for region in (IN_SCOPE, OUT_OF_SCOPE)}
+        got = _call(svc, method, path, rounds[IN_SCOPE], IN_SCOPE, None).status_code
+        if got != anonymous:
+            failures.append(f"anonymous {method} {path}: {got} != {anonymous}")
+        for role in ROLES:
+            for region, expected in zip((IN_SCOPE, OUT_OF_SCOPE), by_role[role], strict=True):
+                response = _call(svc, method, path, rounds[region], region, tok[role])
+                if response.status_code != expected:
+                    failures.append(f"{role} {method} {path} {region}: {response.status_code} != {expected} "
+                                    f"{response.text[:200]}")
+                elif expected >= 400:
+                    assert response.headers["content-type"].startswith("application/problem+json")
+        if path == "/api/v1/rounds" and method == "GET":
+            listed = svc.client.get(path, headers=_bearer(tok["leader"])).json()
+            assert listed and {tuple(r["regions"]) for r in listed} == {(IN_SCOPE,)}
+    assert not failures, "\n".join(failures)
