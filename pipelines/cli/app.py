@@ -203,10 +203,10 @@ def ingest(
     ``rejects`` table with file, row, column and reason). Exit code 1 when no row of any file was valid,
     2 when a file could not be read at all.
     """
-    from pipelines.io.catalog import InputFileError, file_sha256, read_table
+    from pipelines.io.catalog import InputFileError, file_sha256, iter_table
     from pipelines.io.kpi_registry import RegistryError, load_registry
     from pipelines.io.warehouse import WarehouseBusy
-    from pipelines.steps.ingest import validate_table
+    from pipelines.steps.ingest import validate_batches
 
     settings = _settings(home)
     try:
@@ -221,8 +221,8 @@ def ingest(
         for path in files:
             progress.update(task, description=f"ingesting {path.name}")
             try:
-                raw = read_table(path, sheet=sheet)
-                result = validate_table(raw, registry, file_label=path.name)
+                # streamed: memory is bounded by a batch, not the file; a file over a limit is refused whole
+                result = validate_batches(iter_table(path, sheet=sheet), registry, file_label=path.name)
                 summary = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path))
             except InputFileError as exc:
                 console.print(f"[bold red]error:[/bold red] {exc}")

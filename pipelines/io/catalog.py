@@ -12,7 +12,6 @@ import contextlib
 import csv
 import hashlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,19 +92,6 @@ def _refuse_duplicate_columns(name: str, columns: list[str]) -> None:
         seen[key] = c
 
 
-def _first_ragged_row(path: Path, encoding: str, sep: str) -> str:
-    with path.open(encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        width = len(next(reader, []))
-        for line_no, fields in enumerate(reader, start=2):
-            if fields and len(fields) != width:
-                return (
-                    f"row {line_no} has {len(fields)} fields but the header has {width} "
-                    f"(separator {sep!r}); a value with the separator in it needs quotes"
-                )
-    return "the rows do not line up with the header"
-
-
 def _check_cells(name: str, frame: pl.DataFrame, limits: Limits) -> None:
     cols = [c for c in frame.columns if c != "row"]
     if not cols or frame.height == 0:
@@ -134,41 +120,59 @@ def _finish(frame: pl.DataFrame, offset: int) -> pl.DataFrame:
 
 
 def _csv_batches(path: Path, name: str, limits: Limits, batch_rows: int) -> Iterator[pl.DataFrame]:
+    # The csv module reads record by record (quoted separators and newlines included), so memory holds
+    # one batch, whatever the file's size; polars' streaming reader buffers ahead of a slow consumer.
     encoding = _detect_encoding(path, name)
     with path.open(encoding=encoding, newline="") as fh:
         first = fh.readline()
-    if not first.strip():
-        raise InputFileError(f"{name}: the file is empty")
-    sep = _sniff_separator(first)
-    header = _header_fields(first, sep)
-    _refuse_duplicate_columns(name, header)
-    check_shape(name, 0, len(header), limits)
-    source = path
-    tmp_dir = None
-    if encoding != "utf-8":  # polars reads UTF-8 only: transcode in blocks to a temporary copy
-        tmp_dir = tempfile.mkdtemp(prefix="dtscope-read-")
-        source = Path(tmp_dir) / "utf8.csv"
-        with path.open(encoding=encoding, newline="") as src, source.open("w", encoding="utf-8") as dst:
-            for block in iter(lambda: src.read(1 << 20), ""):
-                dst.write(block)
-    try:
-        scan = pl.scan_csv(source, infer_schema=False, separator=sep, truncate_ragged_lines=False)
+        if not first.strip():
+            raise InputFileError(f"{name}: the file is empty")
+        sep = _sniff_separator(first)
+        header = _header_fields(first, sep)
+        _refuse_duplicate_columns(name, header)
+        check_shape(name, 0, len(header), limits)
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=sep)
+        next(reader)
+        width = len(header)
         offset = 2
+        records = 0
+        batch: list[list[str]] = []
         try:
-            for batch in scan.collect_batches(chunk_size=batch_rows):
-                if offset - 2 + batch.height > limits.max_rows:
-                    check_shape(name, offset - 2 + batch.height, len(header), limits)
-                frame = _finish(batch, offset)
-                offset += batch.height
-                _check_cells(name, frame, limits)
-                yield frame
-        except pl.exceptions.ComputeError as exc:
-            if "field" in str(exc).casefold() or "ragged" in str(exc).casefold():
-                raise InputFileError(f"{name}: {_first_ragged_row(path, encoding, sep)}") from None
-            raise InputFileError(f"{name}: cannot read it as CSV ({str(exc).splitlines()[0]})") from None
-    finally:
-        if tmp_dir is not None:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+            for record in reader:
+                records += 1
+                fields = record
+                if len(fields) != width:
+                    if not fields or (len(fields) < width and not any(f.strip() for f in fields)):
+                        fields = [""] * width  # a blank line: numbered, then dropped with the blank rows
+                    else:
+                        raise InputFileError(
+                            f"{name}: row {records + 1} has {len(fields)} fields but the header has {width} "
+                            f"(separator {sep!r}); a value containing the separator needs quotes"
+                        )
+                batch.append(fields)
+                if len(batch) == batch_rows:
+                    check_shape(name, records, width, limits)
+                    yield _csv_frame(name, header, batch, offset, limits)
+                    offset += len(batch)
+                    batch = []
+        except csv.Error as exc:
+            raise InputFileError(f"{name}: row {records + 2} cannot be read as CSV ({exc})") from None
+        check_shape(name, records, width, limits)
+        if batch or offset == 2:
+            yield _csv_frame(name, header, batch, offset, limits)
+
+
+def _csv_frame(
+    name: str, header: list[str], rows: list[list[str]], offset: int, limits: Limits
+) -> pl.DataFrame:
+    columns = {
+        h: pl.Series(h, [r[i] if r[i] != "" else None for r in rows], dtype=pl.String)
+        for i, h in enumerate(header)
+    }
+    frame = _finish(pl.DataFrame(columns), offset)
+    _check_cells(name, frame, limits)
+    return frame
 
 
 def iter_table(
@@ -176,7 +180,7 @@ def iter_table(
     *,
     sheet: str | None = None,
     limits: Limits = LIMITS,
-    batch_rows: int = 100_000,
+    batch_rows: int = 20_000,
     label: str | None = None,
 ) -> Iterator[pl.DataFrame]:
     """Read a CSV, Excel or Parquet file in batches, every column as String plus an Int64 ``row`` column.

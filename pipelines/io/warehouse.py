@@ -32,6 +32,8 @@ from pipelines.steps.ingest import ValidationResult
 log = logging.getLogger(__name__)
 
 OBS_KEY = ("kpi_id", "region", "period", "freq", "source")
+INSERT_SLICE = 50_000  # rows validated and inserted at a time
+MEMORY_LIMIT = "400MB"  # DuckDB spills joins to disk beyond this, so a large ingest cannot hold the machine
 
 DDL = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -206,6 +208,7 @@ class Warehouse:
             with _damage_as_error(self.path):
                 con = duckdb.connect(str(self.path))
                 try:
+                    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                     con.execute(DDL)
                     yield con
                 finally:
@@ -297,15 +300,21 @@ class Warehouse:
                 )
                 con.unregister("incoming")
                 n_new = changed.height
-                if n_new:
-                    rows = changed.with_columns(
-                        pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
-                        pl.lit(ingest_id).alias("ingest_id"),
-                    ).cast(tables.dtypes(tables.Observations))  # type: ignore[arg-type]
+                for start in range(0, n_new, INSERT_SLICE):  # in slices: memory bounded by a slice
+                    rows = (
+                        changed.slice(start, INSERT_SLICE)
+                        .with_columns(
+                            pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
+                            pl.lit(ingest_id).alias("ingest_id"),
+                        )
+                        .cast(tables.dtypes(tables.Observations))  # type: ignore[arg-type]
+                    )
                     tables.validate(rows, tables.Observations, what=file)
                     con.register("new_rows", rows.to_arrow())
                     con.execute("INSERT INTO observations SELECT * FROM new_rows")
                     con.unregister("new_rows")
+                    del rows
+                del changed
                 if _fail_after_observations:
                     raise RuntimeError("injected failure after the observations insert (test hook)")
                 rej = result.rejects.with_columns(
@@ -344,7 +353,7 @@ class Warehouse:
                             vintage,
                             result.rows_in,
                             n_new,
-                            result.rejects.height,
+                            result.n_rejected,
                             unchanged,
                         ],
                     )
@@ -352,11 +361,7 @@ class Warehouse:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        by_reason = (
-            dict(result.rejects.group_by("reason_code").len().sort("reason_code").iter_rows())
-            if result.rejects.height
-            else {}
-        )
+        by_reason = result.rejects_by_reason
         return IngestSummary(
             file=file,
             file_sha256=file_sha256,
@@ -364,7 +369,7 @@ class Warehouse:
             ingest_id=ingest_id if wrote_something else None,
             rows_in=result.rows_in,
             accepted=n_new,
-            rejected=result.rejects.height,
+            rejected=result.n_rejected,
             unchanged=unchanged,
             rejects_by_reason=by_reason,
         )

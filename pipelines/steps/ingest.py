@@ -18,10 +18,13 @@ Chinese or English name; regions by id, name or alias.
 from __future__ import annotations
 
 import json
+import math
+import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ import polars as pl
 
 from evaluation import tables
 from pipelines.io.kpi_registry import Indicator, Registry
+from pipelines.io.limits import LIMITS, Limits
 from pipelines.io.parsing import CellError, is_missing, parse_period, parse_value, to_kpi_unit
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -70,6 +74,21 @@ class ValidationResult:
     rows_in: int
     accepted: pl.DataFrame
     rejects: pl.DataFrame
+    reject_counts: dict[str, int] | None = None
+
+    @property
+    def n_rejected(self) -> int:
+        """Rejected items, including those counted in a summary row rather than stored one by one."""
+        return self.rows_in - self.accepted.height
+
+    @property
+    def rejects_by_reason(self) -> dict[str, int]:
+        """Rejected items per reason code (all of them, stored or summarised)."""
+        if self.reject_counts is not None:
+            return dict(sorted(self.reject_counts.items()))
+        if self.rejects.height == 0:
+            return {}
+        return dict(self.rejects.group_by("reason_code").len().sort("reason_code").iter_rows())
 
 
 def _fold(text: str) -> str:
@@ -125,6 +144,7 @@ def _check_value(ind: Indicator, kpi_id: str, text: str, unit_text: str | None) 
     cell = text if not unit_text or is_missing(text) else f"{text}{unit_text.strip()}"
     parsed = parse_value(cell)
     value = to_kpi_unit(parsed, ind.unit, ind.kind)
+    _check_magnitude(text, value, ind.unit)
     if ind.kind == "share" and not parsed.percent and 0 < value <= 1:
         # Excel keeps a cell shown as "50%" as 0.5; storing it as 0.5 % would be a silent 100x error.
         raise CellError(
@@ -152,13 +172,58 @@ def _check_value(ind: Indicator, kpi_id: str, text: str, unit_text: str | None) 
     return value, parsed.qualifier
 
 
+def _check_magnitude(text: str, value: float, unit: str, limits: Limits = LIMITS) -> None:
+    """Refuse infinities (``1e309``, ``1e305万``) and magnitudes no KPI has, as a row reject with a reason."""
+    if not math.isfinite(value):
+        raise CellError("out_of_range", f"{text!r} is not a finite number (it overflows a 64-bit float)")
+    if abs(value) > limits.max_abs_value:
+        raise CellError(
+            "out_of_range",
+            f"{text!r} is {value:.3g} {unit}, beyond ±{limits.max_abs_value:g} (max_abs_value); check the unit",
+        )
+
+
+_EXCEL_SERIAL = re.compile(r"^\d{5}(\.0+)?$")
+# Excel's day 0 (it counts 1900 as a leap year, so this holds from 1900-03-01 on)
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _period_of(text: str) -> tuple[date, str]:
+    """Parse a period cell; a five-digit Excel date serial (``49383``) reads as the date it stands for.
+
+    >>> _period_of("44392")
+    (datetime.date(2021, 7, 1), 'M')
+    """
+    try:
+        return parse_period(text)
+    except CellError as exc:
+        stripped = (text or "").strip()
+        if not _EXCEL_SERIAL.match(stripped):
+            raise
+        day = _EXCEL_EPOCH + timedelta(days=int(float(stripped)))
+        try:
+            return parse_period(day.isoformat())
+        except CellError:
+            raise CellError(
+                exc.code,
+                f"{text!r} read as an Excel date serial is {day.isoformat()}, outside the period range",
+            ) from None
+
+
+def _blank_hint(what: str) -> str:
+    return (
+        f"the {what} cell is blank; in a spreadsheet this usually means merged cells (only the first row "
+        f"of a merged block keeps the value): unmerge them and fill the {what} on every row"
+    )
+
+
 def _validate_item(
     item: dict[str, Any], registry: Registry, kpis: _KpiLookup, default_source: str
 ) -> tuple[dict[str, Any] | None, tuple[str, str, str] | None]:
     """Validate one input item; return (accepted row, None) or (None, (column, code, reason))."""
     kpi_label = item.get("kpi_id") or ""
     if is_missing(kpi_label):
-        return None, ("kpi_id", "unknown_kpi", "the KPI cell is blank")
+        return None, ("kpi_id", "unknown_kpi", _blank_hint("KPI"))
     kpi_id = kpis.get(kpi_label)
     if kpi_id is None:
         return None, (
@@ -167,7 +232,9 @@ def _validate_item(
             f"unknown KPI {kpi_label!r}: not an id or name in the registry (see `dtscope kpis`)",
         )
     region_label = item.get("region") or ""
-    region = registry.region_id(region_label) if not is_missing(region_label) else None
+    if is_missing(region_label):
+        return None, ("region", "unknown_region", _blank_hint("region"))
+    region = registry.region_id(region_label)
     if region is None:
         return None, (
             "region",
@@ -176,7 +243,7 @@ def _validate_item(
         )
     ind = registry.indicators[kpi_id]
     try:
-        period, freq = parse_period(item.get("period") or "")
+        period, freq = _period_of(item.get("period") or "")
     except CellError as exc:
         return None, (item["period_column"], exc.code, str(exc))
     try:
@@ -190,6 +257,8 @@ def _validate_item(
             std_error = parse_value(se_text).number
         except CellError:
             return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is not a number")
+        if not math.isfinite(std_error):
+            return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is not a finite number")
         if std_error < 0:
             return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is negative")
     status_text = item.get("status")
@@ -386,3 +455,90 @@ def validate_table(
             f"{result.rejects.height} rejected"
         )
     return result
+
+
+def _cap_rejects(rejects: pl.DataFrame, counts: dict[str, int], total: int, limits: Limits) -> pl.DataFrame:
+    """Keep the first ``max_rejects_stored`` rejects; the rest become one summary row counting them by reason."""
+    if total <= limits.max_rejects_stored:
+        return rejects
+    kept = rejects.head(limits.max_rejects_stored)
+    kept_counts = dict(kept.group_by("reason_code").len().iter_rows())
+    rest = {k: v - kept_counts.get(k, 0) for k, v in counts.items() if v - kept_counts.get(k, 0) > 0}
+    text = ", ".join(f"{k} {v:,}" for k, v in sorted(rest.items(), key=lambda kv: -kv[1]))
+    summary = pl.DataFrame(
+        [
+            {
+                "row": int(kept.item(-1, "row")) + 1,
+                "column": "(file)",
+                "reason_code": "more_rejects",
+                "reason": f"{total - kept.height:,} more rejected items not stored one by one "
+                f"(max_rejects_stored {limits.max_rejects_stored:,}): {text}",
+                "raw": "",
+            }
+        ],
+        schema=REJECT_SCHEMA,
+    )
+    return pl.concat([kept, summary])
+
+
+def validate_batches(
+    batches: Iterable[pl.DataFrame],
+    registry: Registry,
+    *,
+    file_label: str,
+    mapping_path: Path | None = None,
+    limits: Limits = LIMITS,
+) -> ValidationResult:
+    """Validate a file read in batches (:func:`pipelines.io.catalog.iter_table`) with bounded memory.
+
+    Each batch is validated by :func:`validate_table`; a key repeated across batches rejects every copy,
+    as within one batch. Rejects beyond ``limits.max_rejects_stored`` are counted by reason in one summary
+    row (``more_rejects``) instead of being kept one by one; ``rows_in == accepted + n_rejected`` holds.
+    """
+    layout = "unknown"
+    rows_in = 0
+    accepted: list[pl.DataFrame] = []
+    rejects: list[pl.DataFrame] = []
+    counts: dict[str, int] = defaultdict(int)
+    stored = 0
+    for batch in batches:
+        part = validate_table(batch, registry, file_label=file_label, mapping_path=mapping_path)
+        layout = part.layout if layout == "unknown" else layout
+        rows_in += part.rows_in
+        accepted.append(part.accepted)
+        for code, n in part.rejects_by_reason.items():
+            counts[code] += n
+        if stored <= limits.max_rejects_stored:
+            rejects.append(part.rejects.head(limits.max_rejects_stored + 1 - stored))
+            stored += min(part.rejects.height, limits.max_rejects_stored + 1 - stored)
+    good = pl.concat(accepted) if accepted else pl.DataFrame(schema=ACCEPTED_SCHEMA)
+    key = ["kpi_id", "region", "period", "freq", "source"]
+    repeated = good.filter(pl.len().over(key) > 1)
+    if repeated.height:  # only across batches: validate_table already rejected repeats within one
+        good = good.filter(pl.len().over(key) == 1)
+        counts["duplicate_key"] += repeated.height
+        if stored <= limits.max_rejects_stored:
+            rejects.append(
+                repeated.select(
+                    "row",
+                    "column",
+                    pl.lit("duplicate_key").alias("reason_code"),
+                    pl.format(
+                        "duplicate key ({}, {}, period {}, source {}) appears in more than one row; keep one",
+                        "kpi_id",
+                        "region",
+                        "period",
+                        "source",
+                    ).alias("reason"),
+                    pl.lit("").alias("raw"),
+                ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+            )
+    total = rows_in - good.height
+    bad = pl.concat(rejects).sort("row", "column") if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
+    return ValidationResult(
+        layout=layout,
+        rows_in=rows_in,
+        accepted=good,
+        rejects=_cap_rejects(bad, dict(counts), total, limits),
+        reject_counts=dict(counts),
+    )
