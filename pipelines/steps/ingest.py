@@ -523,12 +523,16 @@ def validate_batches(
                     "row",
                     "column",
                     pl.lit("duplicate_key").alias("reason_code"),
-                    pl.format(
-                        "duplicate key ({}, {}, period {}, source {}) appears in more than one row; keep one",
-                        "kpi_id",
-                        "region",
-                        "period",
-                        "source",
+                    pl.concat_str(
+                        pl.lit("duplicate key ("),
+                        pl.col("kpi_id"),
+                        pl.lit(", "),
+                        pl.col("region"),
+                        pl.lit(", period "),
+                        pl.col("period").cast(pl.String),
+                        pl.lit(", source "),
+                        pl.col("source"),
+                        pl.lit(") appears in more than one row; keep one"),
                     ).alias("reason"),
                     pl.lit("").alias("raw"),
                 ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
