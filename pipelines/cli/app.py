@@ -319,13 +319,31 @@ def score(
     ] = None,
     draws: Annotated[int, typer.Option(help="Monte-Carlo draws for rank and grade uncertainty.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed; same data and seed give the same scores.")] = 0,
+    round_id: Annotated[
+        int | None,
+        typer.Option("--round", help="Print an assessment round's scores as JSON (as GET /api/v1/rounds/ID/scores)."),
+    ] = None,
     home: HomeOpt = None,
 ) -> None:
     """Score every application scenario: dimension scores, grade, rank with its 5–95% interval, efficacy.
 
     Publishes the scores, efficacy, explanations and sensitivity tables (each row with the MLflow run id),
     and writes the count of 标杆 scenarios per region as observations of efficient_disposal_scenarios.
+    With ``--round ID`` it only prints that round's scores from the service's store (frozen inputs plus
+    the submitted ratings; an approved round's stored scores, checked against a recomputation).
     """
+    if round_id is not None:
+        import json
+
+        from service.rounds.cli import RoundNotReproducible, round_scores
+        from service.rounds.core import RoundError
+
+        try:
+            doc = round_scores(home, round_id)
+        except (RoundError, RoundNotReproducible) as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+        return
     from evaluation.assessment.scheme import SchemeError
     from pipelines.io.kpi_registry import load_registry
     from pipelines.run.wiring import NoDataError, score_step

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 
 from service.rounds import core
 from service.store.models import Round
+from tests.service.conftest import DTSCOPE
 
 Service = Any
 SCHEME = "judged"
@@ -182,6 +185,16 @@ def test_approved_scores_reproduce_bit_for_bit_and_ignore_later_data(make_servic
     from service.rounds.scoring import scores_digest
 
     assert scores_digest(recomputed) == approved["scores_sha256"]
+
+    # `dtscope score --round ID` prints the same document the API answers
+    env = {**os.environ, "DTSCOPE_DATABASE_URL": svc.settings.database_url}
+    done = subprocess.run([DTSCOPE, "score", "--round", str(rid), "--home", str(home)], capture_output=True,
+                          text=True, timeout=300, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == stored
+    unknown = subprocess.run([DTSCOPE, "score", "--round", "9999", "--home", str(home)], capture_output=True,
+                             text=True, timeout=300, check=False, env=env)
+    assert unknown.returncode != 0 and "no round 9999" in unknown.stdout + unknown.stderr
 
     # a changed metric lands in the warehouse after approval
     from pipelines.io.warehouse import Warehouse
