@@ -25,6 +25,7 @@ from evaluation.assessment.weights import ahp_weights
 from service import audit
 from service.store.models import AhpJudgement, Round, RoundSubmission
 
+MIN_EXPERTS = 2  # a round weighted by AHP is submitted once this many experts submitted their matrices
 SAATY = (1 / 9, 1 / 8, 1 / 7, 1 / 6, 1 / 5, 1 / 4, 1 / 3, 1 / 2, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 

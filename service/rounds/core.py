@@ -372,6 +372,8 @@ def submit(session: Session, actor: Actor, round_id: int) -> Round:
     for x in counted:
         raters[(x.scenario_id, x.indicator_id)] = raters.get((x.scenario_id, x.indicator_id), 0) + 1
     complete = all(raters.get((s, i), 0) >= scheme.judged(i).min_raters for s in sids for i in scheme.judged_ids)
+    if ahp.nodes(r) and len(done) + 1 < ahp.MIN_EXPERTS:
+        complete = False  # AHP weights pool at least MIN_EXPERTS experts
     if complete:
         r.state, r.submitted_at = "submitted", audit.utcnow()
     if r.state == "returned":
