@@ -1,37 +1,28 @@
-"""Forecasting models behind one small interface (see :mod:`models.base`).
+"""Forecasting models behind one small interface, and the champion the product runs.
 
-Importing the package registers every family in :data:`models.base.MODELS`.
+Rooms:
+
+- :mod:`models.base` — the ``Forecaster`` protocol, the ``Forecast`` distribution, the registry
+  (:data:`~models.base.MODELS`, filled by :func:`~models.base.load_families`) and quantile arithmetic;
+- one module per family: :mod:`~models.simple` (naive, drift, …), :mod:`~models.ets`, :mod:`~models.theta`,
+  :mod:`~models.arima`, :mod:`~models.prophet_model`, :mod:`~models.saturation` (logistic, Gompertz),
+  :mod:`~models.pooled` (one model across a panel);
+- :mod:`~models.transforms` (scales, gap filling), :mod:`~models.calibration` (conformal and quantile tools);
+- :mod:`~models.metrics` — the one metric registry; :mod:`~models.backtest` — the one rolling origin;
+- :mod:`models.champion` — the calibrated ensemble behind every published forecast.
+
+Importing the package imports nothing heavy: families load on first use (``make_model``, ``load_families``).
 """
 
 from __future__ import annotations
 
-from models import (
-    arima,
-    calibration,
-    ets,
-    pooled,
-    prophet_model,
-    saturation,
-    simple,
-    theta,
-    transforms,
-)
-from models.base import DEFAULT_LEVELS, MODELS, Forecast, Forecaster, make_model, register
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "DEFAULT_LEVELS",
-    "MODELS",
-    "Forecast",
-    "Forecaster",
-    "arima",
-    "calibration",
-    "ets",
-    "make_model",
-    "pooled",
-    "prophet_model",
-    "register",
-    "saturation",
-    "simple",
-    "theta",
-    "transforms",
-]
+__all__ = ["DEFAULT_LEVELS", "MODELS", "Forecast", "Forecaster", "load_families", "make_model", "register"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(import_module("models.base"), name)
+    raise AttributeError(f"module 'models' has no attribute {name!r}")

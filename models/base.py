@@ -11,6 +11,7 @@ loudly on an unknown name, :func:`register` on a duplicate one. Nothing is ever 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, Self, runtime_checkable
@@ -225,16 +226,26 @@ def _origin(obj: object) -> tuple[str, str]:
     return module, getattr(obj, "__qualname__", "")
 
 
+# The modules whose classes register themselves in MODELS. They are imported on first use, not with the
+# package, so that light readers of ``models.base`` (quantile arithmetic) never load statsmodels or prophet.
+FAMILIES = ("arima", "ets", "pooled", "prophet_model", "saturation", "simple", "theta")
+
+
+def load_families() -> dict[str, ModelFactory]:
+    """Import every family module (each registers its models) and return :data:`MODELS`."""
+    for family in FAMILIES:
+        importlib.import_module(f"models.{family}")
+    return MODELS
+
+
 def make_model(name: str, **settings: Any) -> Forecaster:
     """Build the registered model ``name`` with ``settings``.
 
     Raises:
         KeyError: the name is unknown; the message lists the known names.
     """
-    import models  # noqa: F401  (importing the package registers every family)
-
     try:
-        factory = MODELS[name]
+        factory = load_families()[name]
     except KeyError:
         raise KeyError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}") from None
     return factory(**settings)
