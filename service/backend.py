@@ -5,11 +5,14 @@ Keeping every pipelines import here means a move inside ``pipelines`` changes on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,9 +79,26 @@ def observations_as_of(
     from pipelines.io.warehouse import WarehouseBusy
 
     try:
-        return _warehouse(home, lock_timeout).observations(as_of=as_of, kpi_id=kpi_id, region=region)
+        with _one_thread_at_a_time(lock_timeout):
+            return _warehouse(home, lock_timeout).observations(as_of=as_of, kpi_id=kpi_id, region=region)
     except WarehouseBusy as exc:
         raise Busy(str(exc).replace(str(home), "<home>")) from None
+
+
+# DuckDB refuses, inside one process, a read-only connection to a file another thread holds read-write (and
+# the reverse): "Can't open a connection to same database file with a different configuration". A worker
+# process answers requests on several threads, so its warehouse reads and writes take turns here.
+_WAREHOUSE_TURN = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_thread_at_a_time(timeout: float) -> Iterator[None]:
+    if not _WAREHOUSE_TURN.acquire(timeout=timeout):
+        raise Busy(f"the warehouse was in use by another request of this server for {timeout:g} s; try again later")
+    try:
+        yield
+    finally:
+        _WAREHOUSE_TURN.release()
 
 
 def _is_duckdb_lock_conflict(exc: BaseException) -> bool:
@@ -169,9 +189,10 @@ def ingest_upload(
     sha = hashlib.sha256(content).hexdigest()
     warehouse = _warehouse(home, lock_timeout)
     try:
-        summary = _write_waiting_for_readers(
-            lambda: warehouse.ingest(result, file=f"api:{name}", file_sha256=sha), timeout=lock_timeout
-        )
+        with _one_thread_at_a_time(lock_timeout):
+            summary = _write_waiting_for_readers(
+                lambda: warehouse.ingest(result, file=f"api:{name}", file_sha256=sha), timeout=lock_timeout
+            )
     except WarehouseBusy as exc:
         raise Busy(str(exc).replace(str(home), "<home>")) from None
     return IngestAnswer(
