@@ -17,7 +17,7 @@ import plotly.utils
 import polars as pl
 import pytest
 
-from dashboard.app import configure, export_frame
+from dashboard.app import export_frame
 from dashboard.contract import TABLES
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
 from dashboard.scope import PRINCIPAL_ENVIRON_KEY
@@ -143,18 +143,18 @@ def test_an_owner_sees_its_department_s_scenarios_only(
     assert other["name_zh"] not in page and other["scenario_id"] in page  # "not found", not its page
 
 
-def test_under_the_service_a_missing_principal_is_refused_never_widened(dash_app: Any, published_dir: Path) -> None:
+def test_under_the_service_a_missing_principal_is_refused_never_widened(
+    dash_app: Any, published_dir: Path, pointed_at: Any
+) -> None:
     client = dash_app.server.test_client()
     hk = {PRINCIPAL_ENVIRON_KEY: HK_EVALUATOR}
-    try:
-        configure(dash_app, published_dir, require_principal=True)
-        assert client.get("/_dash-layout").status_code == 401
-        assert client.post("/_dash-update-component", json={"output": "x.children"}).status_code == 401
-        assert client.get("/").status_code == 200  # the index page carries no data (the service hashes it)
-        layout = client.get("/_dash-layout", environ_base=hk)
-        assert layout.status_code == 200 and "hk-eval" in layout.get_data(as_text=True)
-    finally:
-        configure(dash_app, published_dir)
+    pointed_at(published_dir, require_principal=True)
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.post("/_dash-update-component", json={"output": "x.children"}).status_code == 401
+    assert client.get("/").status_code == 200  # the index page carries no data (the service hashes it)
+    layout = client.get("/_dash-layout", environ_base=hk)
+    assert layout.status_code == 200 and "hk-eval" in layout.get_data(as_text=True)
+    pointed_at(published_dir)
     # development mode: a single user without a principal sees the app …
     assert client.get("/_dash-layout").status_code == 200
     # … but a request the service passed with the key and no principal is refused even so
@@ -204,7 +204,9 @@ def dash_post(app: Any, principal: Principal, output_part: str, inputs: list[dic
     """Call the callback whose output names ``output_part`` through ``/_dash-update-component``, as the browser does."""
     client = app.server.test_client()
     client.get("/_dash-dependencies")  # Dash fills the callback map on the first request
-    key = next(k for k in app.callback_map if output_part in k)
+    from dash._callback import GLOBAL_CALLBACK_MAP  # callbacks not yet moved into the app's map
+
+    key = next(k for k in {**GLOBAL_CALLBACK_MAP, **app.callback_map} if output_part in k)
     spec = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
     body = {"output": key, "outputs": spec, "inputs": inputs, "state": state,
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
