@@ -39,6 +39,7 @@ PAGES = Path(__file__).resolve().parent / "pages"
 NAV = (
     ("nav.overview", "/"),
     ("nav.scenarios", "/scenarios"),
+    ("nav.rounds", "/rounds"),
     ("nav.models", "/models"),
     ("nav.data", "/data"),
 )
@@ -184,6 +185,15 @@ def create_app(
     )
     _APP.append(app)
     return app
+
+
+def app_for(published_dir: Path, **settings: Any) -> dash.Dash:
+    """The process's one app pointed at ``published_dir`` with ``settings`` (those of :func:`create_app`):
+    built on first use, re-pointed with :func:`configure` afterwards (the service mounts it this way)."""
+    if _APP:
+        configure(_APP[0], published_dir, **settings)
+        return _APP[0]
+    return create_app(published_dir, **settings)
 
 
 def configure(

@@ -272,14 +272,23 @@ class DashboardGate:
         await self.app({**scope, PRINCIPAL_ENVIRON_KEY: principal}, receive, send)
 
 
-def default_dashboard(settings: ServiceSettings) -> tuple[WSGIApp, list[str]]:
-    """The project's Dash app for this home (uploads off: they go through ``POST /api/v1/ingest``).
+def default_dashboard(settings: ServiceSettings, store: Store) -> tuple[WSGIApp, list[str]]:
+    """The project's Dash app for this home, refusing data routes without a principal; its uploads are
+    scoped to the caller's regions and audited (:class:`service.dashboard_uploads.DashboardUploads`).
 
     Returns the Flask server and the hashes of the index page's inline scripts (for the CSP).
     """
-    from dashboard.app import create_app as create_dash
+    from dashboard.app import app_for
+    from service.dashboard_uploads import DashboardUploads
 
-    dash_app = create_dash(settings.published_dir)
+    uploads = DashboardUploads(settings, store)
+    dash_app = app_for(
+        settings.published_dir,
+        upload_handler=uploads.validate,
+        confirm_handler=uploads.confirm,
+        max_upload_mb=settings.max_upload_bytes / (1024 * 1024),
+        require_principal=True,
+    )
     server = dash_app.server
     hashes: list[str] = []
     try:
@@ -442,7 +451,7 @@ def create_app(
     hashes: list[str] = []
     wsgi: WSGIApp | None
     if dashboard == "default":
-        wsgi, hashes = default_dashboard(settings)
+        wsgi, hashes = default_dashboard(settings, store)
     else:
         wsgi = dashboard if callable(dashboard) else None
     if wsgi is not None:
