@@ -151,10 +151,24 @@ class PooledGrowth:
 
     def fit_pool(self, histories: Sequence[np.ndarray]) -> Self:
         """Learn growth from every window of every series in ``histories`` (each 1-D, model scale)."""
+        return self.fit_rows(*self._training_rows(histories))
+
+    def training_rows(self, history: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The training rows ``(x, y, h)`` of one series' windows, ordered by horizon then cutoff (empty
+        when the series is shorter than ``min_window + 1``), as :meth:`fit_pool` stacks them."""
+        try:
+            return self._training_rows([history])
+        except ValueError:
+            width = N_FEATURES + int(self.with_level) + 2 * int(self.stack) + 1
+            return np.empty((0, width)), np.empty(0), np.empty(0, int)
+
+    def fit_rows(self, x: np.ndarray, y: np.ndarray, h: np.ndarray) -> Self:
+        """Learn growth from training rows (see :meth:`training_rows`), e.g. a sample of a large pool's."""
         from sklearn.ensemble import HistGradientBoostingRegressor
         from threadpoolctl import threadpool_limits
 
-        x, y, h = self._training_rows(histories)
+        if y.size == 0:
+            raise ValueError("pooled: no training rows; pass longer series or lower min_window")
         if self.clip > 0:
             y = y.copy()
             for k in np.unique(h):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +12,7 @@ from models.champion.candidates import Member
 from models.champion.config import ChampionConfig
 from models.champion.members import difficulty_features, error_scale, member_points, trend_share
 from models.metrics import ForecastRows
-from models.pooled import N_FEATURES, series_scale
+from models.pooled import N_FEATURES, PooledGrowth, series_scale
 from models.transforms import Scale
 
 
@@ -54,6 +54,8 @@ def backtest_members(
     config: ChampionConfig,
     scale: Scale | None = None,
     observed: Sequence[np.ndarray] | None = None,
+    *,
+    pooled_models: Mapping[int, PooledGrowth | None] | None = None,
 ) -> MemberBacktest:
     """Rolling-origin backtest of every member (the champion's step 1).
 
@@ -66,6 +68,9 @@ def backtest_members(
             whose cutoff falls in a gap is skipped, since the filled value was interpolated towards a
             later observation (the window would see the future), and rows whose actual is a filled
             value are dropped (nothing was observed to score).
+        pooled_models: the pooled member already trained at each origin offset on a whole panel of
+            which ``histories`` are a chunk (:mod:`models.champion.chunked`); ``None`` trains it at each
+            origin on ``histories`` (a model of ``None`` at an offset means no training row: drift).
     """
     tf = scale or Scale()
     keys = ("series", "offset", "h", "actual", "scale", "raw_scale", "trend", "feats", "keep")
@@ -75,7 +80,9 @@ def backtest_members(
         histories, horizon=horizon, n_origins=config.n_origins, min_train=config.min_train, observed=observed
     ):
         steps, offset, train = origin.steps, origin.offset, origin.train
-        fc = member_points(train, steps, config.members, config.pooled, tf)
+        # a pooled model of None (no training row in the whole panel): the member falls back to drift
+        model = None if pooled_models is None else pooled_models.get(offset)
+        fc = member_points(train, steps, config.members, config.pooled, tf, pooled_model=model)
         for j, i in enumerate(origin.series):
             z = histories[i]
             t = z.size - offset

@@ -108,6 +108,12 @@ class ChampionConfig(BaseModel):
             Brier score fell from 0.1840 untold to 0.1807 with the features, 0.1814 with the pools and
             0.1796 with both, lower in every window; the 186 finer groups of the series'
             descriptions as kinds did worse (0.1828).
+        max_pool_rows: most training rows the pooled member learns from at one origin; a larger panel's
+            are sampled by a hash of (series, window, horizon), so memory and the reduce's time stay
+            bounded however many series there are (:mod:`models.champion.chunked`). M3 yearly (645
+            series, ~90,000 rows) is under it.
+        max_calibration_rows: most backtest rows the conformal pools, difficulty and median models are
+            fitted on (sampled likewise); the candidates are still scored on every row.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -131,6 +137,8 @@ class ChampionConfig(BaseModel):
     prior_weight: float = Field(default=2.0, ge=0)
     kind_features: bool = True
     kind_pools: bool = True
+    max_pool_rows: int = Field(default=200_000, ge=1000)
+    max_calibration_rows: int = Field(default=100_000, ge=1000)
 
     @model_validator(mode="before")
     @classmethod

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from models.calibration import DifficultyModel, LocationModel, PooledConformal
-from models.champion.backtest import backtest_members
-from models.champion.calibration import Component, calibrate, centres, kind_codes, kind_onehot, linear_pool
-from models.champion.candidates import Candidate, Member, Selection, candidates, default_candidate, points_of
+from models.champion.backtest import MemberBacktest
+from models.champion.calibration import (
+    Component,
+    calibrate,
+    centres,
+    kind_codes,
+    kind_onehot,
+    linear_pool,
+)
+from models.champion.candidates import Candidate, Member, Selection, default_candidate, points_of
 from models.champion.config import ChampionConfig
 from models.champion.members import difficulty_features, error_scale, member_points, trend_share
-from models.champion.selection import candidate_score, per_series_choice, select_points
+from models.pooled import PooledGrowth
 from models.transforms import Scale
+
+if TYPE_CHECKING:
+    from models.champion.chunked import Mapper, Plan, Reduced
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +56,7 @@ class Champion:
     scale: Scale = field(default_factory=Scale)
     group_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
     kinds: tuple[str, ...] = ()
+    pooled_model: PooledGrowth | None = None
 
     @property
     def name(self) -> str:
@@ -72,7 +84,14 @@ class Champion:
 
     def points(self, histories: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """Point forecasts on the model scale, shape ``(n_series, horizon)``."""
-        pts = member_points(histories, horizon, self.config.members, self.config.pooled, self.scale)
+        pts = member_points(
+            histories,
+            horizon,
+            self.config.members,
+            self.config.pooled,
+            self.scale,
+            pooled_model=self.pooled_model,
+        )
         return self._points(pts)
 
     def _points(self, pts: dict[Member, np.ndarray]) -> np.ndarray:
@@ -99,7 +118,14 @@ class Champion:
         ``kinds``: one per series, required when the champion was fitted with kinds; a kind it never
         saw gets no kind column and the all-kinds pool.
         """
-        members = member_points(histories, horizon, self.config.members, self.config.pooled, self.scale)
+        members = member_points(
+            histories,
+            horizon,
+            self.config.members,
+            self.config.pooled,
+            self.scale,
+            pooled_model=self.pooled_model,
+        )
         pts = self._points(members)
         base = np.array([error_scale(z, self.config.error_scale) for z in histories])
         feats = np.stack([difficulty_features(z) for z in histories])
@@ -168,18 +194,32 @@ def fit_champion(
         raise ValueError("observed must give one flag per point of every history")
     if kinds is not None and cfg.kind_pools and cfg.calib_groups > 1:
         raise ValueError("kind_pools and calib_groups > 1 both split the pools; choose one")
-    bt = backtest_members(histories, horizon, cfg, tf, observed)
+    from models.champion.chunked import Piece, fit_chunked
+
     vocabulary: tuple[str, ...] = ()
-    codes = np.empty(0, dtype=int)
     if kinds is not None and (cfg.kind_features or cfg.kind_pools):
         vocabulary = tuple(sorted({str(k) for k in kinds}))
-        codes = kind_codes(kinds, vocabulary, n=len(histories))
-        if cfg.kind_features and bt.actual.size:
-            bt = replace(
-                bt, feats=np.column_stack([bt.feats, kind_onehot(codes[bt.series], len(vocabulary))])
-            )
+        kind_codes(kinds, vocabulary, n=len(histories))  # one kind per series, or a clear error
+    piece = Piece(
+        0,
+        tuple(histories),
+        None if observed is None else tuple(observed),
+        tuple(str(k) for k in kinds) if vocabulary and kinds is not None else None,
+    )
+    champion: Champion = fit_chunked(
+        [piece], horizon, cfg, tf, lengths=[len(z) for z in histories], vocabulary=vocabulary
+    )
+    return champion
+
+
+def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
+    """Choose the candidate and calibrate (steps 2–3) from the reduced backtest of
+    :mod:`models.champion.chunked`: the best candidate by its score over every backtest row, then one
+    calibration task per centre on the (sampled) rows, run by ``mapper``."""
+    cfg, tf, vocabulary = plan.config, plan.scale, plan.vocabulary
+    bt = reduced.sample
     default = default_candidate(cfg.members)
-    if bt.actual.size == 0:
+    if reduced.n_rows == 0:
         log.warning("no backtest rows (series shorter than min_train + 1); using %s uncalibrated", default)
         cal = PooledConformal(min_count=cfg.min_count, prior_weight=cfg.prior_weight)
         cal.fit(np.empty(0, int), np.empty(0))
@@ -187,49 +227,64 @@ def fit_champion(
             {"candidate": [str(default)], "score": [None]},
             schema={"candidate": pl.String, "score": pl.Float64},
         )
-        return Champion(default, scores, (Component(default, cal),), cfg, scale=tf, kinds=vocabulary)
-    names = [cfg.fixed] if cfg.fixed is not None else candidates(cfg.members, cfg.allow_select)
-    scored = []
-    for cand in names:
-        pts = (
-            select_points(bt, cfg.members, default)
-            if isinstance(cand, Selection)
-            else points_of(cand, bt.points)
+        return Champion(
+            default,
+            scores,
+            (Component(default, cal),),
+            cfg,
+            scale=tf,
+            kinds=vocabulary,
+            pooled_model=plan.pooled.get(0),
         )
-        scored.append(
-            (cand, candidate_score(bt, pts, cfg.criterion, tf, equal_horizons=cfg.equal_horizons), pts)
-        )
-    scored.sort(key=lambda r: r[1])
-    best, _, best_pts = scored[0]
-    choice = per_series_choice(bt, cfg.members) if isinstance(best, Selection) else {}
+    scored = sorted(reduced.scored, key=lambda r: r[1])
+    best = scored[0][0]
+    best_pts = reduced.select if isinstance(best, Selection) else points_of(best, bt.points)
+    choice = reduced.choice if isinstance(best, Selection) else {}
     keep = np.ones(bt.offset.shape, bool) if cfg.calib_lag is None else (bt.offset - bt.h) < cfg.calib_lag
-    large = bt.actual.size >= cfg.adaptive_min_rows
+    large = reduced.n_rows >= cfg.adaptive_min_rows
     edges = np.empty(0)
     groups = None
     if cfg.calib_groups > 1:
         edges = np.quantile(bt.trend[bt.h == 1], np.arange(1, cfg.calib_groups) / cfg.calib_groups)
         groups = np.searchsorted(edges, bt.trend)[keep]
     elif vocabulary and cfg.kind_pools:
-        groups = codes[bt.series][keep]
-    components = tuple(
-        calibrate(
-            bt,
-            c,
-            centre_pts=best_pts if c == best else points_of(c, bt.points),
-            cfg=cfg,
-            large=large,
-            keep=keep,
-            groups=groups,
-        )
-        for c in centres(cfg, best, large)
-    )
+        groups = reduced.codes[keep]
+    shared = _Calibration(bt, best, best_pts, cfg, large, keep, groups)
+    components = tuple(mapper(_calibrate, centres(cfg, best, large), shared))
     scores = pl.DataFrame({"candidate": [str(r[0]) for r in scored], "score": [r[1] for r in scored]})
     log.info(
         "champion %s (%s %.4f over %d backtest rows), distribution centred on %s",
         best,
         cfg.criterion,
         scored[0][1],
-        bt.actual.size,
+        reduced.n_rows,
         ", ".join(str(c.centre) for c in components),
     )
-    return Champion(best, scores, components, cfg, choice, tf, edges, vocabulary)
+    return Champion(
+        best, scores, components, cfg, choice, tf, edges, vocabulary, pooled_model=plan.pooled.get(0)
+    )
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    """What every centre's calibration task shares (sent once to each worker)."""
+
+    bt: MemberBacktest
+    best: Candidate
+    best_pts: np.ndarray
+    cfg: ChampionConfig
+    large: bool
+    keep: np.ndarray
+    groups: np.ndarray | None
+
+
+def _calibrate(shared: _Calibration, centre: Candidate) -> Component:
+    return calibrate(
+        shared.bt,
+        centre,
+        centre_pts=shared.best_pts if centre == shared.best else points_of(centre, shared.bt.points),
+        cfg=shared.cfg,
+        large=shared.large,
+        keep=shared.keep,
+        groups=shared.groups,
+    )

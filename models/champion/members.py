@@ -22,6 +22,8 @@ def member_points(
     members: Sequence[Member],
     pooled: PooledSettings,
     scale: Scale | None = None,
+    *,
+    pooled_model: PooledGrowth | None = None,
 ) -> dict[Member, np.ndarray]:
     """Point forecasts of each member for each series, ``{member: (n_series, horizon)}``, model scale.
 
@@ -33,6 +35,8 @@ def member_points(
             forecast mapped to the model scale.
         pooled: settings of the pooled member.
         scale: the transform between original and model scale (needed for ``raw`` members).
+        pooled_model: the pooled member already trained (on a whole panel, of which ``histories`` may be
+            a chunk); ``None`` trains it on ``histories``.
     """
     out: dict[Member, np.ndarray] = {}
     for member in members:
@@ -43,6 +47,10 @@ def member_points(
             out[member] = scale.forward(
                 np.stack([make_model(member.name).fit(y).predict(horizon).mean for y in raw])
             )
+            continue
+        if member.name == "pooled" and pooled_model is not None:
+            last = np.stack([z[-1] for z in histories])[:, None]
+            out[member] = last + pooled_model.growth(histories, horizon)
             continue
         if member.name == "pooled":
             settings = pooled.model_dump() | {"horizon_max": max(horizon, pooled.horizon_max)}
