@@ -51,6 +51,9 @@ Qualifier = Literal["=", ">", "<", "~"]
 ObservationStatus = Literal["provisional", "final"]
 # Where an observation came from, most trusted first (pipelines.steps.series ranks them in this order).
 DataSet = Literal["file", "published", "plan", "synthetic-demo", "derived"]
+# Who loaded an observation and how, set by the loader and never read from the file (pipelines.io.warehouse):
+# the demo loader, the shipped published figures' and plan baselines' own loader, any user file, dtscope's own.
+Provenance = Literal["synthetic", "published", "uploaded", "derived"]
 Layout = Literal["long", "published", "wide"]
 Domain = Literal["life", "governance", "economy"]
 Grade = Literal["优秀", "良好", "合格", "不合格"]
@@ -138,6 +141,7 @@ class Observations(_Table):
     note: pl.String = pa.Field(nullable=True)
     vintage: pe.DateTime = _us()
     ingest_id: pl.String
+    provenance: pl.String = pa.Field(isin=_isin(Provenance))
 
     class Config:
         name = "observations"
@@ -621,68 +625,22 @@ class Acceptability(_Table):
 
 
 # The scoring step's tables as published: the score run, and the pipeline run around it when there was one.
-class PublishedScores(Scores):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "scores"
-
-
-class PublishedEfficacy(Efficacy):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "efficacy"
+def _with_score_run(model: type[_Table]) -> Model:
+    """``model`` as published: its columns, then ``run_id`` and ``pipeline_run_id`` (absent when
+    ``dtscope score`` ran alone), under the same table name."""
+    config = type("Config", (), {"name": model.to_schema().name})
+    fields = {"run_id": pl.String, "pipeline_run_id": pl.String | None}
+    return type(f"Published{model.__name__}", (model,), {"__annotations__": fields, "Config": config, "__module__": __name__})
 
 
-class PublishedEfficacySeries(EfficacySeries):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "efficacy_series"
-
-
-class PublishedEventStudy(EventStudy):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "event_study"
-
-
-class PublishedExplanations(Explanations):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "explanations"
-
-
-class PublishedSensitivity(Sensitivity):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "sensitivity"
-
-
-class PublishedWeights(Weights):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "weights"
-
-
-class PublishedAcceptability(Acceptability):
-    run_id: pl.String
-    pipeline_run_id: pl.String | None  # absent when `dtscope score` ran alone
-
-    class Config:
-        name = "acceptability"
+PublishedScores = _with_score_run(Scores)
+PublishedEfficacy = _with_score_run(Efficacy)
+PublishedEfficacySeries = _with_score_run(EfficacySeries)
+PublishedEventStudy = _with_score_run(EventStudy)
+PublishedExplanations = _with_score_run(Explanations)
+PublishedSensitivity = _with_score_run(Sensitivity)
+PublishedWeights = _with_score_run(Weights)
+PublishedAcceptability = _with_score_run(Acceptability)
 
 
 INPUTS: dict[str, Model] = {
