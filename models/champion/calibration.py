@@ -1,10 +1,12 @@
 """Calibrating the champion: pooled conformal errors of each centre, difficulty and median models, kinds,
-and the linear pool of several calibrated distributions (the champion's step 3)."""
+the linear pool of several calibrated distributions, and the beta transform that recalibrates the pool
+on small panels, borrowing strength from reference PITs shipped with the package (the champion's step 3)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -141,3 +143,163 @@ def linear_pool(quantiles: Sequence[np.ndarray], probs: np.ndarray) -> np.ndarra
             cdfs = [np.interp(xs, q[i, j], probs, left=0.0, right=1.0) for q in qs]
             out[i, j] = mixture_quantiles(xs, cdfs, [1.0] * len(qs), probs)
     return out
+
+
+REFERENCE_PIT = Path(__file__).with_name("reference_pit.csv")
+PIT_GRID = np.linspace(0.0025, 0.9975, 200)
+
+
+@dataclass(frozen=True)
+class Recalibration:
+    """A beta transform of the predictive distribution's probability levels (the beta-transformed linear
+    pool of Gneiting & Ranjan, 2013): the recalibrated CDF is ``G(F(y))``, ``G`` the Beta(a, b) CDF.
+
+    A linear pool of calibrated distributions is wider than each of them; on a district's smooth KPI
+    series that pulls every attainment probability towards ½. ``a, b > 1`` sharpen the distribution
+    (PITs of the pool bunched in the middle), ``a, b < 1`` widen it, ``a ≠ b`` moves it. The identity
+    (``a = b = 1``) leaves every quantile exactly as it was.
+
+    Attributes:
+        a, b: the beta parameters. n: how many of the panel's own PITs it learned from.
+        weight: the weight of the panel's own PITs against the reference, ``n / (n + n₀)``.
+
+    >>> r = Recalibration(2.0, 2.0)
+    >>> r.levels(np.array([0.1, 0.5, 0.9])).round(3).tolist()
+    [0.196, 0.5, 0.804]
+    """
+
+    a: float = 1.0
+    b: float = 1.0
+    n: int = 0
+    weight: float = 0.0
+
+    @property
+    def identity(self) -> bool:
+        return self.a == 1.0 and self.b == 1.0
+
+    def levels(self, probs: np.ndarray) -> np.ndarray:
+        """The pool's probability levels whose quantiles are the recalibrated ``probs`` quantiles:
+        ``G⁻¹(p)``."""
+        if self.identity:
+            return np.asarray(probs, dtype=float)
+        from scipy import stats
+
+        return np.asarray(stats.beta.ppf(probs, self.a, self.b))
+
+    def read(self, quantiles: np.ndarray, grid: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """Recalibrated quantiles ``(n, h, len(probs))`` from the pool's ``quantiles`` ``(n, h, len(grid))``.
+
+        Levels beyond the grid take the grid's outermost quantile (the grid reaches 0.25 % and 99.75 %).
+        """
+        if self.identity:
+            return quantiles[:, :, np.searchsorted(grid, probs)]
+        u = np.clip(self.levels(probs), grid[0], grid[-1])
+        idx = np.clip(np.searchsorted(grid, u), 1, grid.size - 1)
+        w = (u - grid[idx - 1]) / (grid[idx] - grid[idx - 1])
+        return quantiles[:, :, idx - 1] * (1 - w) + quantiles[:, :, idx] * w
+
+
+def reference_pits() -> np.ndarray:
+    """The reference PITs shipped with the champion (``reference_pit.csv``, column ``u``): the PITs of the
+    uncalibrated pool on held-out points of district-sized panels cut from M3 yearly *training* parts
+    (``python -m evaluation.bench.reference`` writes the file; the M3 test part is never read)."""
+    import csv
+
+    with REFERENCE_PIT.open(encoding="utf-8") as fh:
+        return np.array([float(r["u"]) for r in csv.DictReader(fh)])
+
+
+def fit_beta(u: np.ndarray, reference: np.ndarray, prior: float) -> Recalibration:
+    """Beta(a, b) by maximum likelihood on the PITs ``u`` with ``prior`` pseudo-observations spread over the
+    ``reference`` PITs: a credibility weight ``n / (n + prior)`` on the panel's own PITs.
+
+    With few own PITs the map is the reference's; as they accumulate it becomes the panel's own.
+
+    >>> rng = np.random.default_rng(0)
+    >>> r = fit_beta(rng.beta(3.0, 3.0, 2000), rng.uniform(size=500), prior=10.0)
+    >>> bool(2.5 < r.a < 3.5 and 2.5 < r.b < 3.5), round(r.weight, 3)
+    (True, 0.995)
+    """
+    from scipy import optimize, stats
+
+    u = np.clip(np.asarray(u, float), PIT_GRID[0], PIT_GRID[-1])
+    ref = np.clip(np.asarray(reference, float), PIT_GRID[0], PIT_GRID[-1])
+    w_ref = prior / ref.size if ref.size else 0.0
+    if u.size == 0 and w_ref == 0:
+        return Recalibration()
+
+    def nll(theta: np.ndarray) -> float:
+        a, b = np.exp(theta)
+        own = stats.beta.logpdf(u, a, b).sum() if u.size else 0.0
+        return -float(own + w_ref * stats.beta.logpdf(ref, a, b).sum())
+
+    res = optimize.minimize(nll, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6})
+    a, b = (float(v) for v in np.exp(res.x))
+    return Recalibration(a, b, int(u.size), float(u.size / (u.size + prior)) if u.size + prior else 0.0)
+
+
+def pool_pits(
+    bt: MemberBacktest,
+    centre_points: Sequence[np.ndarray],
+    cfg: ChampionConfig,
+    groups: np.ndarray | None,
+) -> np.ndarray:
+    """The linear pool's PIT ``F(y)`` at every backtest row, each centre's error pool cross-fitted by series
+    parity (a row's PIT never uses its own series' errors).
+
+    Args:
+        centre_points: per centre, its points aligned with ``bt``. groups: per row, its Mondrian group
+            (or ``None``).
+    """
+    half = bt.series % 2
+    horizon = int(bt.h.max())
+    out = np.zeros(bt.actual.size)
+    for pts in centre_points:
+        e = (bt.actual - pts) / bt.scale
+        for part in (0, 1):
+            rows = half == part
+            if not rows.any():
+                continue
+            other = ~rows
+            cal = PooledConformal(min_count=cfg.min_count, prior_weight=cfg.prior_weight).fit(
+                bt.h[other], e[other], None if groups is None else groups[other]
+            )
+            for g in [None] if groups is None else np.unique(groups[rows]).tolist():
+                sel = rows if g is None else rows & (groups == g)
+                eq = cal.error_quantiles(horizon, PIT_GRID, g)
+                for h in np.unique(bt.h[sel]):
+                    r = sel & (bt.h == h)
+                    out[r] += np.interp(e[r], eq[h - 1], PIT_GRID, left=0.0, right=1.0)
+    return out / len(centre_points)
+
+
+def recalibrate(
+    bt: MemberBacktest,
+    centre_points: Sequence[np.ndarray],
+    cfg: ChampionConfig,
+    *,
+    large: bool,
+    keep: np.ndarray,
+    groups: np.ndarray | None,
+) -> Recalibration:
+    """The beta transform for a fitted champion (``cfg.recalibrate``), or the identity.
+
+    Args:
+        groups: per *kept* row, its Mondrian group (as :func:`calibrate` takes them), or ``None``.
+    """
+    if cfg.recalibrate == "never" or (cfg.recalibrate == "small" and large) or bt.actual.size == 0:
+        return Recalibration()
+    idx = np.flatnonzero(keep)
+    sub = MemberBacktest(
+        series=bt.series[idx],
+        offset=bt.offset[idx],
+        h=bt.h[idx],
+        actual=bt.actual[idx],
+        scale=bt.scale[idx],
+        raw_scale=bt.raw_scale[idx],
+        trend=bt.trend[idx],
+        points={m: p[idx] for m, p in bt.points.items()},
+        feats=bt.feats[idx],
+    )
+    pits = pool_pits(sub, [p[idx] for p in centre_points], cfg, groups)
+    return fit_beta(pits, reference_pits(), cfg.recal_prior)

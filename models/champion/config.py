@@ -108,6 +108,17 @@ class ChampionConfig(BaseModel):
             Brier score fell from 0.1840 untold to 0.1807 with the features, 0.1814 with the pools and
             0.1796 with both, lower in every window; the 186 finer groups of the series'
             descriptions as kinds did worse (0.1828).
+        recalibrate: when to recalibrate the predictive distribution by a beta transform of its
+            probability levels (:class:`models.champion.calibration.Recalibration`, fitted on the pool's
+            cross-fitted PITs at the backtest rows): ``"small"`` below ``adaptive_min_rows`` backtest
+            rows; ``"always"``; ``"never"`` (default). Tried on the 2-district demo (validation): a
+            district's member backtest holds 6–40 rows at an origin, too few to learn the map, and with
+            the reference's weight low enough to move it the medians moved too (MASE of counts 1.16 →
+            1.33); the product recalibrates the attainment probabilities instead
+            (:mod:`evaluation.forecasting.recalibration`).
+        recal_prior: ``n₀``, the weight in PITs of the shipped reference PITs (M3 yearly training parts,
+            ``models/champion/reference_pit.csv``) in that fit: the panel's own PITs weigh
+            ``n / (n + n₀)``, so a thin panel borrows the reference's map and a long one its own.
         max_pool_rows: most training rows the pooled member learns from at one origin; a larger panel's
             are sampled by a hash of (series, window, horizon), so memory and the reduce's time stay
             bounded however many series there are (:mod:`models.champion.chunked`). M3 yearly (645
@@ -137,6 +148,8 @@ class ChampionConfig(BaseModel):
     prior_weight: float = Field(default=2.0, ge=0)
     kind_features: bool = True
     kind_pools: bool = True
+    recalibrate: Literal["small", "always", "never"] = "never"
+    recal_prior: float = Field(default=200.0, ge=0)
     max_pool_rows: int = Field(default=200_000, ge=1000)
     max_calibration_rows: int = Field(default=100_000, ge=1000)
 

@@ -41,6 +41,7 @@ from pipelines.steps.forecast import (
     KPI_CONFIG,
     GroupResult,
     attainment,
+    attainment_recalibration,
     backtest_tables,
     build_specs,
     forecast_group,
@@ -330,7 +331,7 @@ def _forecast_step(
         samples = pl.concat([r.samples for r in results])
         failures = failures + [f for r in results for f in r.failures]
         metrics, calibration = backtest_tables(results, {t.name: t.specs[0].kind for t in tasks})
-        att = attainment(specs, forecasts, samples, kpis)
+        att = attainment(specs, forecasts, samples, kpis, recalibration=attainment_recalibration(results))
         backtests = [r.backtest for r in results if r.backtest.height]
         per_series = _series_metrics(
             pl.concat(backtests, how="diagonal_relaxed") if backtests else pl.DataFrame()
@@ -671,7 +672,7 @@ def reproduce(settings: Settings, run_id: str) -> list[TableCheck]:
     results = [forecast_group(t) for t in tasks]
     forecasts = pl.concat([r.forecasts for r in results])
     samples = pl.concat([r.samples for r in results])
-    att = attainment(specs, forecasts, samples, kpis)
+    att = attainment(specs, forecasts, samples, kpis, recalibration=attainment_recalibration(results))
     metrics, _ = backtest_tables(results, {t.name: t.specs[0].kind for t in tasks})
     checks = [
         _compare(

@@ -19,6 +19,7 @@ import polars as pl
 
 from evaluation import tables
 from evaluation.forecasting import attainment as att
+from evaluation.forecasting import recalibration as recal
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
 from models.base import dense_probs
 from models.champion import ChampionConfig, fit_champion
@@ -285,9 +286,13 @@ def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[
     """``backtest_metrics`` (model, kind, horizon, metric, value) and ``calibration`` (reliability) tables."""
     metric_frames, rel_frames = [], []
     by_kind: dict[str, list[pl.DataFrame]] = {}
+    # attainment probabilities as published: each row's recalibrated by the map fitted on other series
+    recalibrated = dict(
+        zip([r.name for r in results], recal.crossfit([r.backtest for r in results]), strict=True)
+    )
     for r in results:
         if r.backtest.height:
-            by_kind.setdefault(kinds[r.name], []).append(r.backtest)
+            by_kind.setdefault(kinds[r.name], []).append(recalibrated[r.name])
     for kind, frames in sorted(by_kind.items()):
         bt = pl.concat(frames, how="diagonal_relaxed")
         metric_frames.append(
@@ -295,7 +300,7 @@ def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[
                 pl.lit("dtscope champion").alias("model"), pl.lit(kind).alias("kind")
             )
         )
-    all_bt = [r.backtest for r in results if r.backtest.height]
+    all_bt = [recalibrated[r.name] for r in results if r.backtest.height]
     if all_bt:
         rel_frames.append(
             reliability(pl.concat(all_bt, how="diagonal_relaxed")).with_columns(
@@ -318,6 +323,13 @@ def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[
 ATTAINMENT_SCHEMA = tables.dtypes(tables.Attainment)
 
 
+def attainment_recalibration(results: list[GroupResult]) -> recal.PlattMap:
+    """The attainment recalibration fitted on every group's backtest pairs (with the shipped reference's
+    credibility weight, :mod:`evaluation.forecasting.recalibration`); ``backtest_tables`` publishes the same
+    map's cross-fitted reliability."""
+    return recal.fit_frames([r.backtest for r in results if r.backtest.height])
+
+
 def attainment(
     specs: list[SeriesSpec],
     forecasts: pl.DataFrame,
@@ -325,12 +337,14 @@ def attainment(
     kpis: pl.DataFrame,
     *,
     thresholds: att.StatusThresholds | None = None,
+    recalibration: recal.PlattMap | None = None,
 ) -> pl.DataFrame:
     """Judge every registry target that has a series: probability, status, growth view, expected year.
 
     A target year already observed is judged on the observation (p_reach 1 or 0). A cumulative count that
     already meets its target is ``achieved`` (it cannot fall back). Otherwise ``p_reach`` comes from the
-    predictive draws at the target year.
+    predictive draws at the target year, mapped by ``recalibration`` when given (see
+    :func:`attainment_recalibration`).
     """
     by_key = {(s.kpi_id, s.region): s for s in specs}
     rows = []
@@ -368,6 +382,8 @@ def attainment(
                 .to_numpy()
             )
             p = att.p_reach(DENSE, np.sort(draws), kind, tval, **kw) if draws.size else float("nan")
+            if recalibration is not None and math.isfinite(p):
+                p = float(recalibration.apply(np.array([p]))[0])
             if spec.cumulative and att.is_reached(last_value, kind, tval, **kw) and kind != "range":
                 achieved, p = True, 1.0
         medians = fc["q0.5"].to_numpy() if fc.height else np.empty(0)
