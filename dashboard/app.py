@@ -83,6 +83,16 @@ def account_bar(viewer: Viewer | None, lang: str = DEFAULT_LANG) -> html.Div | N
     )
 
 
+def _shell_viewer() -> Viewer | None:
+    """The viewer for the shell's account bar. The shell holds no data, and Dash calls it without a request
+    principal (its layout check on the first request, the index page the service hashes); raising there
+    would abort Dash's server setup before it registers the pages' callbacks, so none would ever run."""
+    try:
+        return context.principal()
+    except context.NoPrincipal:
+        return None
+
+
 def shell() -> html.Div:
     """The frame around every page: navigation bar, language toggle, account, page container, download target."""
     return html.Div(
@@ -92,7 +102,7 @@ def shell() -> html.Div:
                     [
                         dbc.NavbarBrand(t("app.brand", DEFAULT_LANG), href="/", id="brand"),
                         dbc.Nav(_nav_links(DEFAULT_LANG), id="nav-links", navbar=True),
-                        html.Div(account_bar(context.principal()), id="account-slot"),
+                        html.Div(account_bar(_shell_viewer()), id="account-slot"),
                         dbc.RadioItems(
                             id="lang",
                             options=[{"label": "中文", "value": "zh"}, {"label": "English", "value": "en"}],
