@@ -31,20 +31,36 @@ GRID_COLUMNS = (
 
 
 def is_synthetic(*frames: pl.DataFrame | None) -> bool:
-    """True when any row of any frame has ``source`` or ``data_set`` equal to ``"synthetic-demo"``.
+    """True when any row of any frame is synthetic demo data.
+
+    Observations say it by ``provenance`` (set by the loader) or the ``data_set`` derived from it, never
+    by their free-text ``source``; other tables (scenarios, scores), which only the demo loader writes,
+    by ``source``.
 
     >>> is_synthetic(pl.DataFrame({"source": ["x", "synthetic-demo"]}), None)
     True
     >>> is_synthetic(pl.DataFrame({"data_set": ["published"]}))
     False
+    >>> is_synthetic(pl.DataFrame({"source": ["synthetic-demo"], "provenance": ["uploaded"]}))
+    False
     """
     for frame in frames:
         if frame is None:
             continue
-        for column in ("source", "data_set"):
-            if column in frame.columns and frame.filter(pl.col(column) == SYNTHETIC_SOURCE).height:
-                return True
+        if frame.height and _synthetic_rows(frame).any():
+            return True
     return False
+
+
+def _synthetic_rows(frame: pl.DataFrame) -> pl.Series:
+    """Per row: synthetic demo data (by provenance, else data_set, else source)."""
+    if "provenance" in frame.columns:
+        return frame["provenance"] == "synthetic"
+    if "data_set" in frame.columns:
+        return frame["data_set"] == SYNTHETIC_SOURCE
+    if "source" in frame.columns:
+        return frame["source"] == SYNTHETIC_SOURCE
+    return pl.Series([False] * frame.height)
 
 
 def likelihood_label(p: float | None, lang: str) -> str:
@@ -86,7 +102,11 @@ def kpi_grid(
             .agg(
                 pl.col("value").last().alias("obs_value"),
                 pl.col("period").last().dt.year().cast(pl.Int32).alias("obs_year"),
-                ((pl.col("data_set") == SYNTHETIC_SOURCE) | (pl.col("source") == SYNTHETIC_SOURCE))
+                (
+                    pl.col("provenance") == "synthetic"
+                    if "provenance" in observations.columns
+                    else pl.col("data_set") == SYNTHETIC_SOURCE
+                )
                 .fill_null(False)
                 .any()
                 .alias("synthetic"),

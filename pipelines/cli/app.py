@@ -206,7 +206,7 @@ def ingest(
     from pipelines.io.catalog import InputFileError, file_sha256, iter_table
     from pipelines.io.kpi_registry import RegistryError, load_registry
     from pipelines.io.warehouse import WarehouseBusy
-    from pipelines.steps.ingest import validate_batches
+    from pipelines.steps.ingest import validate_parts
 
     settings = _settings(home)
     try:
@@ -221,9 +221,16 @@ def ingest(
         for path in files:
             progress.update(task, description=f"ingesting {path.name}")
             try:
-                # streamed: memory is bounded by a batch, not the file; a file over a limit is refused whole
-                result = validate_batches(iter_table(path, sheet=sheet), registry, file_label=path.name)
-                summary = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path))
+                # streamed: batches are validated and staged in the warehouse inside the one transaction, so
+                # memory is bounded by a batch, not the file; a file over a limit is refused whole
+                if not path.is_file():  # before hashing it; the readers say the same for a path they open
+                    raise InputFileError(f"{path}: no such file")
+                summary = warehouse.ingest_stream(
+                    validate_parts(iter_table(path, sheet=sheet), registry, file_label=path.name),
+                    file=str(path),
+                    file_sha256=file_sha256(path),
+                    provenance="uploaded",
+                )
             except InputFileError as exc:
                 console.print(f"[bold red]error:[/bold red] {exc}")
                 unreadable += 1
@@ -231,7 +238,7 @@ def ingest(
                 continue
             except WarehouseBusy as exc:
                 raise _fail(str(exc), code=3) from exc
-            summaries.append((summary, result))
+            summaries.append((summary, summary))
             progress.advance(task)
     table = Table(title=f"ingest into {settings.warehouse_path}")
     for c in ("file", "layout", "in", "accepted", "unchanged", "rejected", "reject reasons"):

@@ -17,13 +17,14 @@ __all__ = [
     "top_scenarios",
 ]
 
-# How each data set is named on the terminal (the classifier is pipelines.steps.series.data_set_expr).
+# How each data set is named on the terminal (the classifier is pipelines.steps.series.data_set_expr, which
+# reads the loader-set provenance: an uploaded file is "uploaded" whatever its source column claims).
 DATA_SET_LABELS = {
     "synthetic-demo": "synthetic-demo (SYNTHETIC)",
-    "plan": "plan baselines (real)",
-    "file": "user files",
+    "plan": "plan baselines (real, shipped)",
+    "file": "uploaded files (user's own, not vouched)",
     "derived": "derived by dtscope",
-    "published": "published figures (real, sourced)",
+    "published": "published figures (real, shipped)",
 }
 
 

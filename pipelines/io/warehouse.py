@@ -5,6 +5,19 @@
   row is appended with a new ``vintage``. Reads take the latest vintage, or the latest *as of* a time, so
   any past forecast can be reproduced from the data it saw.
 - **All or nothing.** Each ingest is one transaction; a failure half-way rolls everything back.
+- **Provenance is the loader's word.** Every observation carries ``provenance`` (``synthetic`` from the
+  demo loader, ``published`` from the shipped ``data/published/`` figures and plan baselines loaded by
+  :func:`pipelines.run.pipeline.load_published`, ``uploaded`` from any user file through the CLI, the
+  dashboard or the API, ``derived`` for dtscope's own rows), passed to :meth:`Warehouse.ingest` by the
+  code that loads the rows and never read from the file; it is part of the key, so an upload can never
+  revise a published row by typing its ``source``.
+- **Migration 1 (provenance).** A warehouse made before the column existed gets it on its first write:
+  the column is added and backfilled once from the old ``source`` prefixes (``synthetic…`` synthetic,
+  ``dtscope…`` derived, ``file:…`` uploaded), except that a row the old rule called real (``plan:…`` or
+  any other text) is ``published`` only when its ingest log names the shipped file
+  (``published_figures.csv`` or ``plan_baselines.csv``, not through ``upload:``/``api:``); every other
+  such row is ``uploaded``. The migration is recorded in ``warehouse_migrations``. Until then a read-only
+  reader sees the same backfill computed on the fly.
 - **One writer at a time.** Writers take an exclusive file lock beside the database; a second writer is
   told who holds it and waits (up to ``Settings.lock_timeout`` seconds), so concurrent ingests serialise
   instead of corrupting the file.
@@ -16,8 +29,9 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,19 +41,21 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from evaluation import tables
-from pipelines.steps.ingest import ValidationResult
+from pipelines.io.limits import LIMITS, Limits
+from pipelines.steps.ingest import REJECT_SCHEMA, ValidationResult, cap_rejects
 
 log = logging.getLogger(__name__)
 
-OBS_KEY = ("kpi_id", "region", "period", "freq", "source")
-INSERT_SLICE = 50_000  # rows validated and inserted at a time
+OBS_KEY = ("kpi_id", "region", "period", "freq", "source", "provenance")
+PROVENANCES = tables.allowed(tables.Observations)["provenance"]
 MEMORY_LIMIT = "400MB"  # DuckDB spills joins to disk beyond this, so a large ingest cannot hold the machine
 
 DDL = """
 CREATE TABLE IF NOT EXISTS observations (
     kpi_id VARCHAR NOT NULL, region VARCHAR NOT NULL, period DATE NOT NULL, freq VARCHAR NOT NULL,
     value DOUBLE NOT NULL, std_error DOUBLE, qualifier VARCHAR NOT NULL, source VARCHAR NOT NULL,
-    status VARCHAR NOT NULL, note VARCHAR, vintage TIMESTAMP NOT NULL, ingest_id VARCHAR NOT NULL
+    status VARCHAR NOT NULL, note VARCHAR, vintage TIMESTAMP NOT NULL, ingest_id VARCHAR NOT NULL,
+    provenance VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rejects (
     ingest_id VARCHAR NOT NULL, file VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL, "row" BIGINT NOT NULL,
@@ -52,6 +68,80 @@ CREATE TABLE IF NOT EXISTS ingests (
     unchanged BIGINT NOT NULL
 );
 """
+
+# Migration 1: the provenance of rows stored before the column existed (see the module docstring).
+BACKFILL_PROVENANCE = """
+CASE
+    WHEN o.source LIKE 'synthetic%' THEN 'synthetic'
+    WHEN o.source LIKE 'dtscope%' THEN 'derived'
+    WHEN o.source LIKE 'file:%' THEN 'uploaded'
+    WHEN i.file IS NULL OR i.file LIKE 'upload:%' OR i.file LIKE 'api:%' THEN 'uploaded'
+    WHEN o.source LIKE 'plan:%' AND regexp_extract(i.file, '[^/\\\\]*$') = 'plan_baselines.csv' THEN 'published'
+    WHEN o.source NOT LIKE 'plan:%' AND regexp_extract(i.file, '[^/\\\\]*$') = 'published_figures.csv'
+        THEN 'published'
+    ELSE 'uploaded'
+END"""
+MIGRATIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS warehouse_migrations (name VARCHAR PRIMARY KEY, applied TIMESTAMP NOT NULL)"
+)
+
+
+def _has_provenance(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() "
+        "AND table_schema = 'main' AND table_name = 'observations' AND column_name = 'provenance'"
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def _has_observations(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = 'main' AND table_name = 'observations'"
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> bool:
+    """Migration 1: add ``observations.provenance`` and backfill it once; True when it ran.
+
+    Runs in its own transaction on a read-write connection, before the schema DDL needs the column.
+    """
+    if not _has_observations(con) or _has_provenance(con):
+        return False
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # rebuilt rather than altered: DuckDB cannot add NOT NULL to a column updated in the same transaction
+        con.execute(
+            f"""CREATE TEMP TABLE observations_backfill AS
+                SELECT o.*, {BACKFILL_PROVENANCE} AS provenance
+                FROM observations o LEFT JOIN ingests i USING (ingest_id)"""
+        )
+        con.execute("DROP TABLE observations")
+        con.execute(DDL)
+        con.execute("INSERT INTO observations BY NAME SELECT * FROM observations_backfill")
+        con.execute("DROP TABLE observations_backfill")
+        con.execute(MIGRATIONS_DDL)
+        con.execute("INSERT OR IGNORE INTO warehouse_migrations VALUES ('0001_provenance', ?)", [_now()])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.warning("warehouse migrated: observations.provenance added and backfilled from the old source rules")
+    return True
+
+
+def _shadow_unmigrated(con: duckdb.DuckDBPyConnection) -> None:
+    """On a read-only connection to an unmigrated warehouse, read observations with the backfill applied."""
+    if not _has_observations(con) or _has_provenance(con):
+        return
+    db = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(
+        f"""CREATE TEMP VIEW observations AS
+            SELECT o.*, {BACKFILL_PROVENANCE} AS provenance
+            FROM "{db}".main.observations o LEFT JOIN "{db}".main.ingests i USING (ingest_id)"""
+    )
+
 
 REFERENCE_TABLES: dict[str, dict[str, Any]] = {
     "kpis": tables.dtypes(tables.Kpis),
@@ -138,6 +228,7 @@ class IngestSummary:
     rejected: int
     unchanged: int
     rejects_by_reason: dict[str, int]
+    rejects: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False, compare=False)  # as stored
 
 
 def _query(
@@ -209,7 +300,9 @@ class Warehouse:
                 con = duckdb.connect(str(self.path))
                 try:
                     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                    migrate(con)
                     con.execute(DDL)
+                    con.execute(MIGRATIONS_DDL)
                     yield con
                 finally:
                     con.close()
@@ -224,6 +317,8 @@ class Warehouse:
             con.execute(DDL)
         else:
             con = self._connect_read()
+            with _damage_as_error(self.path):
+                _shadow_unmigrated(con)
         try:
             with _damage_as_error(self.path):
                 yield con
@@ -251,97 +346,162 @@ class Warehouse:
         *,
         file: str,
         file_sha256: str,
+        provenance: str = "uploaded",
         _fail_after_observations: bool = False,
     ) -> IngestSummary:
-        """Write one validated file in one transaction; return its counts.
+        """Write one validated file in one transaction; return its counts (see :meth:`ingest_stream`).
 
         Args:
-            result: from :func:`pipelines.steps.ingest.validate_table`.
+            result: from :func:`pipelines.steps.ingest.validate_table` or ``validate_batches``.
+            file, file_sha256, provenance, _fail_after_observations: as for :meth:`ingest_stream`.
+        """
+        return self.ingest_stream(
+            [result],
+            file=file,
+            file_sha256=file_sha256,
+            provenance=provenance,
+            _fail_after_observations=_fail_after_observations,
+        )
+
+    def ingest_stream(
+        self,
+        parts: Iterable[ValidationResult],
+        *,
+        file: str,
+        file_sha256: str,
+        provenance: str = "uploaded",
+        limits: Limits = LIMITS,
+        _fail_after_observations: bool = False,
+    ) -> IngestSummary:
+        """Write a file validated part by part in one transaction, with memory bounded by a part.
+
+        Each part's accepted rows are checked against the table definition and staged in a DuckDB
+        temporary table (it spills to disk beyond :data:`MEMORY_LIMIT`), so the whole file never sits in
+        memory; a key repeated across parts rejects every copy (``duplicate_key``), as within one part;
+        the new and changed rows go from the staging table to ``observations`` in SQL. At most
+        ``limits.max_rejects_stored`` rejects are stored one by one, the rest counted in one summary row.
+        The parts are read inside the transaction: a failure anywhere (reading included) rolls it all back.
+
+        Args:
+            parts: per-batch results (:func:`pipelines.steps.ingest.validate_parts`).
             file: the file's name as the user gave it.
             file_sha256: its content hash (see :func:`pipelines.io.catalog.file_sha256`).
+            provenance: who loaded the rows and how (:data:`PROVENANCES`), set by the calling loader and
+                never by the file: ``uploaded`` (the default, the least trusted) for any user file,
+                ``synthetic`` for the demo loader, ``published`` only for the shipped figures' own loader,
+                ``derived`` for dtscope's own rows.
+            limits: ``max_rejects_stored``.
             _fail_after_observations: test hook that raises after the observations insert, to prove the
                 rollback leaves the warehouse exactly as before.
+
+        Returns:
+            The counts (``rows_in == accepted + unchanged + rejected``) and the stored rejects.
         """
+        if provenance not in PROVENANCES:
+            raise ValueError(f"provenance {provenance!r} is not one of {PROVENANCES}")
         vintage = _now()
         ingest_id = f"ing-{vintage:%Y%m%dT%H%M%S%f}-{file_sha256[:8]}"
-        accepted = result.accepted
+        obs_schema = tables.dtypes(tables.Observations)
+        stamp = (
+            pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
+            pl.lit(ingest_id).alias("ingest_id"),
+            pl.lit(provenance).alias("provenance"),
+        )
+        layout, rows_in = "unknown", 0
+        counts: dict[str, int] = defaultdict(int)
+        kept: list[pl.DataFrame] = []  # the first max_rejects_stored + 1 rejects, no more
+        n_kept = 0
         with self.writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                new = accepted.select(
-                    "kpi_id",
-                    "region",
-                    "period",
-                    "freq",
-                    "value",
-                    "std_error",
-                    "qualifier",
-                    "source",
-                    "status",
-                    "note",
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE staged AS "
+                    'SELECT CAST(NULL AS BIGINT) AS "row", CAST(NULL AS VARCHAR) AS "column", * '
+                    "FROM observations LIMIT 0"
                 )
-                con.register("incoming", new.to_arrow())
-                changed = _query(
-                    con,
-                    """
+                for part in parts:
+                    layout = part.layout if layout == "unknown" else layout
+                    rows_in += part.rows_in
+                    for code, n in part.rejects_by_reason.items():
+                        counts[code] += n
+                    if n_kept <= limits.max_rejects_stored and part.rejects.height:
+                        head = part.rejects.head(limits.max_rejects_stored + 1 - n_kept)
+                        kept.append(head)
+                        n_kept += head.height
+                    if part.accepted.height == 0:
+                        continue
+                    rows = part.accepted.with_columns(*stamp)
+                    typed = rows.select("row", "column", *obs_schema).cast(obs_schema)  # type: ignore[arg-type]
+                    tables.validate(typed.drop("row", "column"), tables.Observations, what=file)
+                    con.register("part_rows", typed.to_arrow())
+                    con.execute("INSERT INTO staged BY NAME SELECT * FROM part_rows")
+                    con.unregister("part_rows")
+                    del rows, typed
+                key = ", ".join(OBS_KEY)
+                n_dup = con.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM staged QUALIFY count(*) OVER (PARTITION BY {key}) > 1)"
+                ).fetchall()[0][0]
+                if n_dup:  # only across parts: validate_table already rejected repeats within one
+                    counts["duplicate_key"] += n_dup
+                    if n_kept <= limits.max_rejects_stored:
+                        dups = _query(
+                            con,
+                            f"""SELECT "row", "column", 'duplicate_key' AS reason_code,
+                                    'duplicate key (' || kpi_id || ', ' || region || ', period ' || CAST(period AS VARCHAR)
+                                    || ', source ' || source || ') appears in more than one row; keep one' AS reason,
+                                    '' AS raw
+                                FROM staged QUALIFY count(*) OVER (PARTITION BY {key}) > 1
+                                ORDER BY "row", "column" LIMIT ?""",
+                            [limits.max_rejects_stored + 1 - n_kept],
+                            REJECT_SCHEMA,
+                        )
+                        kept.append(dups)
+                        n_kept += dups.height
+                    con.execute(
+                        "DELETE FROM staged WHERE rowid IN "
+                        f"(SELECT rowid FROM staged QUALIFY count(*) OVER (PARTITION BY {key}) > 1)"
+                    )
+                n_accepted = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
+                n_new = con.execute(
+                    f"""INSERT INTO observations BY NAME
                         WITH latest AS (
                             SELECT * FROM observations
-                            QUALIFY row_number() OVER (
-                                PARTITION BY kpi_id, region, period, freq, source ORDER BY vintage DESC) = 1
+                            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY vintage DESC) = 1
                         )
-                        SELECT i.* FROM incoming i LEFT JOIN latest l USING (kpi_id, region, period, freq, source)
+                        SELECT s.* EXCLUDE ("row", "column") FROM staged s LEFT JOIN latest l USING ({key})
                         WHERE l.kpi_id IS NULL
-                           OR l.value <> i.value
-                           OR l.std_error IS DISTINCT FROM i.std_error
-                           OR l.qualifier <> i.qualifier
-                           OR l.status <> i.status
-                           OR l.note IS DISTINCT FROM i.note
-                        """,
-                )
-                con.unregister("incoming")
-                n_new = changed.height
-                for start in range(0, n_new, INSERT_SLICE):  # in slices: memory bounded by a slice
-                    rows = (
-                        changed.slice(start, INSERT_SLICE)
-                        .with_columns(
-                            pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
-                            pl.lit(ingest_id).alias("ingest_id"),
-                        )
-                        .cast(tables.dtypes(tables.Observations))  # type: ignore[arg-type]
-                    )
-                    tables.validate(rows, tables.Observations, what=file)
-                    con.register("new_rows", rows.to_arrow())
-                    con.execute("INSERT INTO observations SELECT * FROM new_rows")
-                    con.unregister("new_rows")
-                    del rows
-                del changed
+                           OR l.value <> s.value
+                           OR l.std_error IS DISTINCT FROM s.std_error
+                           OR l.qualifier <> s.qualifier
+                           OR l.status <> s.status
+                           OR l.note IS DISTINCT FROM s.note"""
+                ).fetchall()[0][0]
+                con.execute("DROP TABLE staged")
                 if _fail_after_observations:
                     raise RuntimeError("injected failure after the observations insert (test hook)")
-                rej = result.rejects.with_columns(
+                n_rejected = sum(counts.values())
+                if rows_in != n_accepted + n_rejected:  # the conservation law
+                    raise AssertionError(
+                        f"{file}: {rows_in} items in but {n_accepted} accepted + {n_rejected} rejected"
+                    )
+                stored = cap_rejects(
+                    pl.concat(kept) if kept else pl.DataFrame(schema=REJECT_SCHEMA), dict(counts), limits
+                )
+                rej = stored.with_columns(
                     pl.lit(ingest_id).alias("ingest_id"),
                     pl.lit(file).alias("file"),
                     pl.lit(file_sha256).alias("file_sha256"),
                     pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
                 ).select(list(tables.dtypes(tables.Rejects)))
                 con.register("new_rejects", rej.to_arrow())
-                n_new_rejects = con.execute(
-                    """
-                    SELECT count(*) FROM new_rejects n WHERE NOT EXISTS (
+                fresh = """FROM new_rejects n WHERE NOT EXISTS (
                         SELECT 1 FROM rejects r WHERE r.file_sha256 = n.file_sha256 AND r."row" = n."row"
-                          AND r."column" = n."column" AND r.reason_code = n.reason_code)
-                    """
-                ).fetchall()[0]
-                assert n_new_rejects is not None
-                con.execute(
-                    """
-                    INSERT INTO rejects SELECT * FROM new_rejects n WHERE NOT EXISTS (
-                        SELECT 1 FROM rejects r WHERE r.file_sha256 = n.file_sha256 AND r."row" = n."row"
-                          AND r."column" = n."column" AND r.reason_code = n.reason_code)
-                    """
-                )
+                          AND r."column" = n."column" AND r.reason_code = n.reason_code)"""
+                n_new_rejects = con.execute(f"SELECT count(*) {fresh}").fetchall()[0][0]
+                con.execute(f"INSERT INTO rejects SELECT * {fresh}")
                 con.unregister("new_rejects")
-                unchanged = accepted.height - n_new
-                wrote_something = n_new > 0 or n_new_rejects[0] > 0
+                unchanged = n_accepted - n_new
+                wrote_something = n_new > 0 or n_new_rejects > 0
                 if wrote_something:
                     con.execute(
                         "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -349,11 +509,11 @@ class Warehouse:
                             ingest_id,
                             file,
                             file_sha256,
-                            result.layout,
+                            layout,
                             vintage,
-                            result.rows_in,
+                            rows_in,
                             n_new,
-                            result.n_rejected,
+                            n_rejected,
                             unchanged,
                         ],
                     )
@@ -361,17 +521,17 @@ class Warehouse:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        by_reason = result.rejects_by_reason
         return IngestSummary(
             file=file,
             file_sha256=file_sha256,
-            layout=result.layout,
+            layout=layout,
             ingest_id=ingest_id if wrote_something else None,
-            rows_in=result.rows_in,
+            rows_in=rows_in,
             accepted=n_new,
-            rejected=result.n_rejected,
+            rejected=n_rejected,
             unchanged=unchanged,
-            rejects_by_reason=by_reason,
+            rejects_by_reason=dict(sorted((k, v) for k, v in counts.items() if v)),
+            rejects=stored,
         )
 
     def replace_reference(self, name: str, frame: pl.DataFrame) -> bool:
@@ -426,7 +586,8 @@ class Warehouse:
             ""
             if all_vintages
             else (
-                "QUALIFY row_number() OVER (PARTITION BY kpi_id, region, period, freq, source ORDER BY vintage DESC) = 1"
+                "QUALIFY row_number() OVER (PARTITION BY kpi_id, region, period, freq, source, provenance "
+                "ORDER BY vintage DESC) = 1"
             )
         )
         sql = f"SELECT * FROM observations WHERE {' AND '.join(where)} {qualify} ORDER BY kpi_id, region, period, source, vintage"

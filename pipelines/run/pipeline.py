@@ -113,14 +113,28 @@ def load_demo(
     warehouse.replace_reference("scenarios", data.scenarios)
     warehouse.replace_reference("scenario_metrics", data.scenario_metrics)
     warehouse.replace_reference("street_outcomes", data.street_outcomes)
+    path = paths["observations"]
+    result = validate_table(read_table(path), registry, file_label=path.name)
+    s = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path), provenance="synthetic")
+    return [(path.name, s.rows_in, s.accepted, s.unchanged, s.rejected), *load_published(registry, warehouse)]
+
+
+# The only files whose rows are stored as ``published`` (real figures and the plans' baselines): shipped
+# with dtscope under data/published/, read from there by path, never from a user's upload or ingest.
+PUBLISHED_FILES = ("published_figures.csv", "plan_baselines.csv")
+
+
+def load_published(registry: Registry, warehouse: Warehouse) -> list[tuple[str, int, int, int, int]]:
+    """Load the shipped published figures and plan baselines with provenance ``published``.
+
+    Returns:
+        (file, in, accepted, unchanged, rejected) per file loaded.
+    """
     rows = []
-    for path in (
-        paths["observations"],
-        PUBLISHED_DATA_DIR / "published_figures.csv",
-        PUBLISHED_DATA_DIR / "plan_baselines.csv",
-    ):
+    for name in PUBLISHED_FILES:
+        path = PUBLISHED_DATA_DIR / name
         result = validate_table(read_table(path), registry, file_label=path.name)
-        s = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path))
+        s = warehouse.ingest(result, file=str(path), file_sha256=file_sha256(path), provenance="published")
         rows.append((path.name, s.rows_in, s.accepted, s.unchanged, s.rejected))
     return rows
 

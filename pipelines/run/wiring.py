@@ -50,11 +50,14 @@ def with_run_id(frame: pl.DataFrame, run_id: str) -> pl.DataFrame:
 def ingest_frame(
     warehouse: Warehouse, registry: Registry, frame: pl.DataFrame, *, label: str
 ) -> IngestSummary:
-    """Ingest a long-layout frame (string columns) produced by a step, like a file named ``label``."""
+    """Ingest a long-layout frame (string columns) produced by a step, like a file named ``label``.
+
+    The rows are dtscope's own (provenance ``derived``), whatever their ``source`` says.
+    """
     raw = frame.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
     result = validate_table(raw, registry, file_label=label)
     digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
-    return warehouse.ingest(result, file=label, file_sha256=digest)
+    return warehouse.ingest(result, file=label, file_sha256=digest, provenance="derived")
 
 
 def _mean(series: pl.Series) -> float:

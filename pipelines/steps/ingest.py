@@ -22,7 +22,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -479,6 +479,36 @@ def _cap_rejects(rejects: pl.DataFrame, counts: dict[str, int], total: int, limi
         schema=REJECT_SCHEMA,
     )
     return pl.concat([kept, summary])
+
+
+def cap_rejects(rejects: pl.DataFrame, counts: dict[str, int], limits: Limits = LIMITS) -> pl.DataFrame:
+    """Rejects as stored: the first ``max_rejects_stored`` (by row) plus one ``more_rejects`` summary row.
+
+    Args:
+        rejects: at least the first ``max_rejects_stored + 1`` rejects of the file (more is fine).
+        counts: every rejected item per reason code (stored or not).
+    """
+    total = sum(counts.values())
+    if rejects.height:
+        rejects = rejects.filter(pl.col("reason_code") != "more_rejects").sort("row", "column")
+    return _cap_rejects(rejects, counts, total, limits)
+
+
+def validate_parts(
+    batches: Iterable[pl.DataFrame],
+    registry: Registry,
+    *,
+    file_label: str,
+    mapping_path: Path | None = None,
+) -> Iterator[ValidationResult]:
+    """Validate a file batch by batch, yielding each batch's result (nothing is held across batches).
+
+    For :meth:`pipelines.io.warehouse.Warehouse.ingest_stream`, which stages accepted rows in the warehouse,
+    finds keys repeated across batches there, and caps the stored rejects; use :func:`validate_batches`
+    for one whole result in memory (a preview).
+    """
+    for batch in batches:
+        yield validate_table(batch, registry, file_label=file_label, mapping_path=mapping_path)
 
 
 def validate_batches(

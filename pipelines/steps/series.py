@@ -2,9 +2,12 @@
 
 One series per (kpi_id, region), from ONE data set so real and synthetic numbers never mix in a fit:
 
-- every observation belongs to a data set by its ``source``: ``synthetic-demo``, ``plan`` (the plans'
-  baseline facts), ``published`` (real published figures), ``file`` (a user's own files) or ``derived``
-  (numbers dtscope itself wrote, such as the benchmark-scenario counts of ``dtscope score``);
+- every observation belongs to a data set by its ``provenance`` (who loaded it and how, set by the loader,
+  never by the file's text): ``synthetic-demo`` (the demo loader), ``plan`` and ``published`` (the shipped
+  plan baselines and published figures, loaded by their own loader), ``file`` (any user file, whatever
+  its ``source`` says) or ``derived`` (numbers dtscope itself wrote, such as the benchmark-scenario counts
+  of ``dtscope score``); ``source`` only tells a plan baseline from a published figure among the
+  shipped rows;
 - the data set with the most annual points feeds the series; on a tie real data (file, published, plan)
   wins over synthetic, and anything wins over derived;
 - within a data set, several figures for one year (two sources, or an exact value and a lower bound) are
@@ -25,24 +28,30 @@ QUALIFIER_PRIORITY = {"=": 0, "~": 1, ">": 2, "<": 2}
 SERIES_SCHEMA = tables.dtypes(tables.AnnualSeries)
 
 
-def data_set_expr(source: pl.Expr | None = None) -> pl.Expr:
-    """Classify a ``source`` column into its data set.
+def data_set_expr(provenance: pl.Expr | None = None, source: pl.Expr | None = None) -> pl.Expr:
+    """Classify observations into their data set from ``provenance`` (the one classifier).
 
-    >>> df = pl.DataFrame({"source": ["synthetic-demo", "plan: x", "file:a.csv", "dtscope score (default)", "人民日报"]})
+    ``source`` is free text a file may set to anything, so it decides nothing about trust: it only splits
+    the shipped (``published``) rows into plan baselines (``plan: …``) and published figures.
+
+    >>> df = pl.DataFrame({
+    ...     "provenance": ["synthetic", "published", "published", "uploaded", "derived", "uploaded"],
+    ...     "source": ["synthetic-demo", "plan: x", "统计年鉴", "file:a.csv", "dtscope score", "人民日报"]})
     >>> df.select(data_set_expr())["data_set"].to_list()
-    ['synthetic-demo', 'plan', 'file', 'derived', 'published']
+    ['synthetic-demo', 'plan', 'published', 'file', 'derived', 'file']
     """
+    prov = pl.col("provenance") if provenance is None else provenance
     src = pl.col("source") if source is None else source
     return (
-        pl.when(src.str.starts_with("synthetic"))
+        pl.when(prov == "synthetic")
         .then(pl.lit("synthetic-demo"))
-        .when(src.str.starts_with("plan:"))
+        .when((prov == "published") & src.str.starts_with("plan:"))
         .then(pl.lit("plan"))
-        .when(src.str.starts_with("file:"))
-        .then(pl.lit("file"))
-        .when(src.str.starts_with("dtscope"))
+        .when(prov == "published")
+        .then(pl.lit("published"))
+        .when(prov == "derived")
         .then(pl.lit("derived"))
-        .otherwise(pl.lit("published"))
+        .otherwise(pl.lit("file"))  # uploaded, or anything unvouched: the user's own file
         .alias("data_set")
     )
 
@@ -52,7 +61,7 @@ def annual_series(observations: pl.DataFrame) -> pl.DataFrame:
 
     Args:
         observations: the ``observations`` table (latest vintage), columns incl. kpi_id, region, period,
-            freq, value, std_error, qualifier, source.
+            freq, value, std_error, qualifier, source, provenance (absent: ``uploaded``).
 
     Returns:
         Columns :data:`SERIES_SCHEMA`, sorted by kpi_id, region, year; missing years have null ``value``.
@@ -66,6 +75,8 @@ def annual_series(observations: pl.DataFrame) -> pl.DataFrame:
     >>> annual_series(obs).select("year", "value", "n_sources").rows()
     [(2018, 11.0, 1), (2019, 27.6, 1), (2020, None, 0), (2021, 77.0, 2)]
     """
+    if "provenance" not in observations.columns:  # a frame nobody vouched for is a user's file
+        observations = observations.with_columns(pl.lit("uploaded").alias("provenance"))
     annual = observations.filter(pl.col("freq") == "Y").with_columns(
         data_set_expr(), pl.col("period").dt.year().cast(pl.Int32).alias("year")
     )

@@ -12,12 +12,13 @@ the API), set by this code, never by the file's content.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from pipelines.io.kpi_registry import load_registry
 from pipelines.io.limits import LIMITS, LimitExceeded, Limits, check_file_size
 from pipelines.io.warehouse import Warehouse
 from pipelines.settings import Settings
-from pipelines.steps.ingest import ValidationResult, validate_batches
+from pipelines.steps.ingest import ValidationResult, validate_batches, validate_parts
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 OUT_OF_SCOPE = "out_of_scope"
@@ -78,19 +79,8 @@ def _scrub(message: str, *secrets: str) -> str:
     return message
 
 
-def validate_upload(
-    settings: Settings,
-    filename: str,
-    content: bytes,
-    *,
-    limits: Limits = LIMITS,
-    max_bytes: int | None = None,
-) -> ValidationResult:
-    """Check and validate an uploaded file without writing anything to the warehouse.
-
-    Raises:
-        UploadRefused: wrong type, too large, over a limit, unreadable (the message names the file only).
-    """
+def _check_upload(filename: str, content: bytes, limits: Limits, max_bytes: int | None) -> tuple[str, str]:
+    """The safe name and lower-case suffix of an acceptable upload; refuses a wrong type or size."""
     name = safe_name(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -99,21 +89,45 @@ def validate_upload(
         check_file_size(name, len(content), max_bytes or limits.max_upload_bytes, "max_upload_bytes")
     except LimitExceeded as exc:
         raise UploadRefused(str(exc)) from None
+    return name, suffix
+
+
+@contextlib.contextmanager
+def _upload_copy(name: str, suffix: str, content: bytes) -> Iterator[Path]:
+    """A temporary copy of the upload for the readers, removed in all cases; errors name the file only."""
     tmp = Path(tempfile.mkdtemp(prefix="dtscope-upload-"))
     try:
         path = tmp / f"upload{suffix}"
         path.write_bytes(content)
         try:
-            return validate_batches(
-                iter_table(path, limits=limits, label=name),
-                load_registry(settings.registry_dir),
-                file_label=name,
-                limits=limits,
-            )
+            yield path
         except InputFileError as exc:
             raise UploadRefused(_scrub(str(exc), str(path), str(tmp))) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def validate_upload(
+    settings: Settings,
+    filename: str,
+    content: bytes,
+    *,
+    limits: Limits = LIMITS,
+    max_bytes: int | None = None,
+) -> ValidationResult:
+    """Check and validate an uploaded file without writing anything to the warehouse (a preview).
+
+    Raises:
+        UploadRefused: wrong type, too large, over a limit, unreadable (the message names the file only).
+    """
+    name, suffix = _check_upload(filename, content, limits, max_bytes)
+    with _upload_copy(name, suffix, content) as path:
+        return validate_batches(
+            iter_table(path, limits=limits, label=name),
+            load_registry(settings.registry_dir),
+            file_label=name,
+            limits=limits,
+        )
 
 
 def _apply_scope(result: ValidationResult, in_scope: Callable[[str], bool]) -> ValidationResult:
@@ -165,16 +179,23 @@ def ingest_upload(
         UploadRefused: the file is refused whole (type, size, a limit, unreadable).
         pipelines.io.warehouse.WarehouseBusy: another writer held the warehouse too long.
     """
-    name = safe_name(filename)
-    result = validate_upload(settings, filename, content, limits=limits, max_bytes=max_bytes)
-    if in_scope is not None:
-        result = _apply_scope(result, in_scope)
+    name, suffix = _check_upload(filename, content, limits, max_bytes)
+    registry = load_registry(settings.registry_dir)
     warehouse = Warehouse(
         settings.warehouse_path, lock_path=settings.lock_path, lock_timeout=settings.lock_timeout
     )
-    summary = warehouse.ingest(
-        result, file=f"{origin}:{name}", file_sha256=hashlib.sha256(content).hexdigest()
-    )
+    with _upload_copy(name, suffix, content) as path:
+        # validated batch by batch inside the warehouse's one transaction (memory bounded by a batch)
+        parts = validate_parts(iter_table(path, limits=limits, label=name), registry, file_label=name)
+        if in_scope is not None:
+            parts = (_apply_scope(part, in_scope) for part in parts)
+        summary = warehouse.ingest_stream(
+            parts,
+            file=f"{origin}:{name}",
+            file_sha256=hashlib.sha256(content).hexdigest(),
+            provenance="uploaded",  # whoever sends a file, and whatever its source column says
+            limits=limits,
+        )
     return UploadAnswer(
         file=name,
         layout=summary.layout,
@@ -183,7 +204,7 @@ def ingest_upload(
         unchanged=summary.unchanged,
         rejected=summary.rejected,
         rejects_by_reason=summary.rejects_by_reason,
-        rejects=result.rejects,
+        rejects=summary.rejects,
     )
 
 

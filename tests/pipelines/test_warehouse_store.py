@@ -101,7 +101,7 @@ KILL_SCRIPT = textwrap.dedent(
         con.execute("BEGIN TRANSACTION")
         con.execute(
             "INSERT INTO observations SELECT 'open_datasets', 'pudong', DATE '2000-01-01' + CAST(i AS INTEGER), 'Y', i, NULL, '=', "
-            "'killed', 'final', NULL, TIMESTAMP '2020-01-01', 'ing-killed' FROM range(50000) t(i)"
+            "'killed', 'final', NULL, TIMESTAMP '2020-01-01', 'ing-killed', 'uploaded' FROM range(50000) t(i)"
         )
         print("inserted", flush=True)
         time.sleep(60)
