@@ -6,10 +6,7 @@ Keeping every pipelines import here means a move inside ``pipelines`` changes on
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import random
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -20,8 +17,7 @@ from typing import Any
 
 import polars as pl
 
-OUT_OF_SCOPE = "out_of_scope"
-INGEST_SUFFIXES = (".csv", ".xlsx", ".parquet")
+OUT_OF_SCOPE = "out_of_scope"  # the reject reason of rows outside the caller's regions (pipelines.steps.uploads)
 
 
 class IngestInputError(ValueError):
@@ -136,74 +132,47 @@ def ingest_upload(
     *,
     in_scope: Any,
     lock_timeout: float = 20.0,
+    max_bytes: int | None = None,
 ) -> IngestAnswer:
-    """Validate and ingest an uploaded file exactly as ``dtscope ingest`` does, within a region scope.
+    """Check, validate and store an uploaded file through the one path (:func:`pipelines.steps.uploads.ingest_upload`).
 
-    Rows whose region ``in_scope(region)`` refuses are moved to the rejects with reason ``out_of_scope``
-    before anything is written, so the caller's file can change nothing outside its scope. The temporary
-    copy is removed in all cases.
+    The same checks as the dashboard's upload and ``dtscope ingest`` (type, size, the
+    :mod:`pipelines.io.limits`, the ingest rules); rows whose region ``in_scope(region)`` refuses become
+    rejects with reason ``out_of_scope`` before anything is written; the rows are stored with provenance
+    ``uploaded`` and the file logged as ``api:<name>``. The temporary copy is removed in all cases.
 
     Raises:
-        IngestInputError: unreadable file (message names ``filename`` only).
+        IngestInputError: the file is refused whole (type, a limit, unreadable); the message names
+            ``filename`` only.
         Busy: another writer held the warehouse too long.
     """
-    from pipelines.io.catalog import InputFileError, read_table
-    from pipelines.io.kpi_registry import load_registry
     from pipelines.io.warehouse import WarehouseBusy
     from pipelines.settings import resolve_settings
-    from pipelines.steps.ingest import ValidationResult, validate_table
+    from pipelines.steps import uploads
 
-    name = Path(filename.replace("\\", "/")).name or "upload"
-    if Path(name).suffix.lower() not in INGEST_SUFFIXES:
-        raise IngestInputError(f"{name}: unsupported file type; send one of {', '.join(INGEST_SUFFIXES)}")
     settings = resolve_settings(home, lock_timeout=lock_timeout)
-    registry = load_registry(settings.registry_dir)
-    tmp = Path(tempfile.mkdtemp(prefix="dtscope-api-upload-"))
-    try:
-        path = tmp / f"upload{Path(name).suffix.lower()}"
-        path.write_bytes(content)
-        try:
-            raw = read_table(path)
-        except InputFileError as exc:
-            raise IngestInputError(str(exc).replace(str(path), name).replace(str(tmp), "")) from None
-        result = validate_table(raw, registry, file_label=name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
-    accepted = result.accepted
-    outside = accepted.filter(~pl.col("region").map_elements(in_scope, return_dtype=pl.Boolean))
-    if outside.height:
-        moved = outside.select(
-            "row",
-            "column",
-            pl.lit(OUT_OF_SCOPE).alias("reason_code"),
-            pl.format("region {} is outside your account's regions", pl.col("region")).alias("reason"),
-            pl.lit("").alias("raw"),
-        ).cast(result.rejects.schema)
-        result = ValidationResult(
-            layout=result.layout,
-            rows_in=result.rows_in,
-            accepted=accepted.filter(pl.col("region").map_elements(in_scope, return_dtype=pl.Boolean)),
-            rejects=pl.concat([result.rejects, moved]).sort("row", "column"),
+    def write() -> Any:
+        return uploads.ingest_upload(
+            settings, filename, content, origin="api", in_scope=in_scope, max_bytes=max_bytes
         )
-    sha = hashlib.sha256(content).hexdigest()
-    warehouse = _warehouse(home, lock_timeout)
+
     try:
         with _one_thread_at_a_time(lock_timeout):
-            summary = _write_waiting_for_readers(
-                lambda: warehouse.ingest(result, file=f"api:{name}", file_sha256=sha), timeout=lock_timeout
-            )
+            answer = _write_waiting_for_readers(write, timeout=lock_timeout)
+    except uploads.UploadRefused as exc:
+        raise IngestInputError(str(exc).replace(str(home), "<home>")) from None
     except WarehouseBusy as exc:
         raise Busy(str(exc).replace(str(home), "<home>")) from None
     return IngestAnswer(
-        file=name,
-        layout=summary.layout,
-        rows_in=summary.rows_in,
-        accepted=summary.accepted,
-        unchanged=summary.unchanged,
-        rejected=summary.rejected,
+        file=answer.file,
+        layout=answer.layout,
+        rows_in=answer.rows_in,
+        accepted=answer.accepted,
+        unchanged=answer.unchanged,
+        rejected=answer.rejected,
         rejects=[
             {k: r[k] for k in ("row", "column", "reason_code", "reason")}
-            for r in result.rejects.iter_rows(named=True)
+            for r in answer.rejects.iter_rows(named=True)
         ],
     )

@@ -31,7 +31,7 @@ def ingest_file(
     principal: Annotated[Principal, Depends(require(*sorted(INGEST_ROLES)))],
     session: Annotated[Session, Depends(db_session)],
 ) -> Any:
-    """Validate a CSV/Excel/Parquet file and append new vintages, as ``dtscope ingest`` does.
+    """Validate a CSV or Excel file and append new vintages, as ``dtscope ingest`` does.
 
     Rows for regions outside your account's scope are rejected with reason ``out_of_scope``; nothing
     else changes for them. ``in = accepted + unchanged + rejected``.
@@ -41,7 +41,11 @@ def ingest_file(
         raise ProblemError(413, f"the file is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit")
     try:
         answer = backend.ingest_upload(
-            settings.home, file.filename or "upload", content, in_scope=principal.can_ingest_region
+            settings.home,
+            file.filename or "upload",
+            content,
+            in_scope=principal.can_ingest_region,
+            max_bytes=settings.max_upload_bytes,
         )
     except backend.IngestInputError as exc:
         raise ProblemError(422, str(exc)) from None
