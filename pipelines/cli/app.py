@@ -394,6 +394,12 @@ class Kind(StrEnum):
     AMOUNT = "amount"
 
 
+class ExecutorOpt(StrEnum):
+    inprocess = "inprocess"
+    processes = "processes"
+    dask = "dask"
+
+
 @app.command("forecast-file")
 def forecast_file_cmd(
     in_path: Annotated[
@@ -404,17 +410,45 @@ def forecast_file_cmd(
     kind: Annotated[
         Kind, typer.Option(help="auto, share (bounded 0–100 or 0–1), count or amount.")
     ] = Kind.AUTO,
+    executor: Annotated[
+        ExecutorOpt, typer.Option(help="Where the chunks run: inprocess, processes or dask.")
+    ] = ExecutorOpt.inprocess,
+    workers: Annotated[
+        int, typer.Option(help="Workers for --executor processes or a local Dask cluster.")
+    ] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786); workers must read OUT's folder."),
+    ] = None,
+    chunk: Annotated[int, typer.Option(min=1, help="Series per chunk (sets peak memory).")] = 1000,
+    task_stream: Annotated[
+        Path | None, typer.Option(help="With --executor dask: save the Dask task stream (CSV) here.")
+    ] = None,
     home: HomeOpt = None,
 ) -> None:
     """Forecast any table of series with the calibrated champion (the contract outside tools rely on)."""
-    from pipelines.steps.forecast_files import FileContractError, forecast_file
+    from pipelines.run.executors import make_executor
+    from pipelines.steps.forecast_files import FileContractError, write_forecasts_checked
 
     _settings(home)
+    ex = make_executor(executor.value, workers=workers, scheduler=scheduler, task_stream=task_stream)
     try:
-        frame = forecast_file(in_path, out, horizon=horizon, kind=kind.value)
+        with _progress() as bar:
+            task = bar.add_task("reading", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            summary = write_forecasts_checked(
+                in_path, out, horizon=horizon, kind=kind.value, executor=ex, chunk=chunk, progress=progress
+            )
     except FileContractError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"wrote {frame.height} rows for {frame['series_id'].n_unique()} series to {out}")
+    finally:
+        ex.close()
+    console.print(
+        f"wrote {summary.rows} rows for {summary.series} series to {out} ({summary.chunks} chunk(s))"
+    )
 
 
 @app.command()
@@ -490,12 +524,6 @@ def status(home: HomeOpt = None) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- run
-class ExecutorOpt(StrEnum):
-    inprocess = "inprocess"
-    processes = "processes"
-    dask = "dask"
-
-
 @app.command()
 def run(
     executor: Annotated[
