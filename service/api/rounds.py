@@ -90,6 +90,7 @@ class RoundOut(BaseModel):
     scenarios: list[str]
     judged_indicators: list[JudgedIndicator]
     ahp_nodes: dict[str, list[str]]
+    ahp_settings: dict[str, Any] | None = Field(default=None, description="method, ri_table and max_cr of the AHP nodes")
     vintage: str | None
     inputs_sha256: str
     created_by: str
@@ -119,7 +120,7 @@ def round_out(session: Session, r: Round) -> RoundOut:
         id=r.id, state=r.state, family_id=r.family_id or r.id, version=r.version, revision_of=r.revision_of,
         reason=r.reason, scheme=r.scheme, scheme_label=r.scheme_label, scheme_sha256=r.scheme_sha256,
         period=r.period, regions=list(r.region_list), scenarios=core.scenario_ids(r), judged_indicators=judged,
-        ahp_nodes=round_ahp.nodes(r), vintage=_iso(r.vintage), inputs_sha256=r.inputs_sha256,
+        ahp_nodes=round_ahp.nodes(r), ahp_settings=round_ahp.options(r), vintage=_iso(r.vintage), inputs_sha256=r.inputs_sha256,
         created_by=r.created_by, created_at=_iso(r.created_at) or "", submitted_at=_iso(r.submitted_at),
         approved_by=r.approved_by, approved_at=_iso(r.approved_at), returned_reason=r.returned_reason,
         scores_sha256=r.scores_sha256, progress=core.progress(session, r),

@@ -11,8 +11,6 @@ submitted experts' matrices by the element-wise geometric mean (the scheme's own
 from __future__ import annotations
 
 import json
-import math
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -20,13 +18,13 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evaluation.assessment.pairwise import SAATY, parse_matrix, review
 from evaluation.assessment.scheme import Scheme, SchemeError, parse_scheme
-from evaluation.assessment.weights import ahp_weights
 from service import audit
 from service.store.models import AhpJudgement, Round, RoundSubmission
 
 MIN_EXPERTS = 2  # a round weighted by AHP is submitted once this many experts submitted their matrices
-SAATY = (1 / 9, 1 / 8, 1 / 7, 1 / 6, 1 / 5, 1 / 4, 1 / 3, 1 / 2, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+__all__ = ["MIN_EXPERTS", "SAATY", "evaluate", "parse_matrix"]
 
 
 def _frozen(r: Round) -> dict[str, Any]:
@@ -48,45 +46,16 @@ def nodes(r: Round) -> dict[str, list[str]]:
     return {node: list(m["order"]) for node, m in ahp.get("matrices", {}).items() if len(m["order"]) >= 2}
 
 
-def parse_matrix(raw: list[list[Any]], n: int) -> np.ndarray:
-    """A complete reciprocal ``n × n`` matrix from numbers or fractions like ``"1/3"`` (``ValueError`` otherwise)."""
-    if len(raw) != n or any(len(row) != n for row in raw):
-        raise ValueError(f"the matrix must be {n} × {n}")
-    try:
-        a = np.array([[float(Fraction(str(v).strip())) for v in row] for row in raw], dtype=np.float64)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError("every judgement is a positive number or a fraction like 1/3") from None
-    if not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise ValueError("every judgement is a positive number")
-    if not np.allclose(np.diag(a), 1.0):
-        raise ValueError("the diagonal is 1 (a criterion compared with itself)")
-    if not np.allclose(a * a.T, 1.0, rtol=1e-3):
-        i, j = np.argwhere(~np.isclose(a * a.T, 1.0, rtol=1e-3))[0]
-        raise ValueError(f"row {i + 1}, column {j + 1}: a[j][i] must be 1 / a[i][j] (reciprocal)")
-    return a
-
-
 def evaluate(a: np.ndarray, order: list[str], *, method: str = "eigenvector", ri_table: str = "saaty",
              max_cr: float = 0.1) -> dict[str, Any]:
-    """Weights, consistency ratio and the most inconsistent judgement of one matrix.
+    """Weights, CR and the most inconsistent judgement (:func:`evaluation.assessment.pairwise.review`, which
+    the dashboard's AHP form shows live)."""
+    return review(a, order, method=method, ri_table=ri_table, max_cr=max_cr)  # type: ignore[arg-type]
 
-    The most inconsistent judgement is the pair (i, j) whose ``a[i][j]`` is furthest, in log terms, from the
-    ratio ``w_i / w_j`` the weights imply; ``suggested`` is the nearest value on Saaty's 1/9…9 scale.
-    """
-    w, cr = ahp_weights(a, method=method, ri_table=ri_table)  # type: ignore[arg-type]
-    worst: dict[str, Any] | None = None
-    n = len(order)
-    if n >= 3:
-        err = np.abs(np.log(a * (w[None, :] / w[:, None])))
-        iu = np.triu_indices(n, 1)
-        k = int(np.argmax(err[iu]))
-        i, j = int(iu[0][k]), int(iu[1][k])
-        implied = float(w[i] / w[j])
-        suggested = min(SAATY, key=lambda s: abs(math.log(s) - math.log(implied)))
-        worst = {"row": order[i], "column": order[j], "value": float(a[i, j]), "implied": implied,
-                 "suggested": str(Fraction(suggested).limit_denominator(9))}
-    return {"weights": dict(zip(order, [float(x) for x in w], strict=True)), "cr": float(cr), "limit": max_cr,
-            "consistent": bool(cr <= max_cr), "most_inconsistent": worst}
+
+def options(r: Round) -> dict[str, Any] | None:
+    """The frozen scheme's AHP method, RI table and CR limit (None when its weights are fixed)."""
+    return _opts(r) if nodes(r) else None
 
 
 def _opts(r: Round) -> dict[str, Any]:
