@@ -203,3 +203,25 @@ class AhpJudgement(Base):
     matrix: Mapped[str] = mapped_column(Text)
     cr: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OwnerNote(Base):
+    """An owner's self-assessment of one scenario on one indicator of a round: a note, evidence links (JSON
+    list of http(s) addresses), and optionally a dispute of the metric with a reason for the evaluators."""
+
+    __tablename__ = "round_owner_notes"
+    __table_args__ = (
+        UniqueConstraint("round_id", "scenario_id", "indicator_id", name="uq_round_owner_notes_cell"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    indicator_id: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    evidence: Mapped[str] = mapped_column(Text)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    dispute_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -54,6 +54,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, dict[str, tuple[int, int]]]] = {
     ("GET", "/api/v1/rounds/{round_id}/scores"): (401, ALL),
     ("GET", "/api/v1/rounds/{round_id}/agreement"): (401, ALL),
     ("GET", "/api/v1/rounds/{round_id}/report"): (401, ALL),
+    # owners' part: every reader sees the self-assessments of the scenarios it may see; only owners write
+    ("GET", "/api/v1/rounds/{round_id}/self-assessment"): (401, ALL),
+    ("PUT", "/api/v1/rounds/{round_id}/self-assessment/{scenario_id}/{indicator_id}"): (401, _only("owner", 200)),
 }
 SKIP = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect", "/api/v1/{rest:path}"}
 

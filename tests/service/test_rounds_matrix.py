@@ -41,14 +41,16 @@ def _prepare(svc: Service, tok: dict[str, str], path: str, region: str) -> int:
 
 
 def _call(svc: Service, method: str, path: str, rid: int, region: str, token: str | None) -> Any:
-    url = path.replace("{round_id}", str(rid)).replace("{node}", "demand")
+    url = path.replace("{round_id}", str(rid)).replace("{node}", "demand").replace("{indicator_id}", "usage_cases")
     if "{scenario_id}" in url:
         url = url.replace("{scenario_id}", "PD-ECON-01" if region == IN_SCOPE else "HK-ECON-01")
     headers = _bearer(token)
     if method == "GET":
         return svc.client.get(url, headers=headers)
     if method == "PUT":
-        body = {"matrix": SAATY_3} if "/ahp/" in url else {"scores": {"demand_fit": 70}}
+        body = ({"matrix": SAATY_3} if "/ahp/" in url else
+                {"note": "matrix test", "evidence": ["https://example.org/e.pdf"]} if "/self-assessment/" in url
+                else {"scores": {"demand_fit": 70}})
         return svc.client.put(url, json=body, headers=headers)
     if url == "/api/v1/rounds":
         return svc.client.post(url, json={"scheme": "default", "period": "2024", "regions": [region]}, headers=headers)
@@ -68,7 +70,7 @@ def test_rounds_authorisation_matrix(make_service: Any, rounds_matrix_home: Path
     tok[f"ev-{IN_SCOPE}"] = svc.user("ev-helper-pd", "evaluator")
     tok[f"ev-{OUT_OF_SCOPE}"] = svc.user("ev-helper-hk", "evaluator", regions=(OUT_OF_SCOPE,))
     rows = {k: v for k, v in EXPECTED.items() if k[1].startswith("/api/v1/rounds")}
-    assert len(rows) == 14
+    assert len(rows) == 16
     failures = []
     for (method, path), (anonymous, by_role) in rows.items():
         rounds = {region: _prepare(svc, tok, path, region) for region in (IN_SCOPE, OUT_OF_SCOPE)}
