@@ -119,6 +119,9 @@ class ChampionConfig(BaseModel):
         recal_prior: ``n₀``, the weight in PITs of the shipped reference PITs (M3 yearly training parts,
             ``models/champion/reference_pit.csv``) in that fit: the panel's own PITs weigh
             ``n / (n + n₀)``, so a thin panel borrows the reference's map and a long one its own.
+        tail_multiple: the upper tail rule (:mod:`models.champion.plausible`): no quantile at horizon ``h``
+            exceeds the largest observed value plus ``tail_multiple`` × the observed range × ``h`` (nor a
+            share's upper bound); ``None`` switches it off. 2 was chosen on M3 yearly training parts.
         max_pool_rows: most training rows the pooled member learns from at one origin; a larger panel's
             are sampled by a hash of (series, window, horizon), so memory and the reduce's time stay
             bounded however many series there are (:mod:`models.champion.chunked`). M3 yearly (645
@@ -150,6 +153,7 @@ class ChampionConfig(BaseModel):
     kind_pools: bool = True
     recalibrate: Literal["small", "always", "never"] = "never"
     recal_prior: float = Field(default=200.0, ge=0)
+    tail_multiple: float | None = Field(default=2.0, gt=0)
     max_pool_rows: int = Field(default=200_000, ge=1000)
     max_calibration_rows: int = Field(default=100_000, ge=1000)
 

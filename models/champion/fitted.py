@@ -14,15 +14,18 @@ from models.calibration import DifficultyModel, LocationModel, PooledConformal
 from models.champion.backtest import MemberBacktest
 from models.champion.calibration import (
     Component,
+    Recalibration,
     calibrate,
     centres,
     kind_codes,
     kind_onehot,
     linear_pool,
+    recalibrate,
 )
 from models.champion.candidates import Candidate, Member, Selection, default_candidate, points_of
 from models.champion.config import ChampionConfig
 from models.champion.members import difficulty_features, error_scale, member_points, trend_share
+from models.champion.plausible import cap_quantiles
 from models.pooled import PooledGrowth
 from models.transforms import Scale
 
@@ -56,6 +59,7 @@ class Champion:
     scale: Scale = field(default_factory=Scale)
     group_edges: np.ndarray = field(default_factory=lambda: np.empty(0))
     kinds: tuple[str, ...] = ()
+    recalibration: Recalibration = field(default_factory=Recalibration)
     pooled_model: PooledGrowth | None = None
 
     @property
@@ -149,7 +153,8 @@ class Champion:
         elif codes is not None and self.config.kind_pools:
             groups = codes
         # a pool is mixed on a dense grid holding the requested probabilities, then read off at them
-        grid = probs if len(self.components) == 1 else np.union1d(np.linspace(0.0025, 0.9975, 200), probs)
+        dense = len(self.components) > 1 or not self.recalibration.identity
+        grid = np.union1d(np.linspace(0.0025, 0.9975, 200), probs) if dense else probs
         qs = []
         for comp in self.components:
             centre = pts if comp.centre == self.candidate else points_of(comp.centre, members)
@@ -161,9 +166,10 @@ class Champion:
                     shift = np.mean([m.predict(x, hh) for m in comp.location], axis=0)
                     centre = centre + scale * shift.reshape(len(histories), horizon)
             qs.append(comp.calibrator.apply(centre, scale, grid, groups))
-        if len(qs) == 1:
-            return pts, qs[0]
-        return pts, linear_pool(qs, grid)[:, :, np.searchsorted(grid, probs)]
+        pooled = qs[0] if len(qs) == 1 else linear_pool(qs, grid)
+        # the beta transform reads the pool at recalibrated levels (the identity reads it at probs)
+        q = self.recalibration.read(pooled, grid, probs)
+        return pts, cap_quantiles(q, histories, self.scale, self.config.tail_multiple)
 
 
 def fit_champion(
@@ -260,8 +266,16 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
         reduced.n_rows,
         ", ".join(str(c.centre) for c in components),
     )
+    recal = recalibrate(
+        bt,
+        [best_pts if c.centre == best else points_of(c.centre, bt.points) for c in components],
+        cfg,
+        large=large,
+        keep=keep,
+        groups=groups,
+    )
     return Champion(
-        best, scores, components, cfg, choice, tf, edges, vocabulary, pooled_model=plan.pooled.get(0)
+        best, scores, components, cfg, choice, tf, edges, vocabulary, recal, pooled_model=plan.pooled.get(0)
     )
 
 

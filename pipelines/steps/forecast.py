@@ -23,6 +23,7 @@ from evaluation.forecasting import recalibration as recal
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
 from models.base import dense_probs
 from models.champion import ChampionConfig, fit_champion
+from models.champion.plausible import point_forecast
 from models.transforms import Scale, choose_scale, fill_gaps, monotone_quantiles, widen_quantiles
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def _forecast_group(task: GroupTask) -> GroupResult:
                 "region": spec.region,
                 "period": period,
                 "model": model,
-                "mean": float(qi[h, dense_idx].mean()),
+                "mean": float(point_forecast(qi[h], PROBS)),  # the median (models.champion.plausible)
                 "data_set": spec.data_set,
             }
             for p, col in zip(OUT_PROBS, QUANTILE_COLUMNS, strict=True):

@@ -1,0 +1,66 @@
+"""The point forecast is the median and the upper tail obeys the documented rule (models.champion.plausible)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from models.champion import ChampionConfig, fit_champion
+from models.champion.plausible import cap_quantiles, point_forecast, upper_caps
+from models.transforms import Scale
+
+VOLATILE = [78.0, 10170.0, 240.0, 6400.0, 150.0, 9800.0, 95.0, 7200.0]
+
+
+def _panel_csv(path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(30):
+        y = 100 * np.exp(np.cumsum(rng.normal(0.05, 0.1, int(rng.integers(6, 11)))))
+        rows += [{"series_id": f"s{i:02d}", "period": 2010 + t, "value": float(v)} for t, v in enumerate(y)]
+    rows += [{"series_id": "volatile", "period": 2010 + t, "value": v} for t, v in enumerate(VOLATILE)]
+    pl.DataFrame(rows).write_csv(path)
+    return path
+
+
+def test_forecast_file_mean_is_a_point_forecast_and_the_tail_obeys_the_rule(tmp_path: Path) -> None:
+    """A history between 78 and 10,170 once gave a ``mean`` of 1.7e25 (median 5e5) on the log scale."""
+    from pipelines.steps.forecast_files import forecast_file
+
+    out = forecast_file(_panel_csv(tmp_path / "in.csv"), tmp_path / "out.csv", horizon=6)
+    ratio = (out["mean"] / out["q0.5"]).to_numpy()
+    assert np.all(ratio <= 3.0), f"mean/q0.5 up to {ratio.max():.3g}"
+    vol = out.filter(pl.col("series_id") == "volatile").sort("period")
+    caps = upper_caps(np.array(VOLATILE), 6, ChampionConfig().tail_multiple or 0.0)
+    assert np.all(vol["q0.975"].to_numpy() <= caps * (1 + 1e-9))
+    assert vol["q0.975"].max() <= 10 * max(VOLATILE) * 1.5  # far from the 7.9e6 the issue measured
+    assert np.all(out["q0.025"].to_numpy() >= 0)  # positive series stay positive
+
+
+def test_share_quantiles_never_exceed_the_natural_bound() -> None:
+    rng = np.random.default_rng(0)
+    scale = Scale("logit", 0.0, 100.0)
+    raw = [np.clip(90 + np.cumsum(rng.normal(1.5, 2.0, 7)), 1, 99.5) for _ in range(20)]
+    z = [scale.forward(r) for r in raw]
+    champ = fit_champion(z, 5, ChampionConfig(n_origins=4, min_train=4), scale)
+    _, q = champ.forecast(z, 5, np.array([0.025, 0.5, 0.975]))
+    assert np.all(scale.inverse(q) <= 100.0)
+
+
+def test_cap_sets_only_what_lies_above_the_cap() -> None:
+    scale = Scale("log")
+    hist = [np.log(np.array([10.0, 20.0, 15.0]))]
+    q = np.log(np.array([[[5.0, 20.0, 1e6], [5.0, 20.0, 1e6]]]))
+    capped = np.exp(cap_quantiles(q, hist, scale, 2.0))
+    assert capped[0].round(6).tolist() == [[5.0, 20.0, 40.0], [5.0, 20.0, 60.0]]
+    assert np.array_equal(cap_quantiles(q, hist, scale, None), q)
+
+
+@pytest.mark.parametrize("probs", [np.array([0.1, 0.5, 0.9]), np.array([0.25, 0.75])])
+def test_point_forecast_is_the_median(probs: np.ndarray) -> None:
+    q = np.array([[1.0, 3.0, 1e12]])[:, : probs.size]
+    expected = 3.0 if probs.size == 3 else 2.0
+    assert point_forecast(q, probs).tolist() == [expected]
