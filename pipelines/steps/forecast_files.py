@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -39,6 +40,10 @@ from models.champion import ChampionConfig, fit_champion
 from models.champion.plausible import point_forecast
 from models.transforms import Scale, choose_scale, fill_gaps
 from pipelines.io.catalog import write_csv
+from pipelines.steps.forecast_chunks import DEFAULT_CHUNK, Progress, Summary, write_forecasts
+
+if TYPE_CHECKING:
+    from pipelines.run.executors import Executor
 
 IN_COLUMNS = ("series_id", "period", "value")
 TARGET_COLUMNS = ("series_id", "target_period", "target_value", "direction")
@@ -281,9 +286,22 @@ def forecast_panel(
 
 
 def forecast_file(
-    in_path: Path, out_path: Path, *, horizon: int, kind: str = "auto", config: ChampionConfig = FILE_CONFIG
+    in_path: Path,
+    out_path: Path,
+    *,
+    horizon: int,
+    kind: str = "auto",
+    config: ChampionConfig = FILE_CONFIG,
+    executor: Executor | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Forecast every series of a long CSV and write ``OUT`` (see the module docstring).
+
+    The file is read in batches and forecast in chunks of ``chunk`` series on ``executor`` (in process
+    by default), OUT written chunk by chunk (:mod:`pipelines.steps.forecast_chunks`); the numbers do not
+    depend on either. :func:`~pipelines.steps.forecast_chunks.write_forecasts` does the same without
+    reading OUT back.
 
     Args:
         in_path: IN CSV ``series_id, period, value``.
@@ -291,31 +309,57 @@ def forecast_file(
         horizon: periods ahead.
         kind: ``auto`` (log scale when all values are positive), ``share`` (logit within 0–100, or
             0–1 when no value exceeds 1), ``count`` or ``amount`` (log scale).
+        executor: where the chunks run (:mod:`pipelines.run.executors`); in process when ``None``.
+        chunk: series per chunk (sets peak memory).
+        progress: called with ``(stage, done, total)`` as tasks finish.
 
     Returns:
         The OUT frame ``series_id, period, mean, q0.025, q0.1, q0.5, q0.9, q0.975, model``.
     """
-    in_path, out_path = Path(in_path), Path(out_path)
+    summary = write_forecasts_checked(
+        in_path,
+        out_path,
+        horizon=horizon,
+        kind=kind,
+        config=config,
+        executor=executor,
+        chunk=chunk,
+        progress=progress,
+    )
+    period = pl.String if summary.dated else pl.Int64
+    return pl.read_csv(
+        out_path, schema_overrides={"series_id": pl.String, "period": period, "model": pl.String}
+    )
+
+
+def write_forecasts_checked(
+    in_path: Path,
+    out_path: Path,
+    *,
+    horizon: int,
+    kind: str = "auto",
+    config: ChampionConfig = FILE_CONFIG,
+    executor: Executor | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+) -> Summary:
+    """:func:`~pipelines.steps.forecast_chunks.write_forecasts` after the contract's argument checks."""
+    from pipelines.run.executors import InProcess
+
     if kind not in KINDS:
         raise FileContractError(f"--kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
-    panel = read_panel(in_path)
-    fcs = forecast_panel(panel, horizon, kind, config)
-    rows: dict[str, list[object]] = {c: [] for c in ("series_id", "period", "mean")}
-    qcols: dict[str, list[float]] = {f"q{p:g}": [] for p in OUT_QUANTILES}
-    models = []
-    for s in panel.series:
-        fc = fcs[s.series_id]
-        last = s.start + (s.values.size - 1) * panel.step
-        for k in range(horizon):
-            rows["series_id"].append(s.series_id)
-            rows["period"].append(period_label(panel, last + (k + 1) * panel.step))
-            rows["mean"].append(float(fc.mean[k]))
-            for p in OUT_QUANTILES:
-                qcols[f"q{p:g}"].append(float(np.interp(p, fc.probs, fc.quantiles[k])))
-            models.append(fc.model)
-    frame = pl.DataFrame({**rows, **qcols, "model": models})
-    write_csv(frame, out_path)
-    return frame
+    if horizon < 1:
+        raise FileContractError(f"horizon must be a positive number of periods, got {horizon}")
+    return write_forecasts(
+        Path(in_path),
+        Path(out_path),
+        horizon=horizon,
+        kind=kind,
+        config=config,
+        executor=executor or InProcess(),
+        chunk=chunk,
+        progress=progress,
+    )
 
 
 # ---------------------------------------------------------------- attainment
