@@ -108,8 +108,10 @@ def _warehouse(settings: Settings) -> Warehouse:
 
 
 def _emit(frame: pl.DataFrame, fmt: Fmt, title: str) -> None:
-    if fmt is Fmt.csv:
-        sys.stdout.write(frame.write_csv())
+    if fmt is Fmt.csv:  # stored text (sources, notes, file names) may start like a spreadsheet formula
+        from pipelines.io.catalog import neutralise_formulas
+
+        sys.stdout.write(neutralise_formulas(frame).write_csv())
     elif fmt is Fmt.json:
         sys.stdout.write(frame.write_json() + "\n")
     else:

@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import polars as pl
 
@@ -29,7 +29,7 @@ from pipelines.io.limits import (
     check_xlsx,
 )
 
-__all__ = ["InputFileError", "LimitExceeded", "iter_table", "read_table"]
+__all__ = ["InputFileError", "LimitExceeded", "iter_table", "neutralise_formulas", "read_table"]
 
 READABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 
@@ -266,10 +266,40 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection"); tab and carriage
+# return too, as some spreadsheets strip them first. (The dashboard, which may not import pipelines, keeps the
+# same rule in dashboard.exports.)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_Frame = TypeVar("_Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def neutralise_formulas(frame: _Frame) -> _Frame:
+    """Text cells a spreadsheet would run as a formula get a leading apostrophe (shown as text).
+
+    The one rule for every CSV dtscope writes outside the dashboard (``write_csv``, ``forecast-file`` and
+    ``attain`` output, the CLI's ``--format csv``). Only String columns change: numbers stay numbers (a
+    negative number is a number, not a formula). Works on a frame or a lazy frame; the argument is not modified.
+
+    >>> neutralise_formulas(pl.DataFrame({"a": ["=1+2", "@SUM(A1)", "-x", "ok", None], "v": [-1, 2, 3, 4, 5]})).rows()
+    [("'=1+2", -1), ("'@SUM(A1)", 2), ("'-x", 3), ('ok', 4), (None, 5)]
+    """
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    text = [c for c, d in schema.items() if d == pl.String]
+    if not text:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.any_horizontal([pl.col(c).str.starts_with(s) for s in FORMULA_STARTS]).fill_null(False))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
+
+
 def write_csv(frame: pl.DataFrame, target: Path) -> Path:
-    """Write ``frame`` as UTF-8 CSV, atomically."""
+    """Write ``frame`` as UTF-8 CSV, atomically, with formula-like text cells neutralised."""
     with atomic_path(target) as tmp:
-        frame.write_csv(tmp)
+        neutralise_formulas(frame).write_csv(tmp)
     return target
 
 

@@ -40,6 +40,7 @@ from models.champion import ChampionConfig, fit_champion
 from models.champion.plausible import point_forecast
 from models.transforms import Scale, choose_scale, fill_gaps
 from pipelines.io.catalog import write_csv
+from pipelines.steps import forecast_inputs
 from pipelines.steps.forecast_chunks import DEFAULT_CHUNK, Progress, Summary, write_forecasts
 
 if TYPE_CHECKING:
@@ -350,15 +351,22 @@ def write_forecasts_checked(
         raise FileContractError(f"--kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
     if horizon < 1:
         raise FileContractError(f"horizon must be a positive number of periods, got {horizon}")
-    return write_forecasts(
+    # header, period and horizon limits, magnitudes (rescaled), the kind's bounds and neutral text at OUT
+    return forecast_inputs.guarded_write(
         Path(in_path),
         Path(out_path),
         horizon=horizon,
         kind=kind,
-        config=config,
-        executor=executor or InProcess(),
-        chunk=chunk,
-        progress=progress,
+        write=lambda source: write_forecasts(
+            source,
+            Path(out_path),
+            horizon=horizon,
+            kind=kind,
+            config=config,
+            executor=executor or InProcess(),
+            chunk=chunk,
+            progress=progress,
+        ),
     )
 
 
@@ -409,6 +417,7 @@ def attain_file(in_path: Path, targets_path: Path, out_path: Path) -> pl.DataFra
         expected_period``.
     """
     in_path, targets_path, out_path = Path(in_path), Path(targets_path), Path(out_path)
+    forecast_inputs.check_attain_input(in_path, targets_path)
     panel = read_panel(in_path)
     targets = _read_targets(targets_path, panel)
     by_id = {s.series_id: s for s in panel.series}
@@ -434,6 +443,7 @@ def attain_file(in_path: Path, targets_path: Path, out_path: Path) -> pl.DataFra
             )
         steps_needed[sid] = max(steps_needed.get(sid, 0), (tstep - last) // panel.step)
     horizon = max([*steps_needed.values(), 1])
+    forecast_inputs.check_attain_targets(targets_path, targets, panel.dated, horizon)
     fcs = forecast_panel(panel, horizon)
     cols: dict[str, list[object]] = {
         c: []
