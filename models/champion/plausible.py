@@ -81,7 +81,10 @@ def cap_quantiles(
         raw = np.asarray(scale.inverse(np.asarray(z, dtype=float)), dtype=float)
         upper = scale.upper if scale.name == "logit" else None
         caps[i] = upper_caps(raw, horizon, multiple, upper)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zcap = np.asarray(scale.forward(caps), dtype=float)
-    zcap = np.where(np.isnan(zcap), np.inf, zcap)
+    # a cap at the natural bound is no cap: the logit scale already stays inside it (and mapping the bound
+    # itself nudges it inside, below an outcome exactly on it)
+    binding = np.isfinite(caps) & ((caps < scale.upper) if scale.name == "logit" else True)
+    zcap = np.full(caps.shape, np.inf)
+    if binding.any():
+        zcap[binding] = np.asarray(scale.forward(caps[binding]), dtype=float)
     return np.minimum(quantiles, zcap[:, :, None])

@@ -20,9 +20,11 @@ import polars as pl
 from evaluation import tables
 from evaluation.forecasting import attainment as att
 from evaluation.forecasting import recalibration as recal
+from evaluation.forecasting.ordinal_backtest import ordinal_backtest
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
 from models.base import dense_probs
 from models.champion import ChampionConfig, fit_champion
+from models.champion.ordinal import fit_ordinal
 from models.champion.plausible import point_forecast
 from models.transforms import Scale, choose_scale, fill_gaps, monotone_quantiles, widen_quantiles
 
@@ -36,6 +38,7 @@ KPI_CONFIG = ChampionConfig(n_origins=6, min_train=4)
 MIN_POINTS = 4
 MIN_HORIZON = 3
 MAX_HORIZON = 10
+ORDINAL_MODEL = "dtscope:ordinal-steps"  # the level chain of models.champion.ordinal
 
 FORECAST_SCHEMA = tables.dtypes(tables.Forecasts)
 SAMPLE_SCHEMA = tables.dtypes(tables.ForecastSamples)
@@ -180,6 +183,8 @@ def _trim(spec: SeriesSpec) -> np.ndarray:
 
 
 def _forecast_group(task: GroupTask) -> GroupResult:
+    if task.specs[0].kind == "level" and task.specs[0].upper is not None:
+        return _forecast_levels(task)
     scale = _scale(task.specs[0])
     raw = [_trim(s) for s in task.specs]
     z = [fill_gaps(scale.forward(r)) for r in raw]
@@ -238,6 +243,42 @@ def _forecast_group(task: GroupTask) -> GroupResult:
         samples=pl.DataFrame(s_rows, schema=SAMPLE_SCHEMA),
         backtest=bt,
         candidate_scores=champ.scores,
+    )
+
+
+def _forecast_levels(task: GroupTask) -> GroupResult:
+    """An ordinal ``level`` group: the step chain of :mod:`models.champion.ordinal` (integer levels
+    ``0 … upper``), its median as ``mean``, and its own rolling-origin backtest."""
+    raw = [_trim(s) for s in task.specs]
+    n_levels = int(task.specs[0].upper or 0) + 1
+    q = fit_ordinal(raw, n_levels=n_levels).quantiles(task.horizon, PROBS)
+    dense_idx = np.searchsorted(PROBS, DENSE)
+    f_rows: list[dict[str, Any]] = []
+    s_rows: list[dict[str, Any]] = []
+    for i, spec in enumerate(task.specs):
+        last_year, _ = spec.last()
+        for h in range(task.horizon):
+            period = last_year + h + 1
+            row = {"kpi_id": spec.kpi_id, "region": spec.region, "period": period, "model": ORDINAL_MODEL}
+            row["mean"] = float(point_forecast(q[i, h], PROBS))
+            row["data_set"] = spec.data_set
+            for p, col in zip(OUT_PROBS, QUANTILE_COLUMNS, strict=True):
+                row[col] = float(np.interp(p, PROBS, q[i, h]))
+            f_rows.append(row)
+            s_rows.extend(
+                {"kpi_id": spec.kpi_id, "region": spec.region, "period": period, "draw": j, "value": float(v)}
+                for j, v in enumerate(q[i, h, dense_idx])
+            )
+    bt = ordinal_backtest(raw, n_levels, n_origins=task.n_origins, horizon=min(task.horizon, 3))
+    if bt.height:
+        ids = [s.key for s in task.specs]
+        bt = bt.with_columns(pl.col("series").replace_strict(dict(enumerate(ids))).alias("series_id"))
+    return GroupResult(
+        name=task.name,
+        champion=ORDINAL_MODEL,
+        forecasts=pl.DataFrame(f_rows, schema=FORECAST_SCHEMA),
+        samples=pl.DataFrame(s_rows, schema=SAMPLE_SCHEMA),
+        backtest=bt,
     )
 
 

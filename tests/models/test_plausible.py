@@ -64,3 +64,11 @@ def test_point_forecast_is_the_median(probs: np.ndarray) -> None:
     q = np.array([[1.0, 3.0, 1e12]])[:, : probs.size]
     expected = 3.0 if probs.size == 3 else 2.0
     assert point_forecast(q, probs).tolist() == [expected]
+
+
+def test_a_cap_at_a_shares_bound_leaves_the_quantiles_alone() -> None:
+    """The bound itself maps inside the logit scale (99.9 for 0–100); capping there cut outcomes of 100."""
+    scale = Scale("logit", 0.0, 100.0)
+    hist = [scale.forward(np.array([99.5, 99.9, 100.0]))]
+    q = scale.forward(np.array([[[99.0, 99.95, 99.999]]]))
+    assert np.array_equal(cap_quantiles(q, hist, scale, 2.0), q)

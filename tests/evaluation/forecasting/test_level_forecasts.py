@@ -1,0 +1,62 @@
+"""A ``level`` KPI is forecast as ordinal levels: integers on 0…upper, never below the level reached."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from pipelines.steps.forecast import KPI_CONFIG, GroupTask, SeriesSpec, forecast_group
+
+LEVELS = {
+    "pudong": (0, 0, 1, 1, 1, 2, 2),
+    "hongkou": (0, 1, 1, 1, 2, 2, 2),
+    "xuhui": (0, 0, 0, 1, 1, 1, 1),
+    "jingan": (1, 1, 1, 2, 2, 3, 3),
+}
+
+
+def _task() -> GroupTask:
+    specs = tuple(
+        SeriesSpec(
+            kpi_id="gov_cloud_level",
+            region=r,
+            kind="level",
+            lower=0.0,
+            upper=3.0,
+            cumulative=False,
+            survey=False,
+            precision=1.0,
+            years=tuple(range(2015, 2022)),
+            values=tuple(float(v) for v in vals),
+            std_error=0.0,
+            data_set="synthetic",
+        )
+        for r, vals in LEVELS.items()
+    )
+    return GroupTask("level:identity", specs, 4, KPI_CONFIG, 3)
+
+
+def test_level_forecasts_are_integer_levels_never_below_the_current_one() -> None:
+    res = forecast_group(_task())
+    assert not res.failures
+    fc = res.forecasts
+    cols = ["mean", "q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
+    values = fc.select(cols).to_numpy()
+    assert np.array_equal(values, np.rint(values)), "a level between two names does not exist"
+    assert values.min() >= 0 and values.max() <= 3
+    for region, vals in LEVELS.items():
+        own = fc.filter(pl.col("region") == region)
+        assert own["q0.025"].min() >= vals[-1]  # no drop in the data, so none forecast
+    draws = res.samples["value"].to_numpy()
+    assert np.array_equal(draws, np.rint(draws))
+
+
+def test_level_backtest_rows_are_integer_and_probabilities_exact() -> None:
+    bt = forecast_group(_task()).backtest
+    assert bt.height > 0
+    q = bt.select("q0.1", "q0.5", "q0.9").to_numpy()
+    assert np.array_equal(q, np.rint(q))
+    p = bt["p_k1.0"].to_numpy()
+    assert np.all((p >= 0) & (p <= 1)) and all(math.isfinite(v) for v in p)
