@@ -88,3 +88,21 @@ def cap_quantiles(
     if binding.any():
         zcap[binding] = np.asarray(scale.forward(caps[binding]), dtype=float)
     return np.minimum(quantiles, zcap[:, :, None])
+
+
+def snap_to_bounds(raw_quantiles: np.ndarray, scale: Scale) -> np.ndarray:
+    """Original-scale quantiles with values the logit scale could only reach as its nudged edge set to the bound.
+
+    A share observed at its bound (a coverage of exactly 100 %) enters the logit scale nudged inside
+    (:meth:`models.transforms.Scale.forward`: 99.9 for 0–100), so its forecast can approach the bound but
+    never reach it, and an outcome of exactly 100 would fall outside every interval. Quantiles at or beyond
+    the nudged edge are the point mass at the bound and are reported as the bound. Other scales: unchanged.
+
+    >>> snap_to_bounds(np.array([50.0, 99.95, 99.999]), Scale("logit", 0.0, 100.0)).tolist()
+    [50.0, 100.0, 100.0]
+    """
+    q = np.asarray(raw_quantiles, dtype=float)
+    if scale.name != "logit":
+        return q
+    lo_edge, hi_edge = scale.inverse(scale.forward(np.array([scale.lower, scale.upper])))
+    return np.where(q >= hi_edge, scale.upper, np.where(q <= lo_edge, scale.lower, q))

@@ -25,7 +25,7 @@ from evaluation.forecasting.origin_backtest import backtest_summary, champion_ba
 from models.base import dense_probs
 from models.champion import ChampionConfig, fit_champion
 from models.champion.ordinal import fit_ordinal
-from models.champion.plausible import point_forecast
+from models.champion.plausible import point_forecast, snap_to_bounds
 from models.transforms import Scale, choose_scale, fill_gaps, monotone_quantiles, widen_quantiles
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def _forecast_group(task: GroupTask) -> GroupResult:
             qi = widen_quantiles(qi, PROBS, spec.std_error, scale)
         lo = -np.inf if spec.lower is None else spec.lower
         hi = np.inf if spec.upper is None else spec.upper
-        qi = np.clip(qi, lo, hi)
+        qi = snap_to_bounds(np.clip(qi, lo, hi), scale)  # a share at its bound is at it
         last_year, last_value = spec.last()
         if spec.cumulative:
             qi = monotone_quantiles(qi, last_value)
@@ -233,6 +233,9 @@ def _forecast_group(task: GroupTask) -> GroupResult:
         probs=PROBS,
         cumulative=[s.cumulative for s in task.specs],
     )
+    if bt.height and scale.name == "logit":  # scored as published: the point mass at a share's bound
+        cols = [c for c in bt.columns if c.startswith("q")] + ["mean"]
+        bt = bt.with_columns(pl.Series(c, snap_to_bounds(bt[c].to_numpy(), scale)) for c in cols)
     if bt.height:
         ids = [s.key for s in task.specs]
         bt = bt.with_columns(pl.col("series").replace_strict(dict(enumerate(ids))).alias("series_id"))
