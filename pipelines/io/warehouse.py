@@ -297,9 +297,12 @@ class Warehouse:
         try:
             _write_holder(self.lock_path)
             with _damage_as_error(self.path):
-                con = duckdb.connect(str(self.path))
+                con = self._connect_write()
                 try:
                     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                    con.execute(
+                        "SET preserve_insertion_order = false"
+                    )  # large inserts stream instead of buffering
                     migrate(con)
                     con.execute(DDL)
                     con.execute(MIGRATIONS_DDL)
@@ -324,6 +327,27 @@ class Warehouse:
                 yield con
         finally:
             con.close()
+
+    def _connect_write(self) -> duckdb.DuckDBPyConnection:
+        # Another process reading (a server's read-only connection) holds DuckDB's file lock too, and the open
+        # fails before any transaction starts: wait for it like for another writer, then say busy.
+        deadline = time.monotonic() + self.lock_timeout
+        pause = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if not _is_lock_conflict(exc):
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise WarehouseBusy(
+                        f"warehouse {self.path} is still open in another process after {self.lock_timeout:g} s; "
+                        "try again later"
+                    ) from None
+                if self.on_wait and pause == 0.05:
+                    self.on_wait(f"warehouse {self.path} is open in another process; waiting up to {self.lock_timeout:g} s")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     def _connect_read(self) -> duckdb.DuckDBPyConnection:
         # DuckDB refuses a read-only connection while another process writes; wait for the writer.
@@ -438,9 +462,12 @@ class Warehouse:
                     con.unregister("part_rows")
                     del rows, typed
                 key = ", ".join(OBS_KEY)
-                n_dup = con.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM staged QUALIFY count(*) OVER (PARTITION BY {key}) > 1)"
-                ).fetchall()[0][0]
+                # keys held more than once (a hash aggregate, which spills, rather than a window over every row)
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE repeated AS "
+                    f"SELECT {key}, count(*) AS n FROM staged GROUP BY {key} HAVING count(*) > 1"
+                )
+                n_dup = con.execute("SELECT coalesce(sum(n), 0) FROM repeated").fetchall()[0][0]
                 if n_dup:  # only across parts: validate_table already rejected repeats within one
                     counts["duplicate_key"] += n_dup
                     if n_kept <= limits.max_rejects_stored:
@@ -450,7 +477,7 @@ class Warehouse:
                                     'duplicate key (' || kpi_id || ', ' || region || ', period ' || CAST(period AS VARCHAR)
                                     || ', source ' || source || ') appears in more than one row; keep one' AS reason,
                                     '' AS raw
-                                FROM staged QUALIFY count(*) OVER (PARTITION BY {key}) > 1
+                                FROM staged SEMI JOIN repeated USING ({key})
                                 ORDER BY "row", "column" LIMIT ?""",
                             [limits.max_rejects_stored + 1 - n_kept],
                             REJECT_SCHEMA,
@@ -458,8 +485,7 @@ class Warehouse:
                         kept.append(dups)
                         n_kept += dups.height
                     con.execute(
-                        "DELETE FROM staged WHERE rowid IN "
-                        f"(SELECT rowid FROM staged QUALIFY count(*) OVER (PARTITION BY {key}) > 1)"
+                        f"DELETE FROM staged WHERE rowid IN (SELECT rowid FROM staged SEMI JOIN repeated USING ({key}))"
                     )
                 n_accepted = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
                 n_new = con.execute(
@@ -477,6 +503,7 @@ class Warehouse:
                            OR l.note IS DISTINCT FROM s.note"""
                 ).fetchall()[0][0]
                 con.execute("DROP TABLE staged")
+                con.execute("DROP TABLE repeated")
                 if _fail_after_observations:
                     raise RuntimeError("injected failure after the observations insert (test hook)")
                 n_rejected = sum(counts.values())
