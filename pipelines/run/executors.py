@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -150,7 +151,12 @@ class DaskExecutor(_Ordered):
         the item and the shared value, replicated on every worker)."""
         client = self._connect()
         held = client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
-        futures = [client.submit(fn, held, item, pure=False) for item in items]
+        name = getattr(getattr(fn, "fn", fn), "__name__", "task")  # a chunk loader wraps the phase function
+        batch = uuid.uuid4().hex[:8]
+        futures = [
+            client.submit(fn, held, item, pure=False, key=f"{name}-{batch}-{i}")
+            for i, item in enumerate(items)
+        ]
 
         def results() -> Iterator[Any]:
             try:
