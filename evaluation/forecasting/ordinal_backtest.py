@@ -68,8 +68,8 @@ def ordinal_backtest(
                     "mean": float(q[j, h - 1, probs.tolist().index(0.5)]),
                     "raw_scale": step if step > 0 else None,
                 }
-                for k, name in enumerate(QUANTILES.values()):
-                    row[name] = float(q[j, h - 1, k])
+                for c, name in enumerate(QUANTILES.values()):
+                    row[name] = float(q[j, h - 1, c])
                 for k in GROWTH_MULTIPLES:
                     target = last * (1 + k * g) ** h
                     reach = int(np.ceil(target - 1e-9))

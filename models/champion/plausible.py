@@ -35,7 +35,7 @@ def point_forecast(quantiles: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """
     q = np.asarray(quantiles, dtype=float)
     p = np.asarray(probs, dtype=float)
-    j = np.searchsorted(p, 0.5)
+    j = int(np.searchsorted(p, 0.5))
     if j < p.size and p[j] == 0.5:
         return q[..., j]
     lo, hi = max(j - 1, 0), min(j, p.size - 1)
