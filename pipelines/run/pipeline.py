@@ -45,6 +45,7 @@ from pipelines.steps.forecast import (
     backtest_tables,
     build_specs,
     forecast_group,
+    forecast_groups,
     group_tasks,
 )
 from pipelines.steps.ingest import validate_table
@@ -338,7 +339,7 @@ def _forecast_step(
         try:
             if progress:
                 progress("forecast", 0, len(specs))
-            results: list[GroupResult] = ex.map(forecast_group, tasks)
+            results: list[GroupResult] = forecast_groups(tasks, ex, progress=progress)
         finally:
             ex.close()
         forecasts = pl.concat([r.forecasts for r in results])

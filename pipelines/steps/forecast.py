@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +25,13 @@ from evaluation.forecasting.ordinal_backtest import ordinal_backtest
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
 from models.base import dense_probs
 from models.champion import ChampionConfig, fit_champion
+from models.champion.chunked import Mapper, Piece, fit_chunked, forecast_piece
 from models.champion.ordinal import fit_ordinal
 from models.champion.plausible import point_forecast, snap_to_bounds
 from models.transforms import Scale, choose_scale, fill_gaps, monotone_quantiles, widen_quantiles
 
 log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
 
 OUT_PROBS = (0.025, 0.1, 0.5, 0.9, 0.975)
 QUANTILE_COLUMNS = tuple(f"q{p}" for p in OUT_PROBS)
@@ -38,6 +41,7 @@ KPI_CONFIG = ChampionConfig(n_origins=6, min_train=4)
 MIN_POINTS = 4
 MIN_HORIZON = 3
 MAX_HORIZON = 10
+CHUNK = 1000  # series per chunk of a large group
 ORDINAL_MODEL = "dtscope:ordinal-steps"  # the level chain of models.champion.ordinal
 
 FORECAST_SCHEMA = tables.dtypes(tables.Forecasts)
@@ -182,14 +186,25 @@ def _trim(spec: SeriesSpec) -> np.ndarray:
     return v[ok[0] : ok[-1] + 1]
 
 
-def _forecast_group(task: GroupTask) -> GroupResult:
+def _forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = CHUNK) -> GroupResult:
     if task.specs[0].kind == "level" and task.specs[0].upper is not None:
         return _forecast_levels(task)
     scale = _scale(task.specs[0])
     raw = [_trim(s) for s in task.specs]
     z = [fill_gaps(scale.forward(r)) for r in raw]
-    champ = fit_champion(z, task.horizon, task.config, scale, observed=[np.isfinite(r) for r in raw])
-    _, q = champ.forecast(z, task.horizon, PROBS)
+    seen = [np.isfinite(r) for r in raw]
+    if mapper is None or len(z) <= chunk:
+        champ = fit_champion(z, task.horizon, task.config, scale, observed=seen)
+        _, q = champ.forecast(z, task.horizon, PROBS)
+    else:
+        # a large group: map → reduce → map over chunks of its series on the executor (same numbers)
+        pieces = [
+            Piece(a, tuple(z[a : a + chunk]), tuple(seen[a : a + chunk])) for a in range(0, len(z), chunk)
+        ]
+        champ = fit_chunked(
+            pieces, task.horizon, task.config, scale, lengths=[len(v) for v in z], mapper=mapper
+        )
+        q = np.concatenate([r[1] for r in mapper(_forecast_piece, pieces, (champ, task.horizon))])
     raw_q = np.sort(scale.inverse(q), axis=2)
     dense_idx = np.searchsorted(PROBS, DENSE)
     model = f"dtscope:{champ.name}"
@@ -285,10 +300,50 @@ def _forecast_levels(task: GroupTask) -> GroupResult:
     )
 
 
-def forecast_group(task: GroupTask) -> GroupResult:
-    """Forecast one group; on failure retry each series alone so only the failing ones are lost."""
+def _forecast_piece(shared: tuple[Any, int], piece: Piece) -> tuple[np.ndarray, np.ndarray]:
+    champ, horizon = shared
+    return forecast_piece(champ, piece, horizon, PROBS)
+
+
+def _group_task(_: None, task: GroupTask) -> GroupResult:
+    return forecast_group(task)
+
+
+def forecast_groups(
+    tasks: list[GroupTask], executor: Any, *, chunk: int = CHUNK, progress: Progress | None = None
+) -> list[GroupResult]:
+    """Forecast every group on ``executor`` (:mod:`pipelines.run.executors`), results in the tasks' order.
+
+    Groups of at most ``chunk`` series are tasks of their own, run side by side; a larger group is fitted
+    and forecast in chunks of its series with every phase spread over the executor
+    (:func:`models.champion.chunked.fit_chunked`), so one big group no longer holds one worker while the
+    others wait. ``progress("forecast", series done, series)`` is called as groups finish.
+    """
+    total = sum(len(t.specs) for t in tasks)
+    done = 0
+    results: dict[int, GroupResult] = {}
+    small = [i for i, t in enumerate(tasks) if len(t.specs) <= chunk]
+    for i, result in zip(small, executor.imap(_group_task, [tasks[i] for i in small]), strict=True):
+        results[i] = result
+        done += len(tasks[i].specs)
+        if progress:
+            progress("forecast", done, total)
+    for i, t in enumerate(tasks):
+        if i not in results:
+            results[i] = forecast_group(t, mapper=executor.run, chunk=chunk)
+            done += len(t.specs)
+            if progress:
+                progress("forecast", done, total)
+    return [results[i] for i in range(len(tasks))]
+
+
+def forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = CHUNK) -> GroupResult:
+    """Forecast one group; on failure retry each series alone so only the failing ones are lost.
+
+    ``mapper``: an executor's ``run``, to spread a group of more than ``chunk`` series over it.
+    """
     try:
-        return _forecast_group(task)
+        return _forecast_group(task) if mapper is None else _forecast_group(task, mapper, chunk)
     except Exception as exc:
         if len(task.specs) == 1:
             spec = task.specs[0]
