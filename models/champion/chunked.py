@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -44,11 +44,8 @@ from models.metrics import metric
 from models.pooled import PooledGrowth
 from models.transforms import Scale
 
-
-class Mapper(Protocol):
-    """Runs ``fn(shared, item)`` for every item, results in the items' order (an executor's ``map``)."""
-
-    def __call__(self, fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any) -> list[Any]: ...
+Mapper = Callable[[Callable[[Any, Any], Any], Sequence[Any], Any], list[Any]]
+"""Runs ``fn(shared, item)`` for every item, results in the items' order (an executor's ``run``)."""
 
 
 def in_process(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any) -> list[Any]:

@@ -26,6 +26,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -124,7 +125,7 @@ def projection(stream: Path, wall: float, workers: int = 16) -> tuple[str, float
             continue
         dur = (part["stop"] - part["start"]).to_numpy()
         proj = max(float(dur.sum()) / workers, float(dur.max()))
-        spans += float(part["stop"].max() - part["start"].min())
+        spans += float(part["stop"].to_numpy().max() - part["start"].to_numpy().min())
         total += proj
         if label.startswith("reduce"):
             reduce_s += proj
@@ -136,7 +137,7 @@ def projection(stream: Path, wall: float, workers: int = 16) -> tuple[str, float
     return "\n".join(lines), total, reduce_s
 
 
-def write_table(results: list[dict[str, object]], notes: list[str]) -> None:
+def write_table(results: list[dict[str, Any]], notes: list[str]) -> None:
     lines = [
         "# forecast-file at scale",
         "",
@@ -151,7 +152,7 @@ def write_table(results: list[dict[str, object]], notes: list[str]) -> None:
     ]
     for r in results:
         lines.append(
-            f"| {r['series']:,} | {r['executor']} | {r['wall']:.1f} | {1000 * float(r['wall']) / int(r['series']):.1f} "  # type: ignore[arg-type]
+            f"| {r['series']:,} | {r['executor']} | {r['wall']:.1f} | {1000 * float(r['wall']) / int(r['series']):.1f} "
             f"| {r['driver_mb']:.0f} | {r['tree_mb']:.0f} |"
         )
     lines += ["", *notes, ""]
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 8000, 32000])
     parser.add_argument("--executors", nargs="+", default=["inprocess", "processes", "dask"])
     args = parser.parse_args(argv)
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Any]] = []
     notes: list[str] = []
     largest = max(args.sizes)
     with tempfile.TemporaryDirectory(prefix="dtscope-scale-") as tmp:
