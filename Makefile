@@ -67,6 +67,7 @@ bench: install browser
 	$(BIN)/python -m evaluation.bench.forecast
 	$(BIN)/python -m dashboard.bench
 	$(BIN)/python -m pipelines.bench
+	$(BIN)/python -m pipelines.bench.scale
 	$(BIN)/python -m service.bench
 
 clean:
