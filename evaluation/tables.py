@@ -330,7 +330,11 @@ class DemoTruth(_Table):
 
 # ================================================================================== published
 class Forecasts(_Table):
-    """Forecast quantiles per KPI, region and future year."""
+    """Forecast quantiles per KPI, region and future year.
+
+    ``mean`` is the point forecast: the median of the predictive distribution (the name is the file
+    contract's; a mean on a log scale is a moment of the upper tail, see :mod:`models.champion.plausible`).
+    """
 
     kpi_id: pl.String
     region: pl.String

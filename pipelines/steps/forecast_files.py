@@ -1,7 +1,8 @@
 """The two file contracts of DESIGN.md as plain functions: forecast any long CSV, and judge targets.
 
 ``forecast_file``: IN ``series_id, period, value`` (period = integer year or ISO date ``YYYY-MM-DD``)
-→ OUT ``series_id, period, mean, q0.025, q0.1, q0.5, q0.9, q0.975, model``.
+→ OUT ``series_id, period, mean, q0.025, q0.1, q0.5, q0.9, q0.975, model`` (``mean`` is the point
+forecast, the predictive median: :func:`models.champion.plausible.point_forecast`).
 
 ``attain_file``: IN as above plus T ``series_id, target_period, target_value, direction`` (``>=`` or
 ``<=``) → OUT ``series_id, target_period, p_reach, status, anticipated_growth, required_growth,
