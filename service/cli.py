@@ -28,6 +28,8 @@ HomeOpt = Annotated[
 users = typer.Typer(help="Accounts: add, list, disable, enable, set-role.", no_args_is_help=True)
 tokens = typer.Typer(help="API tokens: create (printed once), list, revoke.", no_args_is_help=True)
 
+WORKER_STARTUP_SECONDS = 60  # how long a starting worker may take before the supervisor replaces it
+
 
 def _store(home: Path | None) -> tuple[ServiceSettings, object]:
     from service.store import open_store
@@ -77,6 +79,10 @@ def serve(
         server_header=False,
         log_level="info",
         timeout_graceful_shutdown=10,
+        # A worker imports the dashboard, polars, DuckDB and the store before it answers the supervisor's
+        # health ping; on a loaded 2-core machine that took over uvicorn's default 5 s, and the supervisor
+        # killed and respawned every worker in a loop (the API never came up).
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
     )
 
 

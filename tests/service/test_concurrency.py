@@ -200,13 +200,6 @@ def _wait_ready(base: str, proc: subprocess.Popen[str], timeout: float = 400) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="pipelines.io.warehouse.Warehouse.writer opens DuckDB read-write once, without waiting: when a server "
-    "is reading the warehouse (as_of) at that moment, `dtscope run` / `dtscope ingest` fail with DuckDB's "
-    "'Could not set lock on file' (seen 2026-11-29). Fix there: retry the connect on a lock conflict until "
-    "lock_timeout, as _connect_read does; then remove this mark.",
-    strict=False,
-)
 def test_two_servers_a_run_and_cli_ingests_on_one_home(demo_home: Path, copy_home: Any, tmp_path: Path) -> None:
     home = copy_home(demo_home, tmp_path / "home")
     store = open_store(default_database_url(home), lock_dir=home)
