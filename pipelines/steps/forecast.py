@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,7 +253,10 @@ def _forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = 
         bt = bt.with_columns(pl.Series(c, snap_to_bounds(bt[c].to_numpy(), scale)) for c in cols)
     if bt.height:
         ids = [s.key for s in task.specs]
-        bt = bt.with_columns(pl.col("series").replace_strict(dict(enumerate(ids))).alias("series_id"))
+        bt = bt.with_columns(
+            pl.col("series").replace_strict(dict(enumerate(ids))).alias("series_id"),
+            pl.lit(task.specs[0].kind).alias("kind"),  # the recalibration's map is per kind
+        )
     return GroupResult(
         name=task.name,
         champion=champ.name,
@@ -290,7 +293,10 @@ def _forecast_levels(task: GroupTask) -> GroupResult:
     bt = ordinal_backtest(raw, n_levels, n_origins=task.n_origins, horizon=min(task.horizon, 3))
     if bt.height:
         ids = [s.key for s in task.specs]
-        bt = bt.with_columns(pl.col("series").replace_strict(dict(enumerate(ids))).alias("series_id"))
+        bt = bt.with_columns(
+            pl.col("series").replace_strict(dict(enumerate(ids))).alias("series_id"),
+            pl.lit(task.specs[0].kind).alias("kind"),
+        )
     return GroupResult(
         name=task.name,
         champion=ORDINAL_MODEL,
@@ -423,11 +429,11 @@ def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[
 ATTAINMENT_SCHEMA = tables.dtypes(tables.Attainment)
 
 
-def attainment_recalibration(results: list[GroupResult]) -> recal.PlattMap:
-    """The attainment recalibration fitted on every group's backtest pairs (with the shipped reference's
-    credibility weight, :mod:`evaluation.forecasting.recalibration`); ``backtest_tables`` publishes the same
-    map's cross-fitted reliability."""
-    return recal.fit_frames([r.backtest for r in results if r.backtest.height])
+def attainment_recalibration(results: list[GroupResult]) -> dict[str, recal.PlattMap]:
+    """The attainment recalibration per KPI kind, fitted on every group's backtest pairs of that kind (with
+    the shipped reference's credibility weight, :mod:`evaluation.forecasting.recalibration`);
+    ``backtest_tables`` publishes the same maps' cross-fitted reliability."""
+    return recal.fit_by_kind([r.backtest for r in results if r.backtest.height])
 
 
 def attainment(
@@ -437,7 +443,7 @@ def attainment(
     kpis: pl.DataFrame,
     *,
     thresholds: att.StatusThresholds | None = None,
-    recalibration: recal.PlattMap | None = None,
+    recalibration: Mapping[str, recal.PlattMap] | None = None,
 ) -> pl.DataFrame:
     """Judge every registry target that has a series: probability, status, growth view, expected year.
 
@@ -482,8 +488,8 @@ def attainment(
                 .to_numpy()
             )
             p = att.p_reach(DENSE, np.sort(draws), kind, tval, **kw) if draws.size else float("nan")
-            if recalibration is not None and math.isfinite(p):
-                p = float(recalibration.apply(np.array([p]))[0])
+            if recalibration is not None and spec.kind in recalibration and math.isfinite(p):
+                p = float(recalibration[spec.kind].apply(np.array([p]))[0])
             if spec.cumulative and att.is_reached(last_value, kind, tval, **kw) and kind != "range":
                 achieved, p = True, 1.0
         medians = fc["q0.5"].to_numpy() if fc.height else np.empty(0)
