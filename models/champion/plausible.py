@@ -16,6 +16,10 @@ training parts only: over 60,894 (history ≥ 4 points, next 1–6 points) pairs
 exceeded the cap with ``multiple`` 0.5 / 1 / 2 in 3.7 % / 0.78 % / 0.17 % of cases (0.27 % at ``h = 1``),
 so the cap removes tail mass that almost never occurs while a 95 % upper bound can no longer be 10× the
 largest value ever observed within 4 years (it is at most ``max + 8·range``).
+
+On the identity scale (series touching zero or negative) the lower tail follows the same rule mirrored,
+``min(y) − multiple · r · h``, and a series never observed below zero is never forecast below zero
+(:func:`lower_floors`): counts with zeros went to −15 in the forecast file before.
 """
 
 from __future__ import annotations
@@ -43,9 +47,7 @@ def point_forecast(quantiles: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return q[..., lo] * (1 - w) + q[..., hi] * w
 
 
-def upper_caps(
-    history: np.ndarray, horizon: int, multiple: float, upper: float | None = None
-) -> np.ndarray:
+def upper_caps(history: np.ndarray, horizon: int, multiple: float, upper: float | None = None) -> np.ndarray:
     """The tail rule's cap at horizons ``1..horizon`` on the original scale (see the module docstring).
 
     >>> upper_caps(np.array([78.0, 10170.0, 500.0]), 3, 2.0).tolist()
@@ -87,7 +89,27 @@ def cap_quantiles(
     zcap = np.full(caps.shape, np.inf)
     if binding.any():
         zcap[binding] = np.asarray(scale.forward(caps[binding]), dtype=float)
-    return np.minimum(quantiles, zcap[:, :, None])
+    out = np.minimum(quantiles, zcap[:, :, None])
+    if scale.name == "identity":  # log and logit scales already stay above their lower bound
+        floors = np.stack([lower_floors(np.asarray(z, dtype=float), horizon, multiple) for z in histories])
+        out = np.maximum(out, floors[:, :, None])
+    return out
+
+
+def lower_floors(history: np.ndarray, horizon: int, multiple: float) -> np.ndarray:
+    """The lower side of the tail rule (identity scale): ``min(y) − multiple · r · h``, and never below 0 for a
+    series never observed below 0 (a count of zero is a count; it does not go negative).
+
+    >>> lower_floors(np.array([0.0, 3.0, 1.0]), 2, 2.0).tolist()
+    [0.0, 0.0]
+    >>> lower_floors(np.array([-5.0, 5.0]), 2, 0.5).tolist()
+    [-10.0, -15.0]
+    """
+    y = np.asarray(history, dtype=float)
+    y = y[np.isfinite(y)]
+    r = max(float(y.max() - y.min()), 0.1 * float(np.abs(y).max()))
+    floors = float(y.min()) - multiple * r * np.arange(1, horizon + 1)
+    return np.maximum(floors, 0.0) if y.min() >= 0 else floors
 
 
 def snap_to_bounds(raw_quantiles: np.ndarray, scale: Scale) -> np.ndarray:

@@ -100,3 +100,18 @@ def test_backtest_of_a_share_at_its_bound_covers_outcomes_of_exactly_the_bound()
     assert at_bound.height > 0
     assert (at_bound["q0.975"] == 100.0).all()
     assert res.forecasts["q0.975"].max() == 100.0 and res.forecasts["q0.975"].max() <= 100.0
+
+
+def test_counts_with_zeros_are_never_forecast_negative(tmp_path: Path) -> None:
+    """Poisson counts with zeros take the identity scale; their 2.5 % quantile once reached −15."""
+    from pipelines.steps.forecast_files import forecast_file
+
+    rng = np.random.default_rng(0)
+    rows = [
+        {"series_id": f"s{i}", "period": 2010 + t, "value": float(v)}
+        for i in range(20)
+        for t, v in enumerate(rng.poisson(2, 8))
+    ]
+    pl.DataFrame(rows).write_csv(tmp_path / "in.csv")
+    out = forecast_file(tmp_path / "in.csv", tmp_path / "out.csv", horizon=4)
+    assert out["q0.025"].min() >= 0.0 and out["mean"].min() >= 0.0
