@@ -1,0 +1,91 @@
+"""The product's own panels: reliability, coverage and MSIS of what ``dtscope run`` publishes.
+
+Run ``python -m evaluation.bench.panels``. For the 2-district demo (``dtscope demo``, the validation
+panel on which the recalibration's prior weight was chosen) and the 16-district demo (``dtscope demo
+--scale all``, held out: never tuned on), it builds a fresh home in a temporary folder, runs
+``dtscope run`` there and reads the published ``calibration`` and ``backtest_metrics`` (horizon 0)
+tables. It writes ``evaluation/bench/panels.md``. Goals (issue 16): every reliability bin with
+``n ≥ 100`` within ±5 points; every kind's 80 %/95 % coverage within ±3 points of nominal; MSIS finite.
+Everything in the written file is measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+OUT = Path(__file__).with_name("panels.md")
+PANELS = (("2-district demo (validation)", "two"), ("16-district demo (held out)", "all"))
+
+
+def run_panel(scale: str, home: Path) -> float:
+    """Build the demo home and run the pipeline in it; the wall seconds of ``dtscope run``."""
+    exe = [str(Path(sys.executable).with_name("dtscope"))]  # the console script next to this Python
+    subprocess.run([*exe, "demo", "--scale", scale, "--home", str(home)], check=True, capture_output=True)
+    t0 = time.perf_counter()
+    subprocess.run([*exe, "run", "--home", str(home)], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def tables(home: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    pub = home / "published_tables"
+    cal = pl.read_parquet(pub / "calibration.parquet")
+    metrics = pl.read_parquet(pub / "backtest_metrics.parquet").filter(pl.col("horizon") == 0)
+    return cal, metrics.pivot(on="metric", index="kind", values="value").sort("kind")
+
+
+def render(label: str, cal: pl.DataFrame, kinds: pl.DataFrame, seconds: float) -> list[str]:
+    lines = [f"## {label}", "", f"`dtscope run` {seconds:.0f} s.", ""]
+    lines += [
+        "| bin | predicted | observed | n | gap (points) | within ±5 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in cal.sort("bin_lo").iter_rows(named=True):
+        gap = 100 * (r["observed_freq"] - r["predicted_mean"])
+        ok = ("yes" if abs(gap) <= 5 else "**no**") if r["n"] >= 100 else "(n < 100)"
+        lines.append(
+            f"| {r['bin_lo']:.1f}–{r['bin_hi']:.1f} | {r['predicted_mean']:.3f} | {r['observed_freq']:.3f} | "
+            f"{r['n']} | {gap:+.1f} | {ok} |"
+        )
+    lines += ["", "| kind | n | cov 80 % | cov 95 % | within ±3 | MSIS | CRPS | Brier | MASE |"]
+    lines += ["| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in kinds.iter_rows(named=True):
+        ok = abs(r["coverage80"] - 80) <= 3 and abs(r["coverage95"] - 95) <= 3
+        lines.append(
+            f"| {r['kind']} | {r['n']:.0f} | {r['coverage80']:.1f} | {r['coverage95']:.1f} | "
+            f"{'yes' if ok else '**no**'} | {r['msis']:.2f} | {r['crps']:.3f} | {r['brier']:.4f} | {r['mase']:.3f} |"
+        )
+    return [*lines, ""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    lines = [
+        "# The product's panels: published calibration and backtest metrics",
+        "",
+        "Written by `python -m evaluation.bench.panels` (see its docstring for the protocol). Reliability: the "
+        "published `calibration` table (attainment probabilities of the whole-champion backtest, recalibrated "
+        "by `evaluation.forecasting.recalibration`, each row by the map fitted on the other half of the series); "
+        "coverage, MSIS, CRPS, Brier and MASE: the published `backtest_metrics` at horizon 0 (all horizons).",
+        "",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, scale in PANELS:
+            home = Path(tmp) / scale
+            seconds = run_panel(scale, home)
+            cal, kinds = tables(home)
+            lines += render(label, cal, kinds, seconds)
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
