@@ -526,11 +526,11 @@ def champion_table(runs: pl.DataFrame, metrics: pl.DataFrame | None) -> pl.DataF
 
     Returns:
         ``run_id, run_name, alias, mlflow_url, kind`` plus one Float64 column per metric in
-        :data:`SUMMARY_METRICS` that the metrics table has; champion first, then by run and kind.
+        :data:`SUMMARY_METRICS` that the metrics table has; the production version first, then by run and kind.
         ``kind`` is null for a run without published metrics.
 
     >>> runs = pl.DataFrame({"run_id": ["a", "b", "c"], "run_name": ["x", "y", "z"],
-    ...     "alias": ["challenger", "champion", None], "mlflow_url": [None, None, None]})
+    ...     "alias": ["challenger", "production", None], "mlflow_url": [None, None, None]})
     >>> m = pl.DataFrame({"run_id": ["b", "b", "b", "a"], "kind": ["share", "share", "count", "share"],
     ...     "horizon": [0, 1, 0, 0], "metric": ["crps"] * 4, "value": [1.0, 9.0, 2.0, 3.0]})
     >>> champion_table(runs, m).select("run_id", "kind", "crps").rows()
@@ -547,7 +547,7 @@ def champion_table(runs: pl.DataFrame, metrics: pl.DataFrame | None) -> pl.DataF
         ranked = ranked.join(wide, on="run_id", how="left")
     else:
         ranked = ranked.with_columns(pl.lit(None, pl.String).alias("kind"))
-    order = pl.when(pl.col("alias") == "champion").then(0).otherwise(1)
+    order = pl.when(pl.col("alias") == "production").then(0).otherwise(1)
     return ranked.with_columns(order.alias("_o")).sort("_o", "run_id", "kind", nulls_last=True).drop("_o")
 
 

@@ -49,9 +49,9 @@ def layout(lang: str = "zh", metric: str = "crps", kind: str = "all", **_: Any) 
         parts.append(empty_state(t("empty.table", lang, table="runs")))
     else:
         champs = champion_table(runs, metrics)
-        alias = {"champion": t("models.champion", lang), "challenger": t("models.challenger", lang)}
+        alias = {"production": t("models.production", lang), "challenger": t("models.challenger", lang)}
         parts += [
-            html.H4(f"{t('models.champion', lang)} / {t('models.challenger', lang)}"),
+            html.H4(f"{t('models.production', lang)} / {t('models.challenger', lang)}"),
             html.P(t("models.metrics_note", lang), className="text-muted"),
             _metric_header_table(champs, [m for m in SUMMARY_METRICS if m in champs.columns], alias, lang),
             html.H4(t("models.runs", lang), className="mt-3"),

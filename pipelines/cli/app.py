@@ -538,7 +538,7 @@ def run(
         str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="Run configuration JSON (a challenger); default: the champion's.")
+        Path | None, typer.Option(help="Run configuration JSON (a challenger); default: the production version's.")
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Run even if the published tables come from an identical run.")
@@ -547,7 +547,7 @@ def run(
 ) -> None:
     """The whole pipeline under MLflow: (demo data if empty) → score → forecast → attainment → publish.
 
-    With --config the run is a challenger: tracked and registered, compared with the champion, nothing
+    With --config the run is a challenger: tracked and registered, compared with the production version, nothing
     published. A second run on the same data vintage and configuration publishes nothing new.
     """
     from pipelines.run.pipeline import RunConfig, run_pipeline
@@ -657,14 +657,14 @@ def models_compare(home: HomeOpt = None) -> None:
 
 @models_app.command("promote")
 def models_promote(
-    version: Annotated[str, typer.Argument(help="The version to make champion.")],
-    force: Annotated[bool, typer.Option(help="Promote even if it does not beat the champion.")] = False,
+    version: Annotated[str, typer.Argument(help="The version to put in production.")],
+    force: Annotated[bool, typer.Option(help="Promote even if it does not beat the production version.")] = False,
     reason: Annotated[
         str | None, typer.Option(help="Why (required with --force; logged on the version).")
     ] = None,
     home: HomeOpt = None,
 ) -> None:
-    """Make a version champion — only if its backtest beats the champion's on the same data vintage."""
+    """Put a version in production — only if its backtest beats the production version's on the same data vintage."""
     from pipelines.tracking.model_registry import PromotionRefused, promote
 
     try:

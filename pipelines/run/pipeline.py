@@ -50,7 +50,7 @@ from pipelines.steps.forecast import (
 )
 from pipelines.steps.ingest import validate_table
 from pipelines.steps.series import annual_series, data_set_expr
-from pipelines.tracking.tracker import CHALLENGER, CHAMPION, Tracker, environment_tags, git_commit
+from pipelines.tracking.tracker import CHALLENGER, PRODUCTION, Tracker, environment_tags, git_commit
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class RunSummary:
     vintage: str
     published: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
-    role: str = CHAMPION
+    role: str = PRODUCTION
     model_version: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     attainment: pl.DataFrame | None = None
@@ -285,7 +285,7 @@ def _open_inputs(
         if on_demo:
             on_demo(rows)
     if config is None:
-        champion = tracker.alias_version(CHAMPION)
+        champion = tracker.alias_version(PRODUCTION)
         config = (
             RunConfig.from_dict(json.loads(champion.tags["run_config"]))
             if champion and "run_config" in champion.tags
@@ -458,15 +458,15 @@ def _register(inputs: _Inputs, fc: _Forecasts, parent: str, score_value: float) 
         parent, run_config, vintage=inputs.vintage, backtest_score=score_value, input_example=example
     )
     tracker.tag_version(version.version, "run_config", json.dumps(run_config, sort_keys=True))
-    current = tracker.alias_version(CHAMPION)
+    current = tracker.alias_version(PRODUCTION)
     if current is None:
-        tracker.set_alias(CHAMPION, version.version)
-        role = CHAMPION
+        tracker.set_alias(PRODUCTION, version.version)
+        role = PRODUCTION
     elif current.version != version.version:
         tracker.set_alias(CHALLENGER, version.version)
         role = CHALLENGER
     else:
-        role = CHAMPION
+        role = PRODUCTION
     tracker.set_tags(parent, {"dtscope.role": role, "dtscope.model_version": version.version})
     return role, str(version.version)
 
@@ -491,7 +491,7 @@ def run_pipeline(
 
     Args:
         settings: where data, published tables and MLflow live.
-        config: the run's configuration; default: the champion's registered configuration, else defaults.
+        config: the run's configuration; default: the production version's registered configuration, else defaults.
         executor: where the per-group forecasting runs (``inprocess``, ``processes``, ``dask``).
         workers: worker count for ``processes`` / a local Dask cluster.
         scheduler: a Dask scheduler address (``tcp://host:8786``).
@@ -516,7 +516,7 @@ def run_pipeline(
         "config": json.dumps(inputs.config.as_dict(), sort_keys=True),
         "vintage": vintage,
         "executor": executor,
-        "role": CHALLENGER if challenger else CHAMPION,
+        "role": CHALLENGER if challenger else PRODUCTION,
     }
     tags = {
         **environment_tags(),
@@ -569,7 +569,7 @@ def run_pipeline(
         timings=timings,
         attainment=fc.attainment,
     )
-    if role != CHAMPION:
+    if role != PRODUCTION:
         log.info(
             "configuration registered as %s (version %s); published tables unchanged", role, model_version
         )

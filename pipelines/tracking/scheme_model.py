@@ -3,7 +3,7 @@
 The model's artifact is the scheme YAML. ``predict`` takes a frame with an ``indicator_id`` column and returns,
 per indicator, its top-level dimension, direction and local weight as the scheme states them (objective
 weights such as entropy are decided from the data at scoring time and come back empty). Registering the
-scheme this way gives it versions and a ``champion`` alias like the forecaster, so every score can be traced
+scheme this way gives it versions and a ``production`` alias like the forecaster, so every score can be traced
 to the exact scheme that produced it.
 """
 

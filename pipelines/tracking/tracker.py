@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 EXPERIMENT = "dtscope"
 FORECASTER = "kpi-forecaster"
 SCHEME = "scenario-scheme"
-CHAMPION, CHALLENGER = "champion", "challenger"
+# Registry aliases: the version the product runs, and the latest candidate. ("champion" names the forecasting
+# procedure in models.champion; the alias it used to share is read as the production alias in old stores.)
+PRODUCTION, CHALLENGER = "production", "challenger"
+LEGACY_ALIASES = {PRODUCTION: "champion"}
 TRACKED_PACKAGES = ("numpy", "polars", "duckdb", "statsmodels", "scikit-learn", "prophet", "mlflow", "scipy")
 
 
@@ -341,7 +344,7 @@ class Tracker:
         self, run_id: str, scheme_path: Path, *, label: str, name: str = SCHEME
     ) -> ModelVersion:
         """Register an assessment scheme YAML as a ``scenario-scheme`` version (once per content) and alias it
-        ``champion`` as the scheme in use; returns the version."""
+        ``production`` as the scheme in use; returns the version."""
         import mlflow
         import pandas as pd
 
@@ -361,7 +364,7 @@ class Tracker:
             with _quiet_mlflow(), _fluent_uri(self.uri):
                 mv = mlflow.register_model(info.model_uri, name, tags={"config_hash": chash, "scheme": label})
             existing = ModelVersion.from_mlflow(mv, {"config_hash": chash, "scheme": label})
-        self.set_alias(CHAMPION, existing.version, name)
+        self.set_alias(PRODUCTION, existing.version, name)
         return existing
 
     def _version_by_hash(self, name: str, chash: str) -> ModelVersion | None:
@@ -395,11 +398,16 @@ class Tracker:
         return out
 
     def alias_version(self, alias: str, name: str = FORECASTER) -> ModelVersion | None:
-        try:
-            mv = self.client.get_model_version_by_alias(name, alias)
-        except Exception:
-            return None
-        return ModelVersion.from_mlflow(mv, mv.tags, [alias])
+        """The version behind ``alias`` (a store made before the rename answers the legacy alias)."""
+        for candidate in (alias, LEGACY_ALIASES.get(alias)):
+            if candidate is None:
+                continue
+            try:
+                mv = self.client.get_model_version_by_alias(name, candidate)
+            except Exception:
+                continue
+            return ModelVersion.from_mlflow(mv, mv.tags, [alias])
+        return None
 
     def set_alias(self, alias: str, version: str, name: str = FORECASTER) -> None:
         self.client.set_registered_model_alias(name, alias, str(version))

@@ -124,7 +124,7 @@ def test_champion_table_shows_the_published_all_horizon_figures(
     # e.g. coverage95 = 83.8 on the two-district demo, which is none of the published ones.
     metrics = published_tables["backtest_metrics"]
     champs = champion_table(published_tables["runs"], metrics)
-    champion = champs.filter(pl.col("alias") == "champion")
+    champion = champs.filter(pl.col("alias") == "production")
     run_id = champion["run_id"][0]
     overall = metrics.filter((pl.col("run_id") == run_id) & (pl.col("horizon") == 0))
     assert sorted(champion["kind"].to_list()) == sorted(overall["kind"].unique().to_list())

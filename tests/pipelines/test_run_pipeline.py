@@ -19,7 +19,7 @@ from pipelines.steps import forecast as F
 from pipelines.steps import publish
 from pipelines.steps.series import annual_series
 from pipelines.tracking.model_registry import PromotionRefused, promote
-from pipelines.tracking.tracker import CHALLENGER, CHAMPION, Tracker
+from pipelines.tracking.tracker import CHALLENGER, PRODUCTION, Tracker
 
 pytestmark = pytest.mark.slow
 FAST = RunConfig(score_draws=300, n_origins=2)
@@ -82,12 +82,12 @@ def test_mlflow_holds_the_parent_step_and_series_runs(home: Path, first) -> None
     assert all("a forecast needs at least" in r.data.tags["dtscope.error"] for r in failed)
 
 
-def test_champion_alias_resolves_to_this_run(home: Path, first) -> None:  # type: ignore[no-untyped-def]
+def test_production_alias_resolves_to_this_run(home: Path, first) -> None:  # type: ignore[no-untyped-def]
     tracker = Tracker(resolve_settings(home))
-    champion = tracker.alias_version(CHAMPION)
-    assert champion is not None and champion.run_id == first.run_id
-    assert champion.score(first.vintage) is not None
-    assert json.loads(champion.tags["run_config"])["n_origins"] == 2
+    production = tracker.alias_version(PRODUCTION)
+    assert production is not None and production.run_id == first.run_id
+    assert production.score(first.vintage) is not None
+    assert json.loads(production.tags["run_config"])["n_origins"] == 2
 
 
 def test_reproduce_rebuilds_every_number(home: Path, first) -> None:  # type: ignore[no-untyped-def]
@@ -133,7 +133,7 @@ def test_challenger_is_registered_not_published_and_promotion_follows_the_rule(h
     tracker = Tracker(settings)
     challenger = tracker.alias_version(CHALLENGER)
     assert challenger is not None and challenger.version == summary.model_version
-    champ_score = tracker.alias_version(CHAMPION).score(first.vintage)  # type: ignore[union-attr]
+    champ_score = tracker.alias_version(PRODUCTION).score(first.vintage)  # type: ignore[union-attr]
     chall_score = challenger.score(first.vintage)
     assert champ_score is not None and chall_score is not None
     if chall_score >= champ_score:
@@ -142,9 +142,9 @@ def test_challenger_is_registered_not_published_and_promotion_follows_the_rule(h
         with pytest.raises(PromotionRefused, match="--force needs --reason"):
             promote(settings, challenger.version, force=True)
     message = promote(settings, challenger.version, force=True, reason="test of the override")
-    assert "now champion" in message
-    assert tracker.alias_version(CHAMPION).version == challenger.version  # type: ignore[union-attr]
-    assert "test of the override" in tracker.alias_version(CHAMPION).tags["promotion_forced"]  # type: ignore[union-attr]
+    assert "now the production version" in message
+    assert tracker.alias_version(PRODUCTION).version == challenger.version  # type: ignore[union-attr]
+    assert "test of the override" in tracker.alias_version(PRODUCTION).tags["promotion_forced"]  # type: ignore[union-attr]
 
 
 def test_a_kpi_whose_model_raises_is_a_failed_run_and_the_rest_publish(

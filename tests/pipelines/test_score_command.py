@@ -41,7 +41,7 @@ def test_score_publishes_tables_that_carry_the_mlflow_run(scored_home: Path) -> 
         assert table is not None and table.height > 0
         assert table["run_id"].unique().to_list() == run_ids
     # the scheme is a registered, versioned model in use (alias champion), named on the score run
-    scheme = Tracker(resolve_settings(scored_home)).alias_version("champion", name="scenario-scheme")
+    scheme = Tracker(resolve_settings(scored_home)).alias_version("production", name="scenario-scheme")
     assert scheme is not None and run.data.tags["dtscope.scheme_version"] == scheme.version
     # the rank interval brackets the rank
     assert (scores["rank_lo"] <= scores["rank"]).all() and (scores["rank"] <= scores["rank_hi"]).all()
