@@ -81,6 +81,18 @@ class Indicator(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
+        self._check_bounds()
+        for i, t in enumerate(self.targets):
+            self._check_target(f"targets.{i}", t)
+        regions = [t.region for t in self.targets]
+        if len(regions) != len(set(regions)):
+            raise ValueError(
+                "two targets for the same region: the kpis table holds one target per indicator and region"
+            )
+        return self
+
+    def _check_bounds(self) -> None:
+        """Natural bounds fit the kind; a level indicator's bounds are its level positions."""
         if self.lower is not None and self.upper is not None and self.lower >= self.upper:
             raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
         if self.kind == "share" and (self.lower != 0 or self.upper != 100):
@@ -94,31 +106,24 @@ class Indicator(_Strict):
                 raise ValueError(f"a level indicator's bounds must be 0 and {len(self.levels) - 1}")
         elif self.levels is not None:
             raise ValueError("`levels` is only for kind: level")
-        for i, t in enumerate(self.targets):
-            where = f"targets.{i}"
-            if (t.target_kind == "level") != (self.kind == "level"):
-                raise ValueError(f"{where}: target_kind level goes with kind level, and only with it")
-            if t.target_kind == "level":
-                assert self.levels is not None
-                if t.target_label not in self.levels:
-                    raise ValueError(f"{where}: target_label {t.target_label!r} is not one of {self.levels}")
-                if self.levels.index(t.target_label) != t.target_value:
-                    raise ValueError(f"{where}: target_value must be the position of {t.target_label!r}")
-            if t.target_kind == "full" and (self.kind != "share" or t.target_value != self.upper):
-                raise ValueError(f"{where}: a full-coverage target is 100 on a share")
-            for name, v in (("target_value", t.target_value), ("target_high", t.target_high)):
-                if v is None:
-                    continue
-                if (self.lower is not None and v < self.lower) or (self.upper is not None and v > self.upper):
-                    raise ValueError(
-                        f"{where}: {name} {v} is outside the bounds [{self.lower}, {self.upper}]"
-                    )
-        regions = [t.region for t in self.targets]
-        if len(regions) != len(set(regions)):
-            raise ValueError(
-                "two targets for the same region: the kpis table holds one target per indicator and region"
-            )
-        return self
+
+    def _check_target(self, where: str, t: Target) -> None:
+        """A target of the indicator's kind, inside its bounds (a level target names one of its levels)."""
+        if (t.target_kind == "level") != (self.kind == "level"):
+            raise ValueError(f"{where}: target_kind level goes with kind level, and only with it")
+        if t.target_kind == "level":
+            assert self.levels is not None
+            if t.target_label not in self.levels:
+                raise ValueError(f"{where}: target_label {t.target_label!r} is not one of {self.levels}")
+            if self.levels.index(t.target_label) != t.target_value:
+                raise ValueError(f"{where}: target_value must be the position of {t.target_label!r}")
+        if t.target_kind == "full" and (self.kind != "share" or t.target_value != self.upper):
+            raise ValueError(f"{where}: a full-coverage target is 100 on a share")
+        for name, v in (("target_value", t.target_value), ("target_high", t.target_high)):
+            if v is not None and (
+                (self.lower is not None and v < self.lower) or (self.upper is not None and v > self.upper)
+            ):
+                raise ValueError(f"{where}: {name} {v} is outside the bounds [{self.lower}, {self.upper}]")
 
 
 class KpiFile(_Strict):

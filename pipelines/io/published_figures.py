@@ -99,6 +99,39 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _row_problems(cells: dict[str, str], at: str) -> list[str]:
+    """What is wrong with one mapping row on its own (blank required cells, decision and its fields)."""
+    problems = [
+        f"{at}, column {c}: blank; every mapping row needs a {c}"
+        for c in ("region", "indicator", "value", "why")
+        if not cells[c]
+    ]
+    decision = cells["decision"]
+    if decision not in DECISIONS:
+        return [
+            *problems,
+            f"{at}, column decision: {decision!r} is not a decision; use one of {', '.join(DECISIONS)}",
+        ]
+    if decision != "observation":
+        return problems + [
+            f"{at}, column {c}: {cells[c]!r} on a {decision!r} row; only observation rows carry "
+            f"{c} — clear it or change the decision"
+            for c in OBSERVATION_FIELDS
+            if cells[c]
+        ]
+    problems += [
+        f"{at}, column {c}: blank; an observation row needs kpi_id, map_region and period"
+        for c in OBSERVATION_FIELDS
+        if not cells[c]
+    ]
+    if cells["period"]:
+        try:
+            parse_period(cells["period"])
+        except CellError as exc:
+            problems.append(f"{at}, column period: {exc}")
+    return problems
+
+
 def _check_mapping(mapping: pl.DataFrame, where: str) -> pl.DataFrame:
     """Validate a mapping frame (String cells, file order) and return it with blank cells as null.
 
@@ -116,32 +149,7 @@ def _check_mapping(mapping: pl.DataFrame, where: str) -> pl.DataFrame:
         row = i + 2
         cells = {c: _text(rec[c]) for c in MAPPING_COLUMNS}
         at = f"{where}: row {row}"
-        for c in ("region", "indicator", "value", "why"):
-            if not cells[c]:
-                problems.append(f"{at}, column {c}: blank; every mapping row needs a {c}")
-        decision = cells["decision"]
-        if decision not in DECISIONS:
-            problems.append(
-                f"{at}, column decision: {decision!r} is not a decision; use one of {', '.join(DECISIONS)}"
-            )
-        elif decision == "observation":
-            for c in OBSERVATION_FIELDS:
-                if not cells[c]:
-                    problems.append(
-                        f"{at}, column {c}: blank; an observation row needs kpi_id, map_region and period"
-                    )
-            if cells["period"]:
-                try:
-                    parse_period(cells["period"])
-                except CellError as exc:
-                    problems.append(f"{at}, column period: {exc}")
-        else:
-            for c in OBSERVATION_FIELDS:
-                if cells[c]:
-                    problems.append(
-                        f"{at}, column {c}: {cells[c]!r} on a {decision!r} row; only observation rows carry "
-                        f"{c} — clear it or change the decision"
-                    )
+        problems += _row_problems(cells, at)
         key = tuple(cells[c] for c in KEY_COLUMNS)
         if key in first_seen:
             problems.append(
