@@ -217,57 +217,88 @@ def _blank_hint(what: str) -> str:
     )
 
 
+class _Refused(Exception):
+    """One cell refuses its row: the column, the reason code and the reason."""
+
+    def __init__(self, column: str, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.reject = (column, code, reason)
+
+
+def _kpi_of(item: dict[str, Any], kpis: _KpiLookup) -> str:
+    label = item.get("kpi_id") or ""
+    if is_missing(label):
+        raise _Refused("kpi_id", "unknown_kpi", _blank_hint("KPI"))
+    kpi_id = kpis.get(label)
+    if kpi_id is None:
+        raise _Refused(
+            "kpi_id",
+            "unknown_kpi",
+            f"unknown KPI {label!r}: not an id or name in the registry (see `dtscope kpis`)",
+        )
+    return kpi_id
+
+
+def _region_of(item: dict[str, Any], registry: Registry) -> str:
+    label = item.get("region") or ""
+    if is_missing(label):
+        raise _Refused("region", "unknown_region", _blank_hint("region"))
+    region = registry.region_id(label)
+    if region is None:
+        raise _Refused(
+            "region",
+            "unknown_region",
+            f"unknown region {label!r}: use a district id or name such as pudong / 浦东新区",
+        )
+    return region
+
+
+def _std_error_of(item: dict[str, Any]) -> float | None:
+    text = item.get("std_error")
+    if text is None or is_missing(text):
+        return None
+    try:
+        std_error = parse_value(text).number
+    except CellError:
+        raise _Refused("std_error", "bad_std_error", f"std_error {text!r} is not a number") from None
+    if not math.isfinite(std_error):
+        raise _Refused("std_error", "bad_std_error", f"std_error {text!r} is not a finite number")
+    if std_error < 0:
+        raise _Refused("std_error", "bad_std_error", f"std_error {text!r} is negative")
+    return std_error
+
+
+def _status_of(item: dict[str, Any]) -> str:
+    text = item.get("status")
+    if text is None or is_missing(text):
+        return "final"
+    status = STATUS_ALIASES.get(_fold(text))
+    if status is None:
+        raise _Refused("status", "bad_status", f"status {text!r} is not provisional or final")
+    return status
+
+
 def _validate_item(
     item: dict[str, Any], registry: Registry, kpis: _KpiLookup, default_source: str
 ) -> tuple[dict[str, Any] | None, tuple[str, str, str] | None]:
     """Validate one input item; return (accepted row, None) or (None, (column, code, reason))."""
-    kpi_label = item.get("kpi_id") or ""
-    if is_missing(kpi_label):
-        return None, ("kpi_id", "unknown_kpi", _blank_hint("KPI"))
-    kpi_id = kpis.get(kpi_label)
-    if kpi_id is None:
-        return None, (
-            "kpi_id",
-            "unknown_kpi",
-            f"unknown KPI {kpi_label!r}: not an id or name in the registry (see `dtscope kpis`)",
-        )
-    region_label = item.get("region") or ""
-    if is_missing(region_label):
-        return None, ("region", "unknown_region", _blank_hint("region"))
-    region = registry.region_id(region_label)
-    if region is None:
-        return None, (
-            "region",
-            "unknown_region",
-            f"unknown region {region_label!r}: use a district id or name such as pudong / 浦东新区",
-        )
-    ind = registry.indicators[kpi_id]
     try:
-        period, freq = _period_of(item.get("period") or "")
-    except CellError as exc:
-        return None, (item["period_column"], exc.code, str(exc))
-    try:
-        value, qualifier = _check_value(ind, kpi_id, item.get("value") or "", item.get("unit"))
-    except CellError as exc:
-        return None, (item["value_column"], exc.code, str(exc))
-    std_error = None
-    se_text = item.get("std_error")
-    if se_text is not None and not is_missing(se_text):
+        kpi_id = _kpi_of(item, kpis)
+        region = _region_of(item, registry)
         try:
-            std_error = parse_value(se_text).number
-        except CellError:
-            return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is not a number")
-        if not math.isfinite(std_error):
-            return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is not a finite number")
-        if std_error < 0:
-            return None, ("std_error", "bad_std_error", f"std_error {se_text!r} is negative")
-    status_text = item.get("status")
-    status = "final"
-    if status_text is not None and not is_missing(status_text):
-        status_opt = STATUS_ALIASES.get(_fold(status_text))
-        if status_opt is None:
-            return None, ("status", "bad_status", f"status {status_text!r} is not provisional or final")
-        status = status_opt
+            period, freq = _period_of(item.get("period") or "")
+        except CellError as exc:
+            raise _Refused(item["period_column"], exc.code, str(exc)) from None
+        try:
+            value, qualifier = _check_value(
+                registry.indicators[kpi_id], kpi_id, item.get("value") or "", item.get("unit")
+            )
+        except CellError as exc:
+            raise _Refused(item["value_column"], exc.code, str(exc)) from None
+        std_error = _std_error_of(item)
+        status = _status_of(item)
+    except _Refused as refused:
+        return None, refused.reject
     source_text = item.get("source")
     source = default_source if source_text is None or is_missing(source_text) else source_text.strip()
     note_text = item.get("note")
