@@ -248,6 +248,137 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class _Tally:
+    """What one streamed ingest has seen so far: layout, rows in, reject counts and the rejects it keeps."""
+
+    def __init__(self, max_kept: int) -> None:
+        self.max_kept = max_kept
+        self.layout = "unknown"
+        self.rows_in = 0
+        self.counts: dict[str, int] = defaultdict(int)
+        self.kept: list[pl.DataFrame] = []  # the first max_kept + 1 rejects, no more
+        self.n_kept = 0
+
+    @property
+    def room(self) -> int:
+        """How many more rejects are kept one by one (one past the cap, so the cap's summary can tell)."""
+        return max(self.max_kept + 1 - self.n_kept, 0)
+
+    def keep(self, rejects: pl.DataFrame) -> None:
+        if self.room and rejects.height:
+            head = rejects.head(self.room)
+            self.kept.append(head)
+            self.n_kept += head.height
+
+    def kept_frame(self) -> pl.DataFrame:
+        return pl.concat(self.kept) if self.kept else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    parts: Iterable[ValidationResult],
+    tally: _Tally,
+    *,
+    vintage: datetime,
+    ingest_id: str,
+    provenance: str,
+    file: str,
+) -> None:
+    """Stage every part's accepted rows (checked against the table definition) in the temp table ``staged``."""
+    obs_schema = tables.dtypes(tables.Observations)
+    stamp = (
+        pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
+        pl.lit(ingest_id).alias("ingest_id"),
+        pl.lit(provenance).alias("provenance"),
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE staged AS "
+        'SELECT CAST(NULL AS BIGINT) AS "row", CAST(NULL AS VARCHAR) AS "column", * '
+        "FROM observations LIMIT 0"
+    )
+    for part in parts:
+        tally.layout = part.layout if tally.layout == "unknown" else tally.layout
+        tally.rows_in += part.rows_in
+        for code, n in part.rejects_by_reason.items():
+            tally.counts[code] += n
+        tally.keep(part.rejects)
+        if part.accepted.height == 0:
+            continue
+        rows = part.accepted.with_columns(*stamp)
+        typed = rows.select("row", "column", *obs_schema).cast(obs_schema)  # type: ignore[arg-type]
+        tables.validate(typed.drop("row", "column"), tables.Observations, what=file)
+        con.register("part_rows", typed.to_arrow())
+        con.execute("INSERT INTO staged BY NAME SELECT * FROM part_rows")
+        con.unregister("part_rows")
+        del rows, typed
+
+
+def _drop_repeated_keys(con: duckdb.DuckDBPyConnection, tally: _Tally) -> None:
+    """Reject every copy of a key staged more than once (only across parts: a part rejected its own repeats)."""
+    key = ", ".join(OBS_KEY)
+    # a hash aggregate, which spills, rather than a window over every row
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE repeated AS "
+        f"SELECT {key}, count(*) AS n FROM staged GROUP BY {key} HAVING count(*) > 1"
+    )
+    n_dup = con.execute("SELECT coalesce(sum(n), 0) FROM repeated").fetchall()[0][0]
+    if n_dup:
+        tally.counts["duplicate_key"] += n_dup
+        if tally.room:
+            tally.keep(
+                _query(
+                    con,
+                    f"""SELECT "row", "column", 'duplicate_key' AS reason_code,
+                            'duplicate key (' || kpi_id || ', ' || region || ', period ' || CAST(period AS VARCHAR)
+                            || ', source ' || source || ') appears in more than one row; keep one' AS reason,
+                            '' AS raw
+                        FROM staged SEMI JOIN repeated USING ({key})
+                        ORDER BY "row", "column" LIMIT ?""",
+                    [tally.room],
+                    REJECT_SCHEMA,
+                )
+            )
+        con.execute(
+            f"DELETE FROM staged WHERE rowid IN (SELECT rowid FROM staged SEMI JOIN repeated USING ({key}))"
+        )
+    con.execute("DROP TABLE repeated")
+
+
+def _insert_new_and_changed(con: duckdb.DuckDBPyConnection) -> int:
+    """Append the staged rows whose key is new or whose content changed, as this vintage; drop ``staged``."""
+    key = ", ".join(OBS_KEY)
+    n_new = int(
+        con.execute(
+            f"""INSERT INTO observations BY NAME
+                WITH latest AS (
+                    SELECT * FROM observations
+                    QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY vintage DESC) = 1
+                )
+                SELECT s.* EXCLUDE ("row", "column") FROM staged s LEFT JOIN latest l USING ({key})
+                WHERE l.kpi_id IS NULL
+                   OR l.value <> s.value
+                   OR l.std_error IS DISTINCT FROM s.std_error
+                   OR l.qualifier <> s.qualifier
+                   OR l.status <> s.status
+                   OR l.note IS DISTINCT FROM s.note"""
+        ).fetchall()[0][0]
+    )
+    con.execute("DROP TABLE staged")
+    return n_new
+
+
+def _insert_fresh_rejects(con: duckdb.DuckDBPyConnection, rejects: pl.DataFrame) -> int:
+    """Store the rejects the table does not hold yet (same file, row, column and reason); return how many."""
+    con.register("new_rejects", rejects.to_arrow())
+    fresh = """FROM new_rejects n WHERE NOT EXISTS (
+            SELECT 1 FROM rejects r WHERE r.file_sha256 = n.file_sha256 AND r."row" = n."row"
+              AND r."column" = n."column" AND r.reason_code = n.reason_code)"""
+    n = int(con.execute(f"SELECT count(*) {fresh}").fetchall()[0][0])
+    con.execute(f"INSERT INTO rejects SELECT * {fresh}")
+    con.unregister("new_rejects")
+    return n
+
+
 class Warehouse:
     """The DuckDB file at ``path``; writers serialise on ``lock_path``.
 
@@ -345,7 +476,9 @@ class Warehouse:
                         "try again later"
                     ) from None
                 if self.on_wait and pause == 0.05:
-                    self.on_wait(f"warehouse {self.path} is open in another process; waiting up to {self.lock_timeout:g} s")
+                    self.on_wait(
+                        f"warehouse {self.path} is open in another process; waiting up to {self.lock_timeout:g} s"
+                    )
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
@@ -425,108 +558,31 @@ class Warehouse:
             raise ValueError(f"provenance {provenance!r} is not one of {PROVENANCES}")
         vintage = _now()
         ingest_id = f"ing-{vintage:%Y%m%dT%H%M%S%f}-{file_sha256[:8]}"
-        obs_schema = tables.dtypes(tables.Observations)
-        stamp = (
-            pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
-            pl.lit(ingest_id).alias("ingest_id"),
-            pl.lit(provenance).alias("provenance"),
-        )
-        layout, rows_in = "unknown", 0
-        counts: dict[str, int] = defaultdict(int)
-        kept: list[pl.DataFrame] = []  # the first max_rejects_stored + 1 rejects, no more
-        n_kept = 0
+        tally = _Tally(limits.max_rejects_stored)
         with self.writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE staged AS "
-                    'SELECT CAST(NULL AS BIGINT) AS "row", CAST(NULL AS VARCHAR) AS "column", * '
-                    "FROM observations LIMIT 0"
+                _stage(
+                    con, parts, tally, vintage=vintage, ingest_id=ingest_id, provenance=provenance, file=file
                 )
-                for part in parts:
-                    layout = part.layout if layout == "unknown" else layout
-                    rows_in += part.rows_in
-                    for code, n in part.rejects_by_reason.items():
-                        counts[code] += n
-                    if n_kept <= limits.max_rejects_stored and part.rejects.height:
-                        head = part.rejects.head(limits.max_rejects_stored + 1 - n_kept)
-                        kept.append(head)
-                        n_kept += head.height
-                    if part.accepted.height == 0:
-                        continue
-                    rows = part.accepted.with_columns(*stamp)
-                    typed = rows.select("row", "column", *obs_schema).cast(obs_schema)  # type: ignore[arg-type]
-                    tables.validate(typed.drop("row", "column"), tables.Observations, what=file)
-                    con.register("part_rows", typed.to_arrow())
-                    con.execute("INSERT INTO staged BY NAME SELECT * FROM part_rows")
-                    con.unregister("part_rows")
-                    del rows, typed
-                key = ", ".join(OBS_KEY)
-                # keys held more than once (a hash aggregate, which spills, rather than a window over every row)
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE repeated AS "
-                    f"SELECT {key}, count(*) AS n FROM staged GROUP BY {key} HAVING count(*) > 1"
-                )
-                n_dup = con.execute("SELECT coalesce(sum(n), 0) FROM repeated").fetchall()[0][0]
-                if n_dup:  # only across parts: validate_table already rejected repeats within one
-                    counts["duplicate_key"] += n_dup
-                    if n_kept <= limits.max_rejects_stored:
-                        dups = _query(
-                            con,
-                            f"""SELECT "row", "column", 'duplicate_key' AS reason_code,
-                                    'duplicate key (' || kpi_id || ', ' || region || ', period ' || CAST(period AS VARCHAR)
-                                    || ', source ' || source || ') appears in more than one row; keep one' AS reason,
-                                    '' AS raw
-                                FROM staged SEMI JOIN repeated USING ({key})
-                                ORDER BY "row", "column" LIMIT ?""",
-                            [limits.max_rejects_stored + 1 - n_kept],
-                            REJECT_SCHEMA,
-                        )
-                        kept.append(dups)
-                        n_kept += dups.height
-                    con.execute(
-                        f"DELETE FROM staged WHERE rowid IN (SELECT rowid FROM staged SEMI JOIN repeated USING ({key}))"
-                    )
+                _drop_repeated_keys(con, tally)
                 n_accepted = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
-                n_new = con.execute(
-                    f"""INSERT INTO observations BY NAME
-                        WITH latest AS (
-                            SELECT * FROM observations
-                            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY vintage DESC) = 1
-                        )
-                        SELECT s.* EXCLUDE ("row", "column") FROM staged s LEFT JOIN latest l USING ({key})
-                        WHERE l.kpi_id IS NULL
-                           OR l.value <> s.value
-                           OR l.std_error IS DISTINCT FROM s.std_error
-                           OR l.qualifier <> s.qualifier
-                           OR l.status <> s.status
-                           OR l.note IS DISTINCT FROM s.note"""
-                ).fetchall()[0][0]
-                con.execute("DROP TABLE staged")
-                con.execute("DROP TABLE repeated")
+                n_new = _insert_new_and_changed(con)
                 if _fail_after_observations:
                     raise RuntimeError("injected failure after the observations insert (test hook)")
-                n_rejected = sum(counts.values())
-                if rows_in != n_accepted + n_rejected:  # the conservation law
+                n_rejected = sum(tally.counts.values())
+                if tally.rows_in != n_accepted + n_rejected:  # the conservation law
                     raise AssertionError(
-                        f"{file}: {rows_in} items in but {n_accepted} accepted + {n_rejected} rejected"
+                        f"{file}: {tally.rows_in} items in but {n_accepted} accepted + {n_rejected} rejected"
                     )
-                stored = cap_rejects(
-                    pl.concat(kept) if kept else pl.DataFrame(schema=REJECT_SCHEMA), dict(counts), limits
-                )
+                stored = cap_rejects(tally.kept_frame(), dict(tally.counts), limits)
                 rej = stored.with_columns(
                     pl.lit(ingest_id).alias("ingest_id"),
                     pl.lit(file).alias("file"),
                     pl.lit(file_sha256).alias("file_sha256"),
                     pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
                 ).select(list(tables.dtypes(tables.Rejects)))
-                con.register("new_rejects", rej.to_arrow())
-                fresh = """FROM new_rejects n WHERE NOT EXISTS (
-                        SELECT 1 FROM rejects r WHERE r.file_sha256 = n.file_sha256 AND r."row" = n."row"
-                          AND r."column" = n."column" AND r.reason_code = n.reason_code)"""
-                n_new_rejects = con.execute(f"SELECT count(*) {fresh}").fetchall()[0][0]
-                con.execute(f"INSERT INTO rejects SELECT * {fresh}")
-                con.unregister("new_rejects")
+                n_new_rejects = _insert_fresh_rejects(con, rej)
                 unchanged = n_accepted - n_new
                 wrote_something = n_new > 0 or n_new_rejects > 0
                 if wrote_something:
@@ -536,9 +592,9 @@ class Warehouse:
                             ingest_id,
                             file,
                             file_sha256,
-                            layout,
+                            tally.layout,
                             vintage,
-                            rows_in,
+                            tally.rows_in,
                             n_new,
                             n_rejected,
                             unchanged,
@@ -551,13 +607,13 @@ class Warehouse:
         return IngestSummary(
             file=file,
             file_sha256=file_sha256,
-            layout=layout,
+            layout=tally.layout,
             ingest_id=ingest_id if wrote_something else None,
-            rows_in=rows_in,
+            rows_in=tally.rows_in,
             accepted=n_new,
             rejected=n_rejected,
             unchanged=unchanged,
-            rejects_by_reason=dict(sorted((k, v) for k, v in counts.items() if v)),
+            rejects_by_reason=dict(sorted((k, v) for k, v in tally.counts.items() if v)),
             rejects=stored,
         )
 
