@@ -14,7 +14,6 @@ import base64
 import hashlib
 import logging
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -22,40 +21,27 @@ from urllib.parse import quote
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import PREFIX, api_router
 from service.api import problems as problems_module
 from service.api.deps import (
-    CSRF_COOKIE,
     SAFE_METHODS,
-    SESSION_COOKIE,
-    client_address,
     csrf_ok,
     session_principal,
 )
 from service.api.problems import PROBLEM_JSON, Problem, problem_response
-from service.auth import RateLimited, login, logout
+from service.login import health_routes, session_routes
 from service.principal import PRINCIPAL_ENVIRON_KEY
 from service.settings import ServiceSettings, load_settings
 from service.store.db import Store, open_store
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 LOGIN_CSRF_COOKIE = "dtscope_login_csrf"
 WSGIApp = Callable[..., Iterable[bytes]]
-
-TEXT = {
-    "zh": {"title": "dtscope 登录", "name": "账号", "password": "密码", "submit": "登录",
-           "failed": "账号或密码不正确。", "limited": "登录失败次数过多,请 {s} 秒后再试。", "expired": "表单已过期,请重试。"},
-    "en": {"title": "Sign in to dtscope", "name": "Account", "password": "Password", "submit": "Sign in",
-           "failed": "Wrong account or password.", "limited": "Too many failed logins; try again in {s} s.",
-           "expired": "The form expired; please try again."},
-}
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 LOGIN_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -300,24 +286,6 @@ def default_dashboard(settings: ServiceSettings, store: Store) -> tuple[WSGIApp,
 
 
 # ---------------------------------------------------------------------------------------------- the app
-def _lang(request: Request, given: str | None = None) -> str:
-    if given in TEXT:
-        return given
-    accept = request.headers.get("accept-language", "")
-    return "en" if accept.lower().startswith("en") else "zh"
-
-
-def _safe_next(path: str | None) -> str:
-    """Only same-site paths: ``/x`` but never ``//host`` or ``/\\host`` (open redirects)."""
-    if not path or not path.startswith("/") or path.startswith(("//", "/\\")) or len(path) > 512:
-        return "/"
-    return path
-
-
-def _secure(request: Request, settings: ServiceSettings) -> bool:
-    return settings.secure_cookies or request.url.scheme == "https"
-
-
 def create_app(
     settings: ServiceSettings | None = None,
     *,
@@ -337,7 +305,6 @@ def create_app(
     """
     settings = settings or load_settings()
     store = store or open_store(settings.database_url, lock_dir=settings.home)
-    templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
     api = FastAPI(
         title="dtscope API",
@@ -353,96 +320,8 @@ def create_app(
     api.state.store = store
     problems_module.install(api)
     api.include_router(api_router())
-
-    @api.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @api.get("/readyz", include_in_schema=False)
-    def readyz() -> Response:
-        checks = {
-            "store": store.ready(),
-            "published_tables": (settings.published_dir / "kpis.parquet").is_file(),
-            "warehouse": settings.warehouse_path.is_file(),
-        }
-        if all(checks.values()):
-            return JSONResponse({"status": "ready", "checks": checks})
-        failed = ", ".join(k for k, ok in checks.items() if not ok)
-        return problem_response(503, f"not ready: {failed}")
-
-    def _login_page(request: Request, *, lang: str, next_path: str, message: str = "", name: str = "", status: int = 200) -> HTMLResponse:
-        token = secrets.token_urlsafe(32)
-        html = templates.get_template("login.html").render(
-            lang=lang, t=TEXT[lang], next_path=next_path, message=message, name=name, csrf_token=token
-        )
-        response = HTMLResponse(html, status_code=status)
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request, settings), path="/login"
-        )
-        return response
-
-    @api.get("/login", include_in_schema=False)
-    def login_form(request: Request, lang: str | None = None, next: str | None = None) -> HTMLResponse:
-        return _login_page(request, lang=_lang(request, lang), next_path=_safe_next(next))
-
-    @api.post("/login", include_in_schema=False)
-    async def login_submit(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=10)
-        field = {k: str(v) for k, v in form.items()}
-        lang = _lang(request, field.get("lang"))
-        next_path = _safe_next(field.get("next"))
-        name = field.get("name", "")[:64]
-        sent, expected = field.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
-            return _login_page(request, lang=lang, next_path=next_path, message=TEXT[lang]["expired"], name=name, status=403)
-        address = client_address(request)
-
-        def attempt() -> Any:
-            with store.unit() as s:
-                return login(s, name, field.get("password", ""), address=address, limits=settings.rate_limits)
-
-        try:
-            new = await run_in_threadpool(attempt)
-        except RateLimited as exc:
-            page = _login_page(
-                request, lang=lang, next_path=next_path, message=TEXT[lang]["limited"].format(s=exc.retry_after),
-                name=name, status=429,
-            )
-            page.headers["Retry-After"] = str(exc.retry_after)
-            return page
-        if new is None:
-            return _login_page(request, lang=lang, next_path=next_path, message=TEXT[lang]["failed"], name=name, status=401)
-        response = RedirectResponse(next_path, status_code=303)
-        secure = _secure(request, settings)
-        response.set_cookie(SESSION_COOKIE, new.session_id, httponly=True, samesite="lax", secure=secure, path="/")
-        response.set_cookie(CSRF_COOKIE, new.csrf_token, httponly=False, samesite="lax", secure=secure, path="/")
-        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-        return response
-
-    @api.post("/logout", include_in_schema=False)
-    async def logout_submit(request: Request) -> Response:
-        principal = await run_in_threadpool(session_principal, request, store, settings)
-        if principal is None:
-            return problem_response(401, "no session to end")
-        form = await request.form(max_files=0, max_fields=5)
-        token = form.get("csrf_token")
-        if not csrf_ok(request, principal, token if isinstance(token, str) else None):
-            return problem_response(403, "missing or wrong CSRF token")
-        sid = request.cookies.get(SESSION_COOKIE, "")
-
-        def end() -> None:
-            with store.unit() as s:
-                logout(s, sid, address=client_address(request))
-
-        await run_in_threadpool(end)
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        response.delete_cookie(CSRF_COOKIE, path="/")
-        return response
-
-    @api.get("/static/login.css", include_in_schema=False)
-    def login_css() -> Response:
-        return Response((TEMPLATES / "login.css").read_text(encoding="utf-8"), media_type="text/css")
+    api.include_router(health_routes(settings, store))
+    api.include_router(session_routes(settings, store))
 
     @api.api_route(f"{PREFIX}/{{rest:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def api_not_found(rest: str) -> Response:
