@@ -15,7 +15,6 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
