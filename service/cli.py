@@ -132,32 +132,28 @@ def users_list(home: HomeOpt = None) -> None:
     out.print(table)
 
 
-@users.command("disable")
-def users_disable(name: str, home: HomeOpt = None) -> None:
-    """Disable an account: its tokens and sessions stop working at once."""
+def _set_disabled(name: str, disabled: bool, home: Path | None) -> None:
     from service import auth
 
     _, store = _store(home)
     try:
         with store.unit() as s:  # type: ignore[attr-defined]
-            auth.set_disabled(s, name, True)
+            auth.set_disabled(s, name, disabled)
     except auth.AccountError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"disabled {name}")
+    out.print(f"{'disabled' if disabled else 'enabled'} {name}")
+
+
+@users.command("disable")
+def users_disable(name: str, home: HomeOpt = None) -> None:
+    """Disable an account: its tokens and sessions stop working at once."""
+    _set_disabled(name, True, home)
 
 
 @users.command("enable")
 def users_enable(name: str, home: HomeOpt = None) -> None:
     """Enable a disabled account."""
-    from service import auth
-
-    _, store = _store(home)
-    try:
-        with store.unit() as s:  # type: ignore[attr-defined]
-            auth.set_disabled(s, name, False)
-    except auth.AccountError as exc:
-        raise _fail(str(exc)) from exc
-    out.print(f"enabled {name}")
+    _set_disabled(name, False, home)
 
 
 @users.command("set-role")

@@ -1,123 +1,63 @@
 """Typed response models: the OpenAPI document at ``/api/v1/openapi.json`` is the API's contract.
 
-Rows name the columns of DESIGN.md's tables; columns a run adds beyond those (e.g. ``scores``'
-``dim_<dimension>`` columns) pass through as extra properties.
+The rows of published tables are derived from :mod:`evaluation.tables` (:func:`published_row`), never written
+again here; columns a run adds beyond the named ones (``scores``' ``dim_<dimension>`` columns) pass through as
+extra properties.
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from evaluation import tables
 
 
 class Row(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
-class Kpi(Row):
-    kpi_id: str
-    region: str
-    name_zh: str | None = None
-    name_en: str | None = None
-    unit: str | None = None
-    kind: str | None = None
-    direction: str | None = None
-    lower: float | None = None
-    upper: float | None = None
-    target_kind: str | None = None
-    target_value: float | None = None
-    target_high: float | None = None
-    target_year: int | None = None
-    obligation: str | None = None
-    cumulative: bool | None = None
-    source: str | None = None
+_JSON_TYPE: dict[type[pl.DataType], type] = {
+    pl.String: str,
+    pl.Boolean: bool,
+    pl.Int32: int,
+    pl.Int64: int,
+    pl.Float64: float,
+    pl.Date: str,
+    pl.Datetime: str,
+}
+_DESCRIPTION = {pl.Date: "ISO date", pl.Datetime: "ISO date-time"}
 
 
-class Observation(Row):
-    kpi_id: str
-    region: str
-    period: str = Field(description="ISO date")
-    value: float | None = None
-    std_error: float | None = None
-    source: str | None = None
-    status: str | None = None
-    vintage: str | None = Field(default=None, description="ISO date-time of ingestion")
+def published_row(model_name: str, table: str, *keys: str) -> type[Row]:
+    """The API row of published table ``table``, derived from its one definition in :mod:`evaluation.tables`.
+
+    Its named columns in declared order, as JSON types (dates as ISO text); ``keys`` are required, every other
+    column may be null or absent. Columns matched by pattern (``scores``' ``dim_*``) pass through as extras.
+    A column whose name is not an identifier (``q0.025``) is a field named ``q0_025`` with that alias.
+    """
+    fields: dict[str, Any] = {}
+    for column, dtype in tables.dtypes(tables.PUBLISHED[table]).items():
+        base = dtype.base_type()
+        kind, description = _JSON_TYPE[base], _DESCRIPTION.get(base)
+        alias = column if not column.isidentifier() else None
+        if column in keys:
+            fields[column.replace(".", "_")] = (kind, Field(alias=alias, description=description))
+        else:
+            fields[column.replace(".", "_")] = (kind | None, Field(None, alias=alias, description=description))
+    return create_model(model_name, __base__=Row, __module__=__name__, **fields)
 
 
-class Forecast(Row):
-    kpi_id: str
-    region: str
-    period: int
-    model: str | None = None
-    mean: float | None = None
-    q0_025: float | None = Field(default=None, alias="q0.025")
-    q0_1: float | None = Field(default=None, alias="q0.1")
-    q0_5: float | None = Field(default=None, alias="q0.5")
-    q0_9: float | None = Field(default=None, alias="q0.9")
-    q0_975: float | None = Field(default=None, alias="q0.975")
-    run_id: str | None = None
-
-
-class Attainment(Row):
-    kpi_id: str
-    region: str
-    target_year: int | None = None
-    p_reach: float | None = None
-    status: str | None = None
-    anticipated_growth: float | None = None
-    required_growth: float | None = None
-    expected_year: float | None = None
-    run_id: str | None = None
-
-
-class Scenario(Row):
-    scenario_id: str
-    name_zh: str | None = None
-    name_en: str | None = None
-    region: str
-    street: str | None = None
-    domain: str | None = None
-    category: str | None = None
-    owner: str | None = None
-    launch_date: str | None = None
-    budget: float | None = None
-
-
-class Score(Row):
-    scenario_id: str
-    region: str | None = None
-    period: str | None = None
-    scheme: str | None = None
-    total: float | None = None
-    grade: str | None = None
-    rank: float | None = None
-    rank_lo: float | None = None
-    rank_hi: float | None = None
-    run_id: str | None = None
-
-
-class Efficacy(Row):
-    scenario_id: str
-    outcome: str | None = None
-    method: str | None = None
-    effect: float | None = None
-    ci_lo: float | None = None
-    ci_hi: float | None = None
-    p_value: float | None = None
-    n_pre: int | None = None
-    n_post: int | None = None
-    run_id: str | None = None
-
-
-class Run(Row):
-    run_id: str
-    run_name: str | None = None
-    kind: str | None = None
-    status: str | None = None
-    start_time: str | None = None
-    end_time: str | None = None
-    alias: str | None = None
+Kpi = published_row("Kpi", "kpis", "kpi_id", "region")
+Observation = published_row("Observation", "observations", "kpi_id", "region", "period")
+Forecast = published_row("Forecast", "forecasts", "kpi_id", "region", "period")
+Attainment = published_row("Attainment", "attainment", "kpi_id", "region")
+Scenario = published_row("Scenario", "scenarios", "scenario_id", "region")
+Score = published_row("Score", "scores", "scenario_id")
+Efficacy = published_row("Efficacy", "efficacy", "scenario_id")
+Run = published_row("Run", "runs", "run_id")
 
 
 class AuditRow(BaseModel):

@@ -1,7 +1,12 @@
-"""The read routes: one router per resource, each filtered by the caller's region scope on the server."""
+"""The read routes: one router per resource, each filtered by the caller's region scope on the server.
 
-from __future__ import annotations
+Every table read but ``/observations`` (which can also read the warehouse as of a vintage) and ``/runs`` (no
+regions, not for owners) is one row of :data:`READS`: its table, response model, sort, query filters and where its
+rows come from.
+"""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -28,6 +33,17 @@ Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,9}$", description="next_
 Region = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$", description="a region id in your scope")]
 KpiId = Annotated[str | None, Query(max_length=64, description="a KPI id")]
 Settings = Annotated[ServiceSettings, Depends(get_settings)]
+Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
+Filters = dict[str, str | None]
+"""Column -> the value a query parameter asks rows to equal (``None``: not asked)."""
+
+
+def by_region(region: Region = None) -> Filters:
+    return {"region": region}
+
+
+def by_kpi_and_region(kpi_id: KpiId = None, region: Region = None) -> Filters:
+    return {"kpi_id": kpi_id, "region": region}
 
 
 def _router(tag: str) -> APIRouter:
@@ -41,161 +57,134 @@ def _filter(frame: pl.DataFrame, **equals: str | None) -> pl.DataFrame:
     return frame
 
 
-kpis = _router("kpis")
+Rows = Callable[[ServiceSettings, Principal, str, Filters], pl.DataFrame]
+"""Where a read's rows come from: (settings, caller, table name, filters) -> the rows the caller may see."""
 
 
-@kpis.get("/kpis", response_model=models.Page[models.Kpi])
-def list_kpis(
-    request: Request,
-    *,
-    settings: Settings,
-    principal: Annotated[Principal, Depends(require(*ALL_ROLES))],
-    region: Region = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> Any:
-    """The KPI registry rows of your regions."""
-    check_region(principal, region)
-    frame = _filter(in_regions(published(settings.published_dir, "kpis"), principal), region=region)
-    return page(request, frame, sort=("kpi_id", "region"), limit=limit, cursor=cursor)
+def in_scope(settings: ServiceSettings, principal: Principal, name: str, equals: Filters) -> pl.DataFrame:
+    """Rows of published table ``name`` in the caller's regions."""
+    return _filter(in_regions(published(settings.published_dir, name), principal), **equals)
 
+
+def visible_scenarios(settings: ServiceSettings, principal: Principal, name: str, equals: Filters) -> pl.DataFrame:
+    """The scenarios the caller may see (owners: their department's)."""
+    return _filter(scenario_scope(settings.published_dir, principal), **equals)
+
+
+def of_visible_scenarios(settings: ServiceSettings, principal: Principal, name: str, equals: Filters) -> pl.DataFrame:
+    """Rows of published table ``name`` about the scenarios the caller may see."""
+    visible = visible_scenarios(settings, principal, "scenarios", equals).select("scenario_id")
+    return published(settings.published_dir, name).join(visible, on="scenario_id", how="semi")
+
+
+@dataclass(frozen=True)
+class Read:
+    """One read route, ``GET /{table}``: a page of rows sorted by ``sort``, filtered by ``filters``' parameters."""
+
+    table: str
+    model: type
+    sort: tuple[str, ...]
+    doc: str
+    filters: Callable[..., Filters] = by_region
+    rows: Rows = in_scope
+
+    def router(self) -> APIRouter:
+        def read(
+            request: Request,
+            *,
+            settings: Settings,
+            principal: Reader,
+            equals: Annotated[Filters, Depends(self.filters)],
+            limit: Limit = 100,
+            cursor: Cursor = None,
+        ) -> Any:
+            check_region(principal, equals["region"])
+            frame = self.rows(settings, principal, self.table, equals)
+            return page(request, frame, sort=self.sort, limit=limit, cursor=cursor)
+
+        router = _router(self.table)
+        router.add_api_route(
+            f"/{self.table}",
+            read,
+            methods=["GET"],
+            response_model=models.Page[self.model],  # type: ignore[name-defined]
+            name=f"list_{self.table}",
+            description=self.doc,
+        )
+        return router
+
+
+READS = (
+    Read("kpis", models.Kpi, ("kpi_id", "region"), "The KPI registry rows of your regions."),
+    Read(
+        "forecasts",
+        models.Forecast,
+        ("kpi_id", "region", "period", "model"),
+        "Forecast quantiles of your regions' KPIs.",
+        filters=by_kpi_and_region,
+    ),
+    Read(
+        "attainment",
+        models.Attainment,
+        ("kpi_id", "region", "target_year"),
+        "Probability of reaching each target, for your regions.",
+        filters=by_kpi_and_region,
+    ),
+    Read(
+        "scenarios",
+        models.Scenario,
+        ("scenario_id",),
+        "Scenarios of your regions (owners: their department's).",
+        rows=visible_scenarios,
+    ),
+    Read(
+        "scores",
+        models.Score,
+        ("scheme", "period", "scenario_id"),
+        "Scenario scores, grades and rank intervals (scenarios you may see).",
+        rows=of_visible_scenarios,
+    ),
+    Read(
+        "efficacy",
+        models.Efficacy,
+        ("scenario_id", "outcome", "method"),
+        "Effect estimates per scenario and outcome (scenarios you may see).",
+        rows=of_visible_scenarios,
+    ),
+)
 
 observations = _router("observations")
 
 
-@observations.get("/observations", response_model=models.Page[models.Observation])
+@observations.get("/observations", response_model=models.Page[models.Observation])  # type: ignore[valid-type]
 def list_observations(
     request: Request,
     *,
     settings: Settings,
-    principal: Annotated[Principal, Depends(require(*ALL_ROLES))],
-    kpi_id: KpiId = None,
-    region: Region = None,
+    principal: Reader,
+    equals: Annotated[Filters, Depends(by_kpi_and_region)],
     as_of: Annotated[datetime | None, Query(description="read the warehouse as it was at this time")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Any:
     """Observations of your regions: the published set, or the warehouse as of a vintage (``as_of``)."""
-    check_region(principal, region)
+    check_region(principal, equals["region"])
     if as_of is not None:
         if as_of.tzinfo is not None:
             as_of = as_of.astimezone(UTC).replace(tzinfo=None)  # vintages are naive UTC
         if not settings.warehouse_path.exists():
             raise ProblemError(503, "the warehouse is not built yet; run `dtscope ingest` or `dtscope demo`")
-        frame = backend.observations_as_of(settings.home, as_of, kpi_id=kpi_id, region=region)
+        frame = backend.observations_as_of(settings.home, as_of, kpi_id=equals["kpi_id"], region=equals["region"])
     else:
         frame = published(settings.published_dir, "observations")
-    frame = _filter(in_regions(frame, principal), kpi_id=kpi_id, region=region)
+    frame = _filter(in_regions(frame, principal), **equals)
     return page(request, frame, sort=("kpi_id", "region", "period", "source", "vintage"), limit=limit, cursor=cursor)
-
-
-forecasts = _router("forecasts")
-
-
-@forecasts.get("/forecasts", response_model=models.Page[models.Forecast])
-def list_forecasts(
-    request: Request,
-    *,
-    settings: Settings,
-    principal: Annotated[Principal, Depends(require(*ALL_ROLES))],
-    kpi_id: KpiId = None,
-    region: Region = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> Any:
-    """Forecast quantiles of your regions' KPIs."""
-    check_region(principal, region)
-    frame = _filter(in_regions(published(settings.published_dir, "forecasts"), principal), kpi_id=kpi_id, region=region)
-    return page(request, frame, sort=("kpi_id", "region", "period", "model"), limit=limit, cursor=cursor)
-
-
-attainment = _router("attainment")
-
-
-@attainment.get("/attainment", response_model=models.Page[models.Attainment])
-def list_attainment(
-    request: Request,
-    *,
-    settings: Settings,
-    principal: Annotated[Principal, Depends(require(*ALL_ROLES))],
-    kpi_id: KpiId = None,
-    region: Region = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> Any:
-    """Probability of reaching each target, for your regions."""
-    check_region(principal, region)
-    frame = _filter(in_regions(published(settings.published_dir, "attainment"), principal), kpi_id=kpi_id, region=region)
-    return page(request, frame, sort=("kpi_id", "region", "target_year"), limit=limit, cursor=cursor)
-
-
-scenarios = _router("scenarios")
-
-
-@scenarios.get("/scenarios", response_model=models.Page[models.Scenario])
-def list_scenarios(
-    request: Request,
-    *,
-    settings: Settings,
-    principal: Annotated[Principal, Depends(require(*ALL_ROLES))],
-    region: Region = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> Any:
-    """Scenarios of your regions (owners: their department's)."""
-    check_region(principal, region)
-    frame = _filter(scenario_scope(settings.published_dir, principal), region=region)
-    return page(request, frame, sort=("scenario_id",), limit=limit, cursor=cursor)
-
-
-def _of_visible_scenarios(settings: ServiceSettings, principal: Principal, name: str, region: str | None) -> pl.DataFrame:
-    visible = _filter(scenario_scope(settings.published_dir, principal), region=region).select("scenario_id")
-    frame = published(settings.published_dir, name)
-    return frame.join(visible, on="scenario_id", how="semi")
-
-
-scores = _router("scores")
-
-
-@scores.get("/scores", response_model=models.Page[models.Score])
-def list_scores(
-    request: Request,
-    *,
-    settings: Settings,
-    principal: Annotated[Principal, Depends(require(*ALL_ROLES))],
-    region: Region = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> Any:
-    """Scenario scores, grades and rank intervals (scenarios you may see)."""
-    check_region(principal, region)
-    frame = _of_visible_scenarios(settings, principal, "scores", region)
-    return page(request, frame, sort=("scheme", "period", "scenario_id"), limit=limit, cursor=cursor)
-
-
-efficacy = _router("efficacy")
-
-
-@efficacy.get("/efficacy", response_model=models.Page[models.Efficacy])
-def list_efficacy(
-    request: Request,
-    *,
-    settings: Settings,
-    principal: Annotated[Principal, Depends(require(*ALL_ROLES))],
-    region: Region = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> Any:
-    """Effect estimates per scenario and outcome (scenarios you may see)."""
-    check_region(principal, region)
-    frame = _of_visible_scenarios(settings, principal, "efficacy", region)
-    return page(request, frame, sort=("scenario_id", "outcome", "method"), limit=limit, cursor=cursor)
 
 
 runs = _router("runs")
 
 
-@runs.get("/runs", response_model=models.Page[models.Run])
+@runs.get("/runs", response_model=models.Page[models.Run])  # type: ignore[valid-type]
 def list_runs(
     request: Request,
     *,
@@ -209,4 +198,5 @@ def list_runs(
     return page(request, frame, sort=("start_time", "run_id"), limit=limit, cursor=cursor)
 
 
-ROUTERS = (kpis, observations, forecasts, attainment, scenarios, scores, efficacy, runs)
+_kpis, *_others = (read.router() for read in READS)
+ROUTERS = (_kpis, observations, *_others, runs)  # the order of the OpenAPI document
