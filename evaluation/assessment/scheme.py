@@ -200,6 +200,14 @@ class Benchmark(_Strict):
     allow_missing: bool = False
 
 
+class Results(_Strict):
+    """How a round's results are applied: the lowest grade's scenarios get a rectification item due this many
+    days after approval; the funds view reads the scheme's cost-per-case indicator (null when absent)."""
+
+    rectification_days: int = Field(default=90, ge=1, le=3660)
+    cost_indicator: str | None = "cost_per_case"
+
+
 class Missing(_Strict):
     policy: Literal["renormalise", "exclude"] = "renormalise"
     max_missing_weight: float = Field(default=0.3, ge=0, le=1)
@@ -234,6 +242,7 @@ class SchemeFile(_Strict):
     aggregation: Aggregation = Field(default_factory=Aggregation)
     grades: list[Grade] = Field(min_length=2)
     benchmark: Benchmark
+    results: Results = Field(default_factory=Results)
     missing: Missing = Field(default_factory=Missing)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     efficacy: Efficacy = Field(default_factory=Efficacy)

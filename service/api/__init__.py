@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api import reads, round_owners, rounds, writes
+from service.api import reads, round_owners, round_results, rounds, writes
 
 PREFIX = "/api/v1"
 
@@ -12,7 +12,7 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """All resource routers under ``/api/v1``."""
     router = APIRouter(prefix=PREFIX)
-    for sub in (*reads.ROUTERS, *writes.ROUTERS, *rounds.ROUTERS, *round_owners.ROUTERS):
+    for sub in (*reads.ROUTERS, *writes.ROUTERS, *rounds.ROUTERS, *round_owners.ROUTERS, *round_results.ROUTERS):
         router.include_router(sub)
     return router
 

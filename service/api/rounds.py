@@ -238,7 +238,9 @@ def revise(request: Request, round_id: RoundId, *, body: ReasonIn, session: Db, 
 def get_scores(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
     """Per scenario: total, grade, rank and its interval (stored at approval; else from the submitted ratings now)."""
     r = _readable(session, round_id, principal, hidden_check=True)
-    items = _run(lambda: core.scores(session, r))
+    from service.rounds import results  # each scenario's rectification item of the previous round, if any
+
+    items = _run(lambda: results.with_previous(session, r, core.scores(session, r)))
     return JSONResponse({"round": r.id, "state": r.state, "scheme": r.scheme_label, "period": r.period,
                          "scores_sha256": r.scores_sha256, "items": items})
 

@@ -33,7 +33,9 @@ def round_scores(home: Path | str | None, round_id: int) -> dict[str, Any]:
                 raise RoundNotReproducible(
                     f"round {round_id}: recomputing from the frozen inputs does not give the approved scores"
                 )
+            from service.rounds import results  # each scenario's previous rectification, as the API shows it
+
             return {"round": r.id, "state": r.state, "scheme": r.scheme_label, "period": r.period,
-                    "scores_sha256": r.scores_sha256, "items": items}
+                    "scores_sha256": r.scores_sha256, "items": results.with_previous(s, r, items)}
     finally:
         store.engine.dispose()

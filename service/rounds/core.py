@@ -397,6 +397,9 @@ def approve(session: Session, actor: Actor, round_id: int) -> Round:
     r.state, r.approved_by, r.approved_at = "approved", actor.principal.name, audit.utcnow()
     _audit(session, actor, "round.approve", target(r.id), before={"state": "submitted"},
            after={"state": "approved", "scores_sha256": r.scores_sha256})
+    from service.rounds import results
+
+    results.open_rectifications(session, actor, r, result)  # results applied, in the approval's transaction
     return r
 
 

@@ -7,9 +7,21 @@ the migrated schema with this module). Times are stored as naive UTC.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -225,3 +237,25 @@ class OwnerNote(Base):
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     dispute_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Rectification(Base):
+    """Results applied: a scenario graded the scheme's lowest grade in an approved round must be rectified by
+    its department (``open`` → ``done``, with a note), by ``due_date`` (approval + the scheme's
+    ``results.rectification_days``). Created at approval, in the approval's transaction."""
+
+    __tablename__ = "round_rectifications"
+    __table_args__ = (UniqueConstraint("round_id", "scenario_id", name="uq_round_rectifications_scenario"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(128))
+    grade_id: Mapped[str] = mapped_column(String(64))
+    total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

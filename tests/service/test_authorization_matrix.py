@@ -57,6 +57,12 @@ EXPECTED: dict[tuple[str, str], tuple[int, dict[str, tuple[int, int]]]] = {
     # owners' part: every reader sees the self-assessments of the scenarios it may see; only owners write
     ("GET", "/api/v1/rounds/{round_id}/self-assessment"): (401, ALL),
     ("PUT", "/api/v1/rounds/{round_id}/self-assessment/{scenario_id}/{indicator_id}"): (401, _only("owner", 200)),
+    # results applied: every reader reads rectifications (owners: their department's), 标杆 and funds; only the
+    # scenario's department's owner updates its rectification item
+    ("GET", "/api/v1/rounds/{round_id}/rectifications"): (401, ALL),
+    ("PUT", "/api/v1/rounds/{round_id}/rectifications/{scenario_id}"): (401, _only("owner", 200)),
+    ("GET", "/api/v1/rounds/{round_id}/benchmarks"): (401, ALL),
+    ("GET", "/api/v1/rounds/{round_id}/funds"): (401, ALL),
 }
 SKIP = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect", "/api/v1/{rest:path}"}
 
