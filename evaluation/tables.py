@@ -403,7 +403,7 @@ class Attainment(_Table):
     target_value: pl.Float64
     target_high: pl.Float64 = pa.Field(nullable=True)
     obligation: pl.String = pa.Field(isin=_isin(Obligation), nullable=True)
-    p_reach: pl.Float64 = pa.Field(ge=0, le=1, nullable=True)  # NaN with status "unknown"
+    p_reach: pl.Float64 = pa.Field(ge=0, le=1, nullable=True)  # null with status "unknown" (no forecast)
     status: pl.String = pa.Field(isin=_isin(AttainmentStatus))
     likelihood: pl.String = pa.Field(isin=list(LIKELIHOOD_EN))
     likelihood_zh: pl.String = pa.Field(isin=list(LIKELIHOOD_ZH))

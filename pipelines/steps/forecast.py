@@ -514,7 +514,7 @@ def attainment(
                 "target_value": tval,
                 "target_high": t["target_high"],
                 "obligation": t["obligation"],
-                "p_reach": p,
+                "p_reach": p if math.isfinite(p) else None,  # unknown: no draws for the target year
                 "status": att.status(p, achieved=achieved, obligation=t["obligation"], thresholds=thresholds)
                 if math.isfinite(p)
                 else "unknown",
