@@ -31,6 +31,16 @@ def round_urls(round_id: int) -> dict[str, str]:
             "agreement": f"{base}/agreement", "ahp": f"{base}/ahp", "owners": f"{base}/owners"}  # fmt: skip
 
 
+def report_urls(round_id: int, lang: str) -> dict[str, str]:
+    """The round report's addresses (``GET /api/v1/rounds/{id}/report``) as a page and as a workbook.
+
+    >>> report_urls(7, "en")["xlsx"]
+    '/api/v1/rounds/7/report?format=xlsx&lang=en'
+    """
+    lang = "en" if lang == "en" else "zh"
+    return {fmt: f"{API}/{round_id}/report?format={fmt}&lang={lang}" for fmt in ("html", "xlsx")}
+
+
 def ok(answer: Answer | None) -> bool:
     """True when the API answered 2xx with a body."""
     return bool(answer) and 200 <= int(answer.get("status") or 0) < 300 and answer.get("body") is not None  # type: ignore[union-attr]

@@ -46,6 +46,7 @@ from dashboard.rounds_view import (
     own_sheet,
     problem,
     progress_frame,
+    report_urls,
     round_urls,
     scenario_progress,
     scores_frame,
@@ -248,6 +249,17 @@ def leader_sections(lang: str) -> list[Any]:
     )]  # fmt: skip
 
 
+def report_links(rid: int, lang: str) -> html.P:
+    """Links to the round's report (``GET /api/v1/rounds/{id}/report``) as a page and as a workbook."""
+    urls = report_urls(rid, lang)
+    return html.P([
+        html.A(t("round.report_html", lang), href=urls["html"], id="round-report-html", target="_blank",
+               rel="noopener"),
+        " · ",
+        html.A(t("round.report_xlsx", lang), href=urls["xlsx"], id="round-report-xlsx", download=""),
+    ], className="round-report-links")  # fmt: skip
+
+
 def layout(round_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
     """The round page; its data arrives from the API once the browser has fetched it."""
     lang = lang or "zh"
@@ -277,6 +289,7 @@ def layout(round_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
             dcc.Store(id="round-request"),
             dcc.Store(id="round-response"),
             html.Div(html.Div(t("rounds.loading", lang), className="text-muted"), id="round-head"),
+            report_links(rid, lang),
             html.Div(id="round-message"),
             *role_sections,
             _section(t("round.progress", lang), html.Div(id="round-progress"), section_id="progress-section"),

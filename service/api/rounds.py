@@ -9,10 +9,10 @@ caller's scope (403). A write the round's state forbids answers 409; a rating of
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ NodeId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Db = Annotated[Session, Depends(db_session)]
 WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 READ_ERRORS = responses(401, 403, 404, 409, 422)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/rounds", tags=["rounds"], dependencies=[Depends(authenticated)])
 
@@ -253,18 +254,30 @@ def get_agreement(round_id: RoundId, session: Db, principal: Annotated[Principal
 
 
 @router.get("/{round_id}/report", responses=READ_ERRORS)
-def get_report(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def get_report(
+    round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))],
+    fmt: Annotated[Literal["json", "html", "xlsx"], Query(alias="format")] = "json",
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+) -> Any:
     """Everything a sign-off needs: scheme and version, weights with CRs, scores, grades, rank intervals,
-    agreement, and who approved when."""
+    agreement, rectifications, 标杆, and who approved when; ``?format=html|xlsx`` renders it (``?lang=zh|en``)."""
+    from service.rounds import report, results
+
     r = _readable(session, round_id, principal, hidden_check=True)
     scheme = _run(lambda: core.scoring_scheme(session, r))
-    return JSONResponse({
+    doc = {
         "round": round_out(session, r).model_dump(),
         "weights": dict(zip(scheme.indicator_ids, [float(w) for w in scheme.subjective_weights()], strict=True)),
         "ahp": round_ahp.report(session, r, scheme),
-        "scores": _run(lambda: core.scores(session, r)),
         "agreement": core.agreement(session, r),
-    })
+        **_run(lambda: results.report_parts(session, r, principal, core.scores(session, r))),
+    }
+    if fmt == "html":
+        return HTMLResponse(report.html(doc, lang))
+    if fmt == "xlsx":
+        return Response(report.xlsx(doc, lang), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="round-{r.id}-v{r.version}-report.xlsx"'})
+    return JSONResponse(doc)
 
 
 ROUTERS = (router,)
