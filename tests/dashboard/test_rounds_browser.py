@@ -27,6 +27,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from evaluation.scoring import ahp_weights
+from tests.serving import add_accounts, served
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,11 @@ _spec.loader.exec_module(sb)
 # Saaty's textbook 3 × 3 example (λmax ≈ 3.039, CR ≈ 0.033) and a cyclic matrix (A ≻ B ≻ C ≻ A).
 SAATY_3 = {(0, 1): "3", (0, 2): "5", (1, 2): "3"}
 CYCLIC_3 = {(0, 1): "9", (0, 2): "1/9", (1, 2): "9"}
-ACCOUNTS = {"pd_lead": ("leader", "pudong"), "pd_eval": ("evaluator", "pudong"), "pd_owner": ("owner", "pudong")}
+ACCOUNTS = {
+    "pd_lead": ("leader", "pudong", None),
+    "pd_eval": ("evaluator", "pudong", None),
+    "pd_owner": ("owner", "pudong", "区科经委"),
+}
 
 
 def full(upper: dict[tuple[int, int], str], n: int = 3) -> list[list[float]]:
@@ -54,32 +59,15 @@ def round_service(published_home: Path, tmp_path_factory: pytest.TempPathFactory
     home = tmp_path_factory.mktemp("rounds-served") / "home"
     shutil.copytree(published_home, home, symlinks=True)
     cli = sb._service_cli()
-    for name, (role, region) in ACCOUNTS.items():
-        args = [*cli, "users", "add", name, "--role", role, "--region", region, "--password-stdin", "--home", str(home)]
-        if role == "owner":
-            args += ["--department", "区科经委"]
-        done = subprocess.run(args, input=sb.PASSWORD + "\n", text=True, capture_output=True, env=sb._env(), check=False)
-        assert done.returncode == 0, done.stderr + done.stdout
+    add_accounts(cli, home, ACCOUNTS, sb.PASSWORD, env=sb._env())
     made = subprocess.run([*cli, "tokens", "create", "pd_lead", "--home", str(home)], capture_output=True, text=True,
                           env=sb._env(), check=True)  # fmt: skip
     token = made.stdout.strip().splitlines()[-1]
-    port = sb.free_port()
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen([*cli, "serve", "--home", str(home), "--port", str(port), "--workers", "1"],
-                            stdout=log, stderr=subprocess.STDOUT, env=sb._env())  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"dtscope serve did not start: {(home / 'serve.log').read_text()[-3000:]}")
-        time.sleep(0.5)
+    with served(cli, home, env=sb._env()) as base:
+        yield _open_round(base, token, home)
+
+
+def _open_round(base: str, token: str, home: Path) -> dict[str, Any]:
     request = urllib.request.Request(
         base + "/api/v1/rounds", method="POST",
         data=json.dumps({"scheme": "default_ahp", "period": "2024", "regions": ["pudong"]}).encode(),
@@ -87,15 +75,7 @@ def round_service(published_home: Path, tmp_path_factory: pytest.TempPathFactory
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=60) as r:
         opened = json.loads(r.read())
-    try:
-        yield {"base": base, "round": opened, "token": token, "home": home}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    return {"base": base, "round": opened, "token": token, "home": home}
 
 
 def fill(driver: Any, upper: dict[tuple[int, int], str]) -> None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.serving import add_accounts, served
+
 pytestmark = pytest.mark.browser
 
 DTSCOPE = Path(sys.executable).with_name("dtscope")
@@ -33,12 +33,6 @@ PASSWORD = "correct horse battery staple"
 GRID_ROWS = "#kpi-grid-table .ag-center-cols-container .ag-row"
 LEAGUE_ROWS = "#league-table .ag-center-cols-container .ag-row"
 HOSTILE_KPI = ("online_handling_share", "pudong")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _service_cli() -> list[str]:
@@ -78,40 +72,9 @@ def service(published_home: Path, tmp_path_factory: pytest.TempPathFactory, host
             pl.when(key).then(pl.lit(HOSTILE)).otherwise(pl.col(c)).alias(c) for c in ("name_zh", "name_en")
         ).write_parquet(path)
     cli = _service_cli()
-    for name, (role, region, department) in ACCOUNTS.items():
-        args = [*cli, "users", "add", name, "--role", role, "--region", region, "--password-stdin", "--home", str(home)]
-        if department:
-            args += ["--department", department]
-        done = subprocess.run(args, input=PASSWORD + "\n", text=True, capture_output=True, env=_env(), check=False)
-        assert done.returncode == 0, done.stderr + done.stdout
-    port = free_port()
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*cli, "serve", "--home", str(home), "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, env=_env(),
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"dtscope serve did not start: {(home / 'serve.log').read_text()[-3000:]}")
-        time.sleep(0.5)
-    try:
+    add_accounts(cli, home, ACCOUNTS, PASSWORD, env=_env())
+    with served(cli, home, env=_env()) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def wait_for(driver: Any, css: str, timeout: float = 20) -> Any:
