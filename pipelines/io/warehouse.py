@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -616,6 +617,31 @@ class Warehouse:
             rejects_by_reason=dict(sorted((k, v) for k, v in tally.counts.items() if v)),
             rejects=stored,
         )
+
+    def publish_views(self, folder: Path, names: Iterable[str]) -> list[str]:
+        """Make the published Parquet set readable in SQL beside the inputs.
+
+        Every published table gets a view ``published.<name>``; one whose name no warehouse table holds
+        (``scores``, ``forecasts``, ``attainment``, …) also gets ``<name>`` in the main schema, as DESIGN.md
+        promises. The views read ``folder/<name>.parquet`` through the ``published_tables`` link, so they
+        follow every later swap; they are recreated whenever the set of names changes.
+
+        Returns:
+            The main-schema views made.
+        """
+        made = []
+        with self.writer() as con:
+            own = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+            con.execute("CREATE SCHEMA IF NOT EXISTS published")
+            for name in sorted(names):
+                if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                    raise ValueError(f"published table name {name!r} is not a plain identifier")
+                source = str((folder / f"{name}.parquet").absolute()).replace("'", "''")
+                con.execute(f"CREATE OR REPLACE VIEW published.{name} AS SELECT * FROM read_parquet('{source}')")
+                if name not in own:
+                    con.execute(f"CREATE OR REPLACE VIEW main.{name} AS SELECT * FROM published.{name}")
+                    made.append(name)
+        return made
 
     def replace_reference(self, name: str, frame: pl.DataFrame) -> bool:
         """Replace a reference table (kpis, scenarios, …) in one transaction; False when already identical."""

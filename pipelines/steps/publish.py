@@ -21,6 +21,7 @@ import polars as pl
 from evaluation.tables import PUBLISHED, validate
 from pipelines.faults import fault_point
 from pipelines.io.catalog import write_text
+from pipelines.io.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,9 @@ def publish(
     _prune(versions, keep=new, current=old)
     _remove_stale_links(home, keep=tmp_link)
     log.info("published %s to %s", ", ".join(sorted(tables)), new)
+    warehouse = home / "warehouse.duckdb"
+    if warehouse.exists():  # SQL users read the set in the warehouse too (views through the link)
+        Warehouse(warehouse).publish_views(link, (p.stem for p in new.glob("*.parquet")))
     return new
 
 

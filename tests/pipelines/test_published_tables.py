@@ -82,3 +82,22 @@ def test_allowed_values_come_from_the_code_that_makes_them() -> None:
     words = tables.allowed(tables.Attainment)
     assert words["likelihood"][:-1] == tuple(t.en for t in likelihood.SCALE)
     assert words["likelihood_zh"][:-1] == tuple(t.zh for t in likelihood.SCALE)
+
+
+def test_sql_users_read_the_published_set_in_the_warehouse(published_home: Path) -> None:
+    """DESIGN.md: what a run publishes is visible in warehouse.duckdb as views of the same names."""
+    import duckdb
+
+    con = duckdb.connect(str(published_home / "warehouse.duckdb"), read_only=True)
+    try:
+        for name in ("scores", "forecasts", "attainment", "backtest_metrics", "calibration"):
+            parquet = pl.read_parquet(published_home / "published_tables" / f"{name}.parquet")
+            assert con.execute(f"SELECT count(*) FROM {name}").fetchone() == (parquet.height,), name
+            assert con.execute(f"SELECT count(*) FROM published.{name}").fetchone() == (parquet.height,), name
+        # a published table that shares its name with an input table is under the published schema only
+        inputs = con.execute("SELECT count(*) FROM observations").fetchone()
+        published = pl.read_parquet(published_home / "published_tables" / "observations.parquet").height
+        assert con.execute("SELECT count(*) FROM published.observations").fetchone() == (published,)
+        assert inputs is not None and inputs[0] >= published  # every vintage in the table, the pinned latest published
+    finally:
+        con.close()
