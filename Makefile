@@ -65,8 +65,10 @@ run: install demo
 bench: install browser
 	$(BIN)/python -m evaluation.bench.assessment
 	$(BIN)/python -m evaluation.bench.forecast
+	$(BIN)/python -m evaluation.bench.panels
 	$(BIN)/python -m dashboard.bench
 	$(BIN)/python -m pipelines.bench
+	$(BIN)/python -m pipelines.bench.ingest
 	$(BIN)/python -m pipelines.bench.scale
 	$(BIN)/python -m service.bench
 
