@@ -58,3 +58,22 @@ def events(session: Session, *, after_id: int = 0, limit: int = 100, target: str
     if target is not None:
         stmt = stmt.where(or_(AuditEvent.target == target, AuditEvent.target.startswith(target + "/", autoescape=True)))
     return list(session.scalars(stmt.order_by(AuditEvent.id).limit(limit)))
+
+
+def record_ingest(session: Session, *, actor: str, role: str, address: str | None, answer: Any, via: str) -> AuditEvent:
+    """The audit row of one ingest (API or dashboard upload): the file and its counts."""
+    return record(
+        session,
+        actor=actor,
+        role=role,
+        action="ingest",
+        target=answer.file,
+        address=address,
+        after={
+            "in": answer.rows_in,
+            "accepted": answer.accepted,
+            "unchanged": answer.unchanged,
+            "rejected": answer.rejected,
+            "via": via,
+        },
+    )

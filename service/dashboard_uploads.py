@@ -59,20 +59,8 @@ class DashboardUploads:
             return f"{filename}: refused, larger than the {limit} MB limit"
         answer: Any = backend.ingest_upload(self.settings.home, filename, content, in_scope=principal.can_ingest_region)
         with self.store.unit() as session:
-            audit.record(
-                session,
-                actor=principal.name,
-                role=principal.role,
-                action="ingest",
-                target=answer.file,
-                address=address,
-                after={
-                    "in": answer.rows_in,
-                    "accepted": answer.accepted,
-                    "unchanged": answer.unchanged,
-                    "rejected": answer.rejected,
-                    "via": "dashboard",
-                },
+            audit.record_ingest(
+                session, actor=principal.name, role=principal.role, address=address, answer=answer, via="dashboard"
             )
         return (
             f"{answer.file}: {answer.rows_in} rows in, {answer.accepted} accepted, {answer.unchanged} unchanged, "

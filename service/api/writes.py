@@ -49,19 +49,8 @@ def ingest_file(
         )
     except backend.IngestInputError as exc:
         raise ProblemError(422, str(exc)) from None
-    audit.record(
-        session,
-        actor=principal.name,
-        role=principal.role,
-        action="ingest",
-        target=answer.file,
-        address=client_address(request),
-        after={
-            "in": answer.rows_in,
-            "accepted": answer.accepted,
-            "unchanged": answer.unchanged,
-            "rejected": answer.rejected,
-        },
+    audit.record_ingest(
+        session, actor=principal.name, role=principal.role, address=client_address(request), answer=answer, via="api"
     )
     return models.IngestResult(
         file=answer.file,
