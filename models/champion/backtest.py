@@ -39,6 +39,20 @@ class MemberBacktest:
     points: dict[Member, np.ndarray]
     feats: np.ndarray
 
+    def take(self, idx: np.ndarray) -> MemberBacktest:
+        """The rows at ``idx`` (positions or a boolean mask), every field alike."""
+        return MemberBacktest(
+            series=self.series[idx],
+            offset=self.offset[idx],
+            h=self.h[idx],
+            actual=self.actual[idx],
+            scale=self.scale[idx],
+            raw_scale=self.raw_scale[idx],
+            trend=self.trend[idx],
+            points={m: p[idx] for m, p in self.points.items()},
+            feats=self.feats[idx],
+        )
+
     def rows(self, points: np.ndarray, scale: Scale | None = None) -> ForecastRows:
         """The backtest rows with ``points`` as the forecast, for :mod:`models.metrics`: on the model
         scale with the error scale ``s`` (no ``scale`` given), or mapped to the original scale by

@@ -290,16 +290,6 @@ def recalibrate(
     if cfg.recalibrate == "never" or (cfg.recalibrate == "small" and large) or bt.actual.size == 0:
         return Recalibration()
     idx = np.flatnonzero(keep)
-    sub = MemberBacktest(
-        series=bt.series[idx],
-        offset=bt.offset[idx],
-        h=bt.h[idx],
-        actual=bt.actual[idx],
-        scale=bt.scale[idx],
-        raw_scale=bt.raw_scale[idx],
-        trend=bt.trend[idx],
-        points={m: p[idx] for m, p in bt.points.items()},
-        feats=bt.feats[idx],
-    )
+    sub = bt.take(idx)
     pits = pool_pits(sub, [p[idx] for p in centre_points], cfg, groups)
     return fit_beta(pits, reference_pits(), cfg.recal_prior)

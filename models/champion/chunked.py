@@ -263,20 +263,6 @@ def _metric_names(cfg: ChampionConfig) -> tuple[str, ...]:
     return ("smape_error", "mase_error")
 
 
-def _take(bt: MemberBacktest, idx: np.ndarray) -> MemberBacktest:
-    return MemberBacktest(
-        series=bt.series[idx],
-        offset=bt.offset[idx],
-        h=bt.h[idx],
-        actual=bt.actual[idx],
-        scale=bt.scale[idx],
-        raw_scale=bt.raw_scale[idx],
-        trend=bt.trend[idx],
-        points={m: p[idx] for m, p in bt.points.items()},
-        feats=bt.feats[idx],
-    )
-
-
 def backtest_piece(plan: Plan, piece: Piece) -> PieceBacktest:
     """Phase 3 (map): the members' backtest of the piece, its candidates' loss sums, selection's choice
     and the calibration sample (rows whose hash of (panel index, origin, horizon) is under the rate)."""
@@ -330,7 +316,7 @@ def backtest_piece(plan: Plan, piece: Piece) -> PieceBacktest:
         sums=sums,
         counts=counts,
         choice=choice,
-        sample=_take(bt, keep),
+        sample=bt.take(keep),
         select=select[keep] if select.size else select,
         codes=codes,
     )
@@ -404,7 +390,7 @@ def reduce_backtests(parts: Sequence[PieceBacktest], plan: Plan) -> Reduced:
         feats=np.vstack([s.feats for s in samples]),
     )
     order = np.lexsort((cat.h, cat.series, cat.offset))
-    bt = _take(cat, order)
+    bt = cat.take(order)
     select = np.concatenate([p.select for p in parts])
     codes = np.concatenate([p.codes for p in parts])
     if select.size:
