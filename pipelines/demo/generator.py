@@ -32,6 +32,7 @@ from evaluation import tables
 from pipelines.demo.templates import Shape, Status, load_templates
 from pipelines.io.catalog import write_csv
 from pipelines.io.kpi_registry import Indicator, Registry
+from pipelines.steps.ingest import LONG_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ METRICS_FIRST_MONTH = date(2021, 1, 1)
 OUTCOMES_FIRST_YEAR = 2019
 LAUNCH_FIRST, LAUNCH_LAST = date(2021, 3, 1), date(2023, 12, 1)
 
-OBSERVATION_COLUMNS = ("kpi_id", "region", "period", "value", "std_error", "source", "status", "note")
+OBSERVATION_COLUMNS = LONG_COLUMNS  # the demo writes observations in the long input layout
 OBSERVATIONS_LONG_POLARS: dict[str, pl.DataType | type[pl.DataType]] = dict.fromkeys(
     OBSERVATION_COLUMNS, pl.String
 )

@@ -46,6 +46,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "note": ("note", "notes", "备注", "说明"),
     "unit": ("unit", "单位"),
 }
+# The long input layout as text columns: what a long file holds, and what dtscope's own derived rows and the
+# demo generator write before they go through the same validation.
+LONG_COLUMNS = ("kpi_id", "region", "period", "value", "std_error", "source", "status", "note")
 STATUS_ALIASES = {
     "final": "final",
     "正式": "final",

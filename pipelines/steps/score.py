@@ -17,23 +17,11 @@ import polars as pl
 from evaluation.assessment.efficacy import effect_indicator, efficacy_table
 from evaluation.assessment.engine import parse_period, period_values, score_scheme
 from evaluation.assessment.scheme import Scheme
+from pipelines.steps.ingest import LONG_COLUMNS
 
 log = logging.getLogger(__name__)
 
 BENCHMARK_KPI = "efficient_disposal_scenarios"
-OBSERVATION_COLUMNS = ("kpi_id", "region", "period", "value", "std_error", "source", "status", "note")
-EFFICACY_TABLE_COLUMNS = (
-    "scenario_id",
-    "outcome",
-    "method",
-    "effect",
-    "ci_lo",
-    "ci_hi",
-    "p_value",
-    "n_pre",
-    "n_post",
-    "status",
-)
 
 
 class MetricsError(ValueError):
@@ -167,7 +155,7 @@ def benchmark_observations(
             "status": ["provisional"] * counts.height,
             "note": [note] * counts.height,
         },
-        schema=dict.fromkeys(OBSERVATION_COLUMNS, pl.String),
+        schema=dict.fromkeys(LONG_COLUMNS, pl.String),
     )
 
 
