@@ -402,6 +402,15 @@ class ExecutorOpt(StrEnum):
     dask = "dask"
 
 
+# The executor options forecast-file and run share.
+ExecutorArg = Annotated[ExecutorOpt, typer.Option(help="Where the per-series work runs: inprocess, processes or dask.")]
+WorkersArg = Annotated[int, typer.Option(help="Workers for --executor processes or a local Dask cluster.")]
+SchedulerArg = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (tcp://host:8786); its workers need dtscope and must read the data path."),
+]
+
+
 @app.command("forecast-file")
 def forecast_file_cmd(
     in_path: Annotated[
@@ -412,16 +421,9 @@ def forecast_file_cmd(
     kind: Annotated[
         Kind, typer.Option(help="auto, share (bounded 0–100 or 0–1), count or amount.")
     ] = Kind.AUTO,
-    executor: Annotated[
-        ExecutorOpt, typer.Option(help="Where the chunks run: inprocess, processes or dask.")
-    ] = ExecutorOpt.inprocess,
-    workers: Annotated[
-        int, typer.Option(help="Workers for --executor processes or a local Dask cluster.")
-    ] = 2,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address (tcp://host:8786); workers must read OUT's folder."),
-    ] = None,
+    executor: ExecutorArg = ExecutorOpt.inprocess,
+    workers: WorkersArg = 2,
+    scheduler: SchedulerArg = None,
     chunk: Annotated[int, typer.Option(min=1, help="Series per chunk (sets peak memory).")] = 1000,
     task_stream: Annotated[
         Path | None, typer.Option(help="With --executor dask: save the Dask task stream (CSV) here.")
@@ -528,15 +530,9 @@ def status(home: HomeOpt = None) -> None:
 # ---------------------------------------------------------------------------------------------- run
 @app.command()
 def run(
-    executor: Annotated[
-        ExecutorOpt, typer.Option(help="Where per-series work runs.")
-    ] = ExecutorOpt.inprocess,
-    workers: Annotated[
-        int, typer.Option(help="Workers for --executor processes or a local Dask cluster.")
-    ] = 2,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
-    ] = None,
+    executor: ExecutorArg = ExecutorOpt.inprocess,
+    workers: WorkersArg = 2,
+    scheduler: SchedulerArg = None,
     config: Annotated[
         Path | None, typer.Option(help="Run configuration JSON (a challenger); default: the production version's.")
     ] = None,
