@@ -22,6 +22,7 @@ residuals at each horizon, scaled by the series' mean absolute step.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
@@ -70,6 +71,7 @@ def series_scale(z: np.ndarray) -> float:
 
 
 @register("pooled")
+@dataclass(kw_only=True, eq=False)
 class PooledGrowth:
     """Gradient-boosted growth model trained across series.
 
@@ -88,34 +90,18 @@ class PooledGrowth:
             M3 yearly validation split it did not improve the champion).
     """
 
-    def __init__(
-        self,
-        *,
-        horizon_max: int = 6,
-        min_window: int = 4,
-        with_level: bool = False,
-        max_iter: int = 150,
-        learning_rate: float = 0.05,
-        max_leaf_nodes: int = 15,
-        min_samples_leaf: int = 40,
-        loss: str = "squared_error",
-        clip: float = 0.01,
-        seed: int = 0,
-        n_threads: int = 1,
-        stack: bool = False,
-    ) -> None:
-        self.horizon_max = horizon_max
-        self.min_window = min_window
-        self.with_level = with_level
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_samples_leaf = min_samples_leaf
-        self.loss = loss
-        self.clip = clip
-        self.seed = seed
-        self.n_threads = n_threads
-        self.stack = stack
+    horizon_max: int = 6
+    min_window: int = 4
+    with_level: bool = False
+    max_iter: int = 150
+    learning_rate: float = 0.05
+    max_leaf_nodes: int = 15
+    min_samples_leaf: int = 40
+    loss: str = "squared_error"
+    clip: float = 0.01
+    seed: int = 0
+    n_threads: int = 1
+    stack: bool = False
 
     def _training_rows(self, histories: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xs, ys, hs = [], [], []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
@@ -17,6 +18,7 @@ from models.base import DEFAULT_LEVELS, Forecast, check_history, register, sampl
 
 
 @register("prophet")
+@dataclass(eq=False)
 class ProphetModel:
     """Prophet on yearly time stamps.
 
@@ -28,19 +30,11 @@ class ProphetModel:
         start_year: calendar year given to the first observation (any value works for annual data).
     """
 
-    def __init__(
-        self,
-        lower: float | None = None,
-        upper: float | None = None,
-        n_samples: int = 500,
-        seed: int = 0,
-        start_year: int = 2000,
-    ) -> None:
-        self.lower = lower
-        self.upper = upper
-        self.n_samples = n_samples
-        self.seed = seed
-        self.start_year = start_year
+    lower: float | None = None
+    upper: float | None = None
+    n_samples: int = 500
+    seed: int = 0
+    start_year: int = 2000
 
     def _frame(self, n: int) -> Any:
         import pandas as pd

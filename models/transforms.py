@@ -16,7 +16,7 @@ model-scale mean, which would be biased for log and logit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Literal, Self
 
 import numpy as np
@@ -133,6 +133,7 @@ def monotone_quantiles(quantiles: np.ndarray, floor: float) -> np.ndarray:
     return np.maximum.accumulate(np.maximum(quantiles, floor), axis=0)
 
 
+@dataclass(eq=False)
 class Transformed:
     """Fit ``base`` on a transformed scale and return forecasts on the original one.
 
@@ -145,20 +146,12 @@ class Transformed:
         grid_step: spacing of the quantile grid used to compute the back-transformed mean.
     """
 
-    def __init__(
-        self,
-        base: Forecaster,
-        scale: Scale,
-        *,
-        cumulative: bool = False,
-        std_error: float | None = None,
-        grid_step: float = 0.01,
-    ) -> None:
-        self.base = base
-        self.scale = scale
-        self.cumulative = cumulative
-        self.std_error = std_error
-        self.grid_step = grid_step
+    base: Forecaster
+    scale: Scale
+    _: KW_ONLY
+    cumulative: bool = False
+    std_error: float | None = None
+    grid_step: float = 0.01
 
     def fit(self, history: np.ndarray) -> Self:
         y = np.asarray(history, dtype=float)
