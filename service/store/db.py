@@ -53,6 +53,15 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    """Every revision id of the migrations shipped in this package."""
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+class UnknownRevision(RuntimeError):
+    """The store was migrated by a build whose migrations this one does not ship."""
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as con:
         return MigrationContext.configure(con).get_current_revision()
@@ -108,7 +117,14 @@ def open_store(url: str, *, lock_dir: Path | None = None) -> Store:
     from filelock import FileLock
 
     engine = make_engine(url)
-    if current_revision(engine) != head_revision():
+    found = current_revision(engine)
+    if found is not None and found not in known_revisions():
+        engine.dispose()
+        raise UnknownRevision(
+            f"the store's schema is at revision {found}, which this dtscope does not know (a pre-release store, "
+            "from before the migrations were squashed into one baseline); move the store aside and start again"
+        )
+    if found != head_revision():
         if engine.dialect.name == "sqlite" and lock_dir is not None:
             lock_dir.mkdir(parents=True, exist_ok=True)
             with FileLock(str(lock_dir / "service.db.migrate.lock"), timeout=60):

@@ -159,7 +159,21 @@ class Round(Base):
         return tuple(r for r in self.regions.split(",") if r)
 
 
-class Judgement(Base):
+class _RoundPart:
+    """A row of one of a round's parts: its own id and the round it belongs to (indexed); these columns come
+    first in the table, as the migration creates them."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-3)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True, sort_order=-2)
+
+
+class _EvaluatorPart(_RoundPart):
+    """A row one evaluator of the round owns."""
+
+    evaluator: Mapped[str] = mapped_column(String(64), sort_order=-1)
+
+
+class Judgement(_EvaluatorPart, Base):
     """One evaluator's rating of one scenario on one judged indicator in a round."""
 
     __tablename__ = "round_judgements"
@@ -167,57 +181,45 @@ class Judgement(Base):
         UniqueConstraint("round_id", "evaluator", "scenario_id", "indicator_id", name="uq_round_judgements_cell"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    evaluator: Mapped[str] = mapped_column(String(64))
     scenario_id: Mapped[str] = mapped_column(String(64))
     indicator_id: Mapped[str] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class JudgementComment(Base):
+class JudgementComment(_EvaluatorPart, Base):
     """An evaluator's comment on one scenario in a round."""
 
     __tablename__ = "round_comments"
     __table_args__ = (UniqueConstraint("round_id", "evaluator", "scenario_id", name="uq_round_comments_sheet"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    evaluator: Mapped[str] = mapped_column(String(64))
     scenario_id: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class RoundSubmission(Base):
+class RoundSubmission(_EvaluatorPart, Base):
     """An evaluator has submitted its ratings in a round (they become final and visible to the others)."""
 
     __tablename__ = "round_submissions"
     __table_args__ = (UniqueConstraint("round_id", "evaluator", name="uq_round_submissions_evaluator"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    evaluator: Mapped[str] = mapped_column(String(64))
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class AhpJudgement(Base):
+class AhpJudgement(_EvaluatorPart, Base):
     """An expert's pairwise matrix for one node of the scheme's tree (JSON), with its consistency ratio."""
 
     __tablename__ = "round_ahp"
     __table_args__ = (UniqueConstraint("round_id", "evaluator", "node", name="uq_round_ahp_node"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    evaluator: Mapped[str] = mapped_column(String(64))
     node: Mapped[str] = mapped_column(String(64))
     matrix: Mapped[str] = mapped_column(Text)
     cr: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class OwnerNote(Base):
+class OwnerNote(_RoundPart, Base):
     """An owner's self-assessment of one scenario on one indicator of a round: a note, evidence links (JSON
     list of http(s) addresses), and optionally a dispute of the metric with a reason for the evaluators."""
 
@@ -226,8 +228,6 @@ class OwnerNote(Base):
         UniqueConstraint("round_id", "scenario_id", "indicator_id", name="uq_round_owner_notes_cell"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     scenario_id: Mapped[str] = mapped_column(String(64))
     indicator_id: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(128))
@@ -239,7 +239,7 @@ class OwnerNote(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class Rectification(Base):
+class Rectification(_RoundPart, Base):
     """Results applied: a scenario graded the scheme's lowest grade in an approved round must be rectified by
     its department (``open`` → ``done``, with a note), by ``due_date`` (approval + the scheme's
     ``results.rectification_days``). Created at approval, in the approval's transaction."""
@@ -247,8 +247,6 @@ class Rectification(Base):
     __tablename__ = "round_rectifications"
     __table_args__ = (UniqueConstraint("round_id", "scenario_id", name="uq_round_rectifications_scenario"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     scenario_id: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(128))
     grade_id: Mapped[str] = mapped_column(String(64))

@@ -18,7 +18,7 @@ from sqlalchemy import inspect, text
 from service import auth
 from service.settings import RateLimits
 from service.store import Base, open_store
-from service.store.db import current_revision, downgrade, head_revision, make_engine, migrate
+from service.store.db import UnknownRevision, current_revision, downgrade, head_revision, make_engine, migrate
 
 
 def _pg_bin() -> Path | None:
@@ -92,6 +92,16 @@ def test_migrations_build_the_schema_of_the_models_and_go_down_again(db_url: str
     migrate(store.engine)
     assert store.ready()
     store.engine.dispose()
+
+
+def test_a_store_at_a_revision_this_build_does_not_ship_is_refused_by_name(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as con:  # a store migrated by a pre-release build to a revision squashed since
+        con.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+        con.execute(text("INSERT INTO alembic_version VALUES ('0002')"))
+    engine.dispose()
+    with pytest.raises(UnknownRevision, match="at revision 0002, which this dtscope does not know"):
+        open_store(db_url)
 
 
 def test_accounts_tokens_sessions_and_audit_round_trip(db_url: str) -> None:
