@@ -99,13 +99,13 @@ def m3_categories(ids: list[str]) -> list[str]:
     return [str(raw[sid]["type"][0]) for sid in ids]
 
 
-def targets(train: list[np.ndarray]) -> np.ndarray:
-    """Targets ``(n, len(KS))`` at horizon H: ``last × (1 + k·g)^H`` (floored at 0)."""
+def targets(train: list[np.ndarray], h: int = H) -> np.ndarray:
+    """Targets ``(n, len(KS))`` at horizon ``h``: ``last × (1 + k·g)^h`` (floored at 0)."""
     out = np.empty((len(train), len(KS)))
     for i, y in enumerate(train):
         g = (y[-1] / y[0]) ** (1 / (y.size - 1)) - 1
         for j, k in enumerate(KS):
-            out[i, j] = y[-1] * max(1 + k * g, 0.0) ** H
+            out[i, j] = y[-1] * max(1 + k * g, 0.0) ** h
     return out
 
 
@@ -127,18 +127,24 @@ def run_champion(
     tg: np.ndarray,
     config: ChampionConfig,
     name: str = "dtscope champion",
+    *,
     kinds: list[str] | None = None,
+    h: int = H,
 ) -> Result:
-    """The champion fitted on ``train``; ``kinds`` (the M3 categories) as ``fit_champion`` takes them."""
+    """The champion fitted on ``train``; ``kinds`` (the M3 categories) as ``fit_champion`` takes them.
+
+    ``points`` are the chosen candidate's point forecasts; ``extra["q50"]`` holds the predictive median
+    (what ``dtscope forecast-file`` writes as ``q0.5`` and ``mean``).
+    """
     t0 = time.perf_counter()
     scale = Scale("log")
     histories = [scale.forward(y) for y in train]
-    champ = fit_champion(histories, H, config, scale, kinds=kinds)
-    probs = np.union1d(dense_probs(0.005), [0.025, 0.1, 0.9, 0.975])
-    pts, q = champ.forecast(histories, H, probs, kinds=kinds)
+    champ = fit_champion(histories, h, config, scale, kinds=kinds)
+    probs = np.union1d(dense_probs(0.005), [0.025, 0.1, 0.5, 0.9, 0.975])
+    pts, q = champ.forecast(histories, h, probs, kinds=kinds)
     qr = np.sort(scale.inverse(q), axis=2)
     p = np.array([[1 - cdf_from_quantiles(t, probs, qr[i, -1]) for t in tg[i]] for i in range(len(train))])
-    col = {pr: int(np.argmin(np.abs(probs - pr))) for pr in (0.025, 0.1, 0.9, 0.975)}
+    col = {pr: int(np.argmin(np.abs(probs - pr))) for pr in (0.025, 0.1, 0.5, 0.9, 0.975)}
     seconds = time.perf_counter() - t0
     return Result(
         name,
@@ -150,11 +156,17 @@ def run_champion(
         p,
         seconds,
         note=champ.name,
-        extra={"scores": champ.scores, "counts": champ.calibrator.counts_, "centre": champ.centre},
+        extra={
+            "scores": champ.scores,
+            "counts": champ.calibrator.counts_,
+            "centre": champ.centre,
+            "q50": qr[:, :, col[0.5]],
+            "champion": champ,
+        },
     )
 
 
-def run_statsforecast(ids: list[str], train: list[np.ndarray], tg: np.ndarray) -> list[Result]:
+def run_statsforecast(ids: list[str], train: list[np.ndarray], tg: np.ndarray, h: int = H) -> list[Result]:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
@@ -168,7 +180,7 @@ def run_statsforecast(ids: list[str], train: list[np.ndarray], tg: np.ndarray) -
         freq=1,
         n_jobs=1,
     )
-    fc = sf.forecast(df=df, h=H, level=[80, 95])
+    fc = sf.forecast(df=df, h=h, level=[80, 95])
     seconds = time.perf_counter() - t0
     fc = pl.from_pandas(fc.reset_index() if "unique_id" not in fc.columns else fc)
     order = {sid: i for i, sid in enumerate(ids)}
@@ -179,7 +191,7 @@ def run_statsforecast(ids: list[str], train: list[np.ndarray], tg: np.ndarray) -
     out = []
 
     def grab(col: str) -> np.ndarray:
-        return fc[col].to_numpy().reshape(len(ids), H)
+        return fc[col].to_numpy().reshape(len(ids), h)
 
     names = {
         "AutoETS": "statsforecast AutoETS",
@@ -254,11 +266,11 @@ def run_prophet(train: list[np.ndarray], tg: np.ndarray) -> Result:
     return Result("Prophet", *cols[:5], cols[5], seconds, note="linear growth, 1000 predictive samples")
 
 
-def run_simple(name: str, train: list[np.ndarray], tg: np.ndarray) -> Result:
+def run_simple(name: str, train: list[np.ndarray], tg: np.ndarray, h: int = H) -> Result:
     from models.base import make_model
 
     t0 = time.perf_counter()
-    fcs = [make_model(name).fit(y).predict(H, levels=(80, 95)) for y in train]
+    fcs = [make_model(name).fit(y).predict(h, levels=(80, 95)) for y in train]
     m = np.stack([f.mean for f in fcs])
     b = {lv: [np.stack(x) for x in zip(*(f.interval(lv) for f in fcs), strict=True)] for lv in (80, 95)}
     seconds = time.perf_counter() - t0
@@ -275,7 +287,7 @@ def score(
     Scaled metrics divide by each series' in-sample mean absolute step; the CRPS estimate takes the point
     forecast as the median; the Brier score averages the ``len(KS)`` attainment events.
     """
-    scale = np.repeat([float(np.mean(np.abs(np.diff(y)))) for y in train], H)
+    scale = np.repeat([float(np.mean(np.abs(np.diff(y)))) for y in train], test.shape[1])
     rows = []
     for r in results:
         rule = bool(np.isnan(r.points).all())  # a probability-only rule
