@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 import numpy as np
 import polars as pl
@@ -42,13 +42,22 @@ from models.champion.plausible import point_forecast
 from models.transforms import Scale, choose_scale, fill_gaps
 from pipelines.io.catalog import write_csv
 from pipelines.steps import forecast_inputs
-from pipelines.steps.forecast_chunks import DEFAULT_CHUNK, Progress, Summary, write_forecasts
+from pipelines.steps.forecast_chunks import Progress, Summary, write_forecasts
 
 if TYPE_CHECKING:
     from pipelines.run.executors import Executor
 
 IN_COLUMNS = ("series_id", "period", "value")
 TARGET_COLUMNS = ("series_id", "target_period", "target_value", "direction")
+ATTAIN_COLUMNS = (
+    "series_id",
+    "target_period",
+    "p_reach",
+    "status",
+    "anticipated_growth",
+    "required_growth",
+    "expected_period",
+)
 OUT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 KINDS = ("auto", "share", "count", "amount")
 MIN_POINTS = 3
@@ -287,87 +296,73 @@ def forecast_panel(
     return out
 
 
-def forecast_file(
-    in_path: Path,
-    out_path: Path,
-    *,
-    horizon: int,
-    kind: str = "auto",
-    config: ChampionConfig = FILE_CONFIG,
-    executor: Executor | None = None,
-    chunk: int = DEFAULT_CHUNK,
-    progress: Progress | None = None,
-) -> pl.DataFrame:
+class ForecastOptions(TypedDict, total=False):
+    """The options of one forecast-file call, handed down unchanged from :func:`forecast_file` (or
+    ``dtscope forecast-file``) through :func:`write_forecasts_checked` to
+    :func:`~pipelines.steps.forecast_chunks.write_forecasts`.
+
+    Attributes:
+        horizon: periods ahead (the one required option).
+        kind: ``auto`` (log scale when all values are positive), ``share`` (logit within 0–100, or
+            0–1 when no value exceeds 1), ``count`` or ``amount`` (log scale); default ``auto``.
+        config: the champion's settings; default :data:`FILE_CONFIG`.
+        executor: where the chunks run (:mod:`pipelines.run.executors`); in process when ``None``.
+        chunk: series per chunk (sets peak memory); default
+            :data:`~pipelines.steps.forecast_chunks.DEFAULT_CHUNK`.
+        progress: called with ``(stage, done, total)`` as tasks finish.
+    """
+
+    horizon: Required[int]
+    kind: str
+    config: ChampionConfig
+    executor: Executor | None
+    chunk: int
+    progress: Progress | None
+
+
+def forecast_file(in_path: Path, out_path: Path, **options: Unpack[ForecastOptions]) -> pl.DataFrame:
     """Forecast every series of a long CSV and write ``OUT`` (see the module docstring).
 
     The file is read in batches and forecast in chunks of ``chunk`` series on ``executor`` (in process
     by default), OUT written chunk by chunk (:mod:`pipelines.steps.forecast_chunks`); the numbers do not
-    depend on either. :func:`~pipelines.steps.forecast_chunks.write_forecasts` does the same without
-    reading OUT back.
+    depend on either. :func:`write_forecasts_checked` does the same without reading OUT back.
 
     Args:
         in_path: IN CSV ``series_id, period, value``.
         out_path: where OUT is written (atomically).
-        horizon: periods ahead.
-        kind: ``auto`` (log scale when all values are positive), ``share`` (logit within 0–100, or
-            0–1 when no value exceeds 1), ``count`` or ``amount`` (log scale).
-        executor: where the chunks run (:mod:`pipelines.run.executors`); in process when ``None``.
-        chunk: series per chunk (sets peak memory).
-        progress: called with ``(stage, done, total)`` as tasks finish.
+        options: :class:`ForecastOptions` (``horizon`` is required).
 
     Returns:
         The OUT frame ``series_id, period, mean, q0.025, q0.1, q0.5, q0.9, q0.975, model``.
     """
-    summary = write_forecasts_checked(
-        in_path,
-        out_path,
-        horizon=horizon,
-        kind=kind,
-        config=config,
-        executor=executor,
-        chunk=chunk,
-        progress=progress,
-    )
+    summary = write_forecasts_checked(in_path, out_path, **options)
     period = pl.String if summary.dated else pl.Int64
     return pl.read_csv(
         out_path, schema_overrides={"series_id": pl.String, "period": period, "model": pl.String}
     )
 
 
-def write_forecasts_checked(
-    in_path: Path,
-    out_path: Path,
-    *,
-    horizon: int,
-    kind: str = "auto",
-    config: ChampionConfig = FILE_CONFIG,
-    executor: Executor | None = None,
-    chunk: int = DEFAULT_CHUNK,
-    progress: Progress | None = None,
-) -> Summary:
+def write_forecasts_checked(in_path: Path, out_path: Path, **options: Unpack[ForecastOptions]) -> Summary:
     """:func:`~pipelines.steps.forecast_chunks.write_forecasts` after the contract's argument checks."""
     from pipelines.run.executors import InProcess
 
+    horizon, kind = options["horizon"], options.get("kind", "auto")
     if kind not in KINDS:
         raise FileContractError(f"--kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
     if horizon < 1:
         raise FileContractError(f"horizon must be a positive number of periods, got {horizon}")
+    resolved: ForecastOptions = {
+        **options,
+        "config": options.get("config", FILE_CONFIG),
+        "executor": options.get("executor") or InProcess(),
+    }
     # header, period and horizon limits, magnitudes (rescaled), the kind's bounds and neutral text at OUT
     return forecast_inputs.guarded_write(
         Path(in_path),
         Path(out_path),
         horizon=horizon,
         kind=kind,
-        write=lambda source: write_forecasts(
-            source,
-            Path(out_path),
-            horizon=horizon,
-            kind=kind,
-            config=config,
-            executor=executor or InProcess(),
-            chunk=chunk,
-            progress=progress,
-        ),
+        write=lambda source: write_forecasts(source, Path(out_path), **resolved),
     )
 
 
@@ -446,18 +441,7 @@ def attain_file(in_path: Path, targets_path: Path, out_path: Path) -> pl.DataFra
     horizon = max([*steps_needed.values(), 1])
     forecast_inputs.check_attain_targets(targets_path, targets, panel.dated, horizon)
     fcs = forecast_panel(panel, horizon)
-    cols: dict[str, list[object]] = {
-        c: []
-        for c in (
-            "series_id",
-            "target_period",
-            "p_reach",
-            "status",
-            "anticipated_growth",
-            "required_growth",
-            "expected_period",
-        )
-    }
+    cols: dict[str, list[object]] = {c: [] for c in ATTAIN_COLUMNS}
     for row, sid, tstep, value, direction in targets:
         s = by_id[sid]
         tkind = "at_least" if direction == ">=" else "at_most"

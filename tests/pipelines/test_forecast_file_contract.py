@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from pipelines.steps.forecast_files import FileContractError, attain_file, forecast_file
+from tests.pipelines.conftest import ATTAIN_HEADER, FORECAST_HEADER, header
 
 GOOD = """series_id,period,value
 ywtb,2018,11
@@ -33,17 +34,7 @@ def test_forecast_file_writes_the_contract(tmp_path: Path) -> None:
     src = _write(tmp_path, "in.csv", GOOD)
     out = tmp_path / "out.csv"
     frame = forecast_file(src, out, horizon=3, kind="share")
-    assert frame.columns == [
-        "series_id",
-        "period",
-        "mean",
-        "q0.025",
-        "q0.1",
-        "q0.5",
-        "q0.9",
-        "q0.975",
-        "model",
-    ]
+    assert frame.columns == FORECAST_HEADER.split(",") and header(out) == FORECAST_HEADER
     back = pl.read_csv(out)
     assert back.height == 6 and back["period"].to_list() == [2022, 2023, 2024] * 2
     qs = back.select("q0.025", "q0.1", "q0.5", "q0.9", "q0.975").to_numpy()
@@ -91,15 +82,7 @@ def test_attain_file(tmp_path: Path) -> None:
         "a,2023,70,>=\na,2019,50,>=\nywtb,2022,500,>=\na,2024,10,<=\n",
     )
     frame = attain_file(src, targets, tmp_path / "att.csv")
-    assert frame.columns == [
-        "series_id",
-        "target_period",
-        "p_reach",
-        "status",
-        "anticipated_growth",
-        "required_growth",
-        "expected_period",
-    ]
+    assert frame.columns == ATTAIN_HEADER.split(",") and header(tmp_path / "att.csv") == ATTAIN_HEADER
     past = next(r for r in frame.iter_rows(named=True) if r["target_period"] == 2019)
     assert past["status"] == "achieved" and past["p_reach"] == 1.0 and past["expected_period"] == 2018
     far = next(r for r in frame.iter_rows(named=True) if r["series_id"] == "ywtb")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import numpy as np
@@ -206,15 +207,8 @@ def test_past_target_is_judged_on_the_observation() -> None:
     )  # 50 % in 2020 < 80 %
 
 
-def test_a_failing_series_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = F._forecast_group
-
-    def flaky(task: F.GroupTask) -> F.GroupResult:
-        if any(s.kpi_id == "online" for s in task.specs):
-            raise RuntimeError("boom in online")
-        return real(task)
-
-    monkeypatch.setattr(F, "_forecast_group", flaky)
+def test_a_failing_series_fails_alone(fail_forecast_of: Callable[[str, str], None]) -> None:
+    fail_forecast_of("online", "boom in online")
     _, results = _run(_kpis())
     failures = [f for r in results for f in r.failures]
     assert [(f["kpi_id"], f["stage"]) for f in failures] == [("online", "forecast")]
