@@ -562,6 +562,32 @@ def _decile(p: np.ndarray, e: np.ndarray, mask: np.ndarray) -> str:
     return f"{p[mask].mean():.2f} → {e[mask].mean():.2f} ({int(mask.sum())})" if mask.any() else "–"
 
 
+def district_windows(
+    train: list[np.ndarray], *, n_panels: int, size: int, seed: int, hold: int
+) -> list[tuple[list[np.ndarray], np.ndarray]]:
+    """``n_panels`` district-sized panels drawn from M3 training parts, each ``(histories, held)``.
+
+    A panel draws ``size`` training parts at random (``seed``); its histories are windows of 5–9 points
+    ending ``hold`` points before the end of each part, ``held`` the ``hold`` points after them,
+    shape ``(size, hold)``.
+
+    >>> [(len(h), held.shape) for h, held in district_windows([np.arange(20.0)] * 3, n_panels=2, size=2, seed=0, hold=3)]
+    [(2, (2, 3)), (2, (2, 3))]
+    """
+    rng = np.random.default_rng(seed)
+    panels = []
+    for _ in range(n_panels):
+        idx = rng.choice(len(train), size, replace=False)
+        lengths = rng.integers(5, 10, size)
+        hist = [
+            train[i][train[i].size - hold - n : train[i].size - hold]
+            for i, n in zip(idx, lengths, strict=True)
+        ]
+        held = np.stack([train[i][train[i].size - hold :] for i in idx])
+        panels.append((hist, held))
+    return panels
+
+
 def district_panels(train: list[np.ndarray], n_panels: int = 40, size: int = 25, seed: int = 0) -> list[str]:
     """The KPI pipeline's regime on real series: panels of 25 short windows from M3 training parts.
 
@@ -574,18 +600,8 @@ def district_panels(train: list[np.ndarray], n_panels: int = 40, size: int = 25,
     """
     probs = dense_probs(0.005)
     scale = Scale("log")
-    rng = np.random.default_rng(seed)
     hold = 3
-    panels = []
-    for _ in range(n_panels):
-        idx = rng.choice(len(train), size, replace=False)
-        lengths = rng.integers(5, 10, size)
-        hist = [
-            train[i][train[i].size - hold - n : train[i].size - hold]
-            for i, n in zip(idx, lengths, strict=True)
-        ]
-        held = np.stack([train[i][train[i].size - hold :] for i in idx])
-        panels.append((hist, held))
+    panels = district_windows(train, n_panels=n_panels, size=size, seed=seed, hold=hold)
     lines = [
         "## District-sized panels (training data only)",
         "",

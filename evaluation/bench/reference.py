@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.bench.forecast import district_windows
 from models.base import dense_probs
 from models.champion import ChampionConfig, fit_champion
 from models.transforms import Scale
@@ -49,16 +50,8 @@ def panel_pits(
     attainment probabilities and outcomes there (one per point and ``k``)."""
     probs = dense_probs(0.005)
     scale = Scale("log")
-    rng = np.random.default_rng(seed)
     pits, hs, ps, es = [], [], [], []
-    for _ in range(n_panels):
-        idx = rng.choice(len(train), size, replace=False)
-        lengths = rng.integers(5, 10, size)
-        hist = [
-            train[i][train[i].size - HOLD - n : train[i].size - HOLD]
-            for i, n in zip(idx, lengths, strict=True)
-        ]
-        held = np.stack([train[i][train[i].size - HOLD :] for i in idx])
+    for hist, held in district_windows(train, n_panels=n_panels, size=size, seed=seed, hold=HOLD):
         z = [scale.forward(y) for y in hist]
         champ = fit_champion(z, HOLD, config, scale)
         _, q = champ.forecast(z, HOLD, probs)
