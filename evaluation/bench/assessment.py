@@ -216,7 +216,7 @@ def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Draw:
+class StreetPanel:
     """One simulated street panel: the treated series, its comparison streets and the true effect."""
 
     y: np.ndarray
@@ -226,18 +226,25 @@ class _Draw:
     effect: float
 
 
-def _simple_draw(seed: int, effect: float, months: int, launch: int, phi: float) -> _Draw:
-    """Treated street + 6 never-treated streets sharing season and trend; AR(1) noise; a level shift."""
+def street_panel(
+    seed: int, effect: float, *, months: int = 48, launch: int = 22, phi: float = 0.4
+) -> StreetPanel:
+    """Treated street + 6 never-treated streets sharing season and trend; AR(1) noise; a level shift.
+
+    The seasonal cycle has amplitude 3, the trend is +0.05/month, the noise AR(1) with sd 1.5; from
+    month ``launch`` on the treated street's level moves by ``effect`` (tests/evaluation/assessment
+    check the estimators on the same panels).
+    """
     rng = np.random.default_rng(seed)
     month = np.arange(months) % 12 + 1
     common = 3.0 * np.cos(2 * np.pi * (month - 7) / 12) + 0.05 * np.arange(months)
     post = np.arange(months) >= launch
     y = 20 + common + _ar1(rng, months, phi, 1.5) + effect * post
     c = np.array([15 + k + common + _ar1(rng, months, phi, 1.5) for k in range(6)])
-    return _Draw(y, c, post, month.astype(np.float64), effect)
+    return StreetPanel(y, c, post, month.astype(np.float64), effect)
 
 
-def _demo_like_draw(seed: int, pct: float) -> _Draw:
+def _demo_like_draw(seed: int, pct: float) -> StreetPanel:
     """One district and outcome as ``pipelines.demo.generator._street_outcomes`` builds them.
 
     72 months (2019–2024); 8–30 streets with lognormal levels (typical 12); a common trend and season
@@ -263,7 +270,7 @@ def _demo_like_draw(seed: int, pct: float) -> _Draw:
     post = np.arange(months)[None, :] >= launches[:, None]
     y[:n_treated] += pct * levels[:n_treated, None] * post
     y = np.maximum(np.round(y), 0.0)
-    return _Draw(y[0], y[n_treated:], post[0], month.astype(np.float64), float(pct * levels[0]))
+    return StreetPanel(y[0], y[n_treated:], post[0], month.astype(np.float64), float(pct * levels[0]))
 
 
 _VALIDATION = range(0, 500)
@@ -280,13 +287,13 @@ _ESTIMATORS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _estimate(method: str, errors: str, ar1_from: str, d: _Draw) -> ef.EffectEstimate:
+def _estimate(method: str, errors: str, ar1_from: str, d: StreetPanel) -> ef.EffectEstimate:
     if method == "its":
         return ef.its_effect(d.y, d.post, month=d.month, errors=errors)  # type: ignore[arg-type]
     return ef.did_effect(d.y, d.controls, d.post, errors=errors, ar1_from=ar1_from)  # type: ignore[arg-type]
 
 
-def _cells(draw: Callable[[int, bool], _Draw], seeds: range, zero: bool) -> dict[int, np.ndarray]:
+def _cells(draw: Callable[[int, bool], StreetPanel], seeds: range, zero: bool) -> dict[int, np.ndarray]:
     """Per estimator: ``(seeds, 3)`` of (CI covers the truth, p < 0.05, CI width)."""
     out: dict[int, list[tuple[bool, bool, float]]] = {k: [] for k in range(len(_ESTIMATORS))}
     for s in seeds:
@@ -298,14 +305,14 @@ def _cells(draw: Callable[[int, bool], _Draw], seeds: range, zero: bool) -> dict
 
 
 def bench_coverage(held_out: range = _HELD_OUT, validation: range = _VALIDATION) -> list[str]:
-    designs: list[tuple[str, Callable[[int, bool], _Draw]]] = [
+    designs: list[tuple[str, Callable[[int, bool], StreetPanel]]] = [
         (
             "48 months, launch 22, φ 0.4, effect −4",
-            lambda s, z: _simple_draw(s, 0.0 if z else -4.0, 48, 22, 0.4),
+            lambda s, z: street_panel(s, 0.0 if z else -4.0, months=48, launch=22, phi=0.4),
         ),
         (
             "36 months, launch 18, φ 0.6, effect −4",
-            lambda s, z: _simple_draw(s, 0.0 if z else -4.0, 36, 18, 0.6),
+            lambda s, z: street_panel(s, 0.0 if z else -4.0, months=36, launch=18, phi=0.6),
         ),
         ("demo-like district, effect −25 % of level", lambda s, z: _demo_like_draw(s, 0.0 if z else -0.25)),
     ]

@@ -9,29 +9,15 @@ import polars as pl
 import pytest
 
 from evaluation.assessment import efficacy as ef
+from evaluation.bench.assessment import street_panel
 
 T, LAUNCH = 48, 22
 
 
-def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
-    e = np.empty(n)
-    e[0] = rng.normal(0, sd / np.sqrt(1 - phi**2))
-    for t in range(1, n):
-        e[t] = phi * e[t - 1] + rng.normal(0, sd)
-    return e
-
-
-def _simulate(
-    seed: int, effect: float, n_controls: int = 6
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Treated street + never-treated streets sharing season and trend; AR(1) noise; a level shift at launch."""
-    rng = np.random.default_rng(seed)
-    month = np.arange(T) % 12 + 1
-    common = 3.0 * np.cos(2 * np.pi * (month - 7) / 12) + 0.05 * np.arange(T)
-    post = np.arange(T) >= LAUNCH
-    y = 20 + common + _ar1(rng, T, 0.4, 1.5) + effect * post
-    controls = np.array([15 + k + common + _ar1(rng, T, 0.4, 1.5) for k in range(n_controls)])
-    return y, controls, post, month.astype(float)
+def _simulate(seed: int, effect: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The bench's street panel (treated street + 6 comparison streets, AR(1) noise, a level shift at launch)."""
+    panel = street_panel(seed, effect, months=T, launch=LAUNCH, phi=0.4)
+    return panel.y, panel.controls, panel.post, panel.month
 
 
 def _rates(effect: float, seeds: range) -> dict[str, tuple[float, float]]:
