@@ -26,6 +26,7 @@ Int64
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
 import pandera.polars as pa
@@ -84,15 +85,84 @@ def _us(**kwargs: Any) -> Any:
 
 
 class _Table(pa.DataFrameModel):
-    """What every table shares: strict columns and exact dtypes (models inherit this ``Config``)."""
+    """What every table shares: strict columns and exact dtypes; its name and key in the class header.
+
+    ``class Forecasts(_Table, table="forecasts", unique=(...))`` names the table (``Config.name``) and
+    the columns whose values are unique together (``Config.unique``). A subclass that names no table is
+    the same table with more columns (``PublishedObservations``) and keeps both.
+
+    Column groups shared by several tables are bases (``_KpiRegion``, ``_ScenarioOutcome``, ...). Columns
+    come base first, as pandera collects them in reverse method resolution order: a model's own columns
+    follow its bases', and of two bases the one listed last comes first. A column a model declares again
+    (to add a check) keeps its base's place.
+    """
 
     class Config:
         strict = True  # unknown columns are an error (regex fields such as ``dim_*`` still match)
         coerce = False  # exact dtypes: nothing is cast on the way in
 
+    def __init_subclass__(
+        cls, *, table: str | None = None, unique: Sequence[str] = (), **kwargs: Any
+    ) -> None:
+        inherited: Any = cls.Config  # the first base's, already named by pandera
+        options: dict[str, Any] = {"name": table or inherited.name}
+        if unique:
+            options["unique"] = list(unique)
+        cls.Config = type("Config", (inherited,), options)  # type: ignore[misc,assignment]  # pandera reads it next
+        super().__init_subclass__(**kwargs)
+
+
+# --------------------------------------------------------------------------------- column groups
+class _KpiRegion(_Table):
+    """One KPI's series in one region."""
+
+    kpi_id: pl.String
+    region: pl.String
+
+
+class _Figure(_KpiRegion):
+    """One figure as an input file states it (``qualifier``, ``status`` and ``note`` are the file's)."""
+
+    period: pl.Date
+    freq: pl.String = pa.Field(isin=_isin(Freq))
+    value: pl.Float64
+    std_error: pl.Float64 = pa.Field(nullable=True)
+    qualifier: pl.String = pa.Field(isin=_isin(Qualifier))
+    source: pl.String
+    status: pl.String = pa.Field(isin=_isin(ObservationStatus))
+    note: pl.String = pa.Field(nullable=True)
+
+
+class _FileCell(_Table):
+    """Where in an input file a row was read: its line number and the column it is about."""
+
+    row: pl.Int64
+    column: pl.String
+
+
+class _IngestedFile(_Table):
+    """The ingest a row came in with, and its file."""
+
+    ingest_id: pl.String
+    file: pl.String
+    file_sha256: pl.String
+
+
+class _ForecastYear(_KpiRegion):
+    """One KPI in one region in one forecast year."""
+
+    period: pl.Int32
+
+
+class _ScenarioOutcome(_Table):
+    """One scenario's effect on one outcome series."""
+
+    scenario_id: pl.String
+    outcome: pl.String
+
 
 # ============================================================================ inputs (warehouse tables)
-class Kpis(_Table):
+class Kpis(_Table, table="kpis", unique=("kpi_id", "region")):
     """One row per indicator and region (the KPI registry, ``data/registry/kpis.yaml``)."""
 
     kpi_id: pl.String = pa.Field(str_matches=r"^[a-z0-9_]+$")
@@ -116,12 +186,8 @@ class Kpis(_Table):
     obligation: pl.String = pa.Field(isin=_isin(Obligation), nullable=True)
     source: pl.String
 
-    class Config:
-        name = "kpis"
-        unique = ["kpi_id", "region"]  # noqa: RUF012 - pandera reads it as a class attribute
 
-
-class Observations(_Table):
+class Observations(_Figure, table="observations"):
     """Observation rows as the warehouse stores them (append-only; a revision is a new ``vintage``).
 
     ``period`` is the first day of the period and ``freq`` its length, so annual, quarterly and monthly
@@ -129,22 +195,10 @@ class Observations(_Table):
     than, "~" approximate (约/近). ``note`` carries flags such as CONFLICT.
     """
 
-    kpi_id: pl.String
-    region: pl.String
-    period: pl.Date
-    freq: pl.String = pa.Field(isin=_isin(Freq))
-    value: pl.Float64
     std_error: pl.Float64 = pa.Field(ge=0, nullable=True)
-    qualifier: pl.String = pa.Field(isin=_isin(Qualifier))
-    source: pl.String
-    status: pl.String = pa.Field(isin=_isin(ObservationStatus))
-    note: pl.String = pa.Field(nullable=True)
     vintage: pe.DateTime = _us()
     ingest_id: pl.String
     provenance: pl.String = pa.Field(isin=_isin(Provenance))
-
-    class Config:
-        name = "observations"
 
     @pa.check("value", name="finite")
     @classmethod
@@ -157,33 +211,27 @@ class PublishedObservations(Observations):
 
     data_set: pl.String = pa.Field(isin=_isin(DataSet))
 
-    class Config:
-        name = "observations"
 
+class FileRejects(_FileCell, table="file_rejects"):
+    """Rows a reader set aside before ingest (``row`` is the file's line number); the warehouse adds the
+    ingest id, file, hash and vintage to make them :class:`Rejects`."""
 
-class Rejects(_Table):
-    """Every input row that failed validation, with the file, row number, column and reason."""
-
-    ingest_id: pl.String
-    file: pl.String
-    file_sha256: pl.String
-    row: pl.Int64 = pa.Field(ge=1)
-    column: pl.String
     reason_code: pl.String
     reason: pl.String
     raw: pl.String
+
+
+class Rejects(FileRejects, _IngestedFile, table="rejects"):
+    """Every input row that failed validation, with the file, row number, column and reason."""
+
+    row: pl.Int64 = pa.Field(ge=1)
     vintage: pe.DateTime = _us()
 
-    class Config:
-        name = "rejects"
 
-
-class Ingests(_Table):
+class Ingests(_IngestedFile, table="ingests"):
     """One row per ingested file: how many rows came in and what became of them."""
 
     ingest_id: pl.String = pa.Field(unique=True)
-    file: pl.String
-    file_sha256: pl.String
     layout: pl.String = pa.Field(isin=_isin(Layout))
     vintage: pe.DateTime = _us()
     rows_in: pl.Int64 = pa.Field(ge=0)
@@ -191,11 +239,8 @@ class Ingests(_Table):
     rejected: pl.Int64 = pa.Field(ge=0)
     unchanged: pl.Int64 = pa.Field(ge=0)
 
-    class Config:
-        name = "ingests"
 
-
-class Scenarios(_Table):
+class Scenarios(_Table, table="scenarios"):
     """One row per application scenario."""
 
     scenario_id: pl.String = pa.Field(unique=True)
@@ -211,11 +256,8 @@ class Scenarios(_Table):
     outcome: pl.String = pa.Field(nullable=True)
     source: pl.String
 
-    class Config:
-        name = "scenarios"
 
-
-class ScenarioMetrics(_Table):
+class ScenarioMetrics(_Table, table="scenario_metrics", unique=("scenario_id", "period", "indicator_id")):
     """Monthly indicator values per scenario (the assessment's raw inputs)."""
 
     scenario_id: pl.String
@@ -224,12 +266,8 @@ class ScenarioMetrics(_Table):
     value: pl.Float64
     source: pl.String
 
-    class Config:
-        name = "scenario_metrics"
-        unique = ["scenario_id", "period", "indicator_id"]  # noqa: RUF012
 
-
-class StreetOutcomes(_Table):
+class StreetOutcomes(_Table, table="street_outcomes", unique=("region", "street", "outcome", "period")):
     """Monthly outcome series per street (e.g. bin-overflow complaints).
 
     A street where a scenario of that outcome launched is treated from the launch month on; streets
@@ -243,51 +281,15 @@ class StreetOutcomes(_Table):
     value: pl.Float64
     source: pl.String
 
-    class Config:
-        name = "street_outcomes"
-        unique = ["region", "street", "outcome", "period"]  # noqa: RUF012
-
 
 # ============================================================================== between steps
-class FileRejects(_Table):
-    """Rows a reader set aside before ingest (``row`` is the file's line number); the warehouse adds the
-    ingest id, file, hash and vintage to make them :class:`Rejects`."""
-
-    row: pl.Int64
-    column: pl.String
-    reason_code: pl.String
-    reason: pl.String
-    raw: pl.String
-
-    class Config:
-        name = "file_rejects"
-
-
-class Accepted(_Table):
+class Accepted(_Figure, _FileCell, table="accepted"):
     """Rows an input file passed validation with, before the warehouse stamps ingest id and vintage."""
 
-    row: pl.Int64
-    column: pl.String
-    kpi_id: pl.String
-    region: pl.String
-    period: pl.Date
-    freq: pl.String = pa.Field(isin=_isin(Freq))
-    value: pl.Float64
-    std_error: pl.Float64 = pa.Field(nullable=True)
-    qualifier: pl.String = pa.Field(isin=_isin(Qualifier))
-    source: pl.String
-    status: pl.String = pa.Field(isin=_isin(ObservationStatus))
-    note: pl.String = pa.Field(nullable=True)
 
-    class Config:
-        name = "accepted"
-
-
-class PublishedFiguresLong(_Table):
+class PublishedFiguresLong(_KpiRegion, table="published_figures_long"):
     """Published figures mapped to KPI rows, still as text (the long input layout) plus the source row."""
 
-    kpi_id: pl.String
-    region: pl.String
     period: pl.String
     value: pl.String
     std_error: pl.String = pa.Field(nullable=True)
@@ -296,15 +298,10 @@ class PublishedFiguresLong(_Table):
     note: pl.String = pa.Field(nullable=True)
     row: pl.Int64
 
-    class Config:
-        name = "published_figures_long"
 
-
-class AnnualSeries(_Table):
+class AnnualSeries(_KpiRegion, table="annual_series"):
     """One value per KPI, region and year (the forecaster's input), gaps as null rows."""
 
-    kpi_id: pl.String
-    region: pl.String
     year: pl.Int32
     value: pl.Float64 = pa.Field(nullable=True)
     std_error: pl.Float64 = pa.Field(nullable=True)
@@ -312,33 +309,22 @@ class AnnualSeries(_Table):
     data_set: pl.String = pa.Field(isin=_isin(DataSet), nullable=True)
     n_sources: pl.Int32 = pa.Field(nullable=True)
 
-    class Config:
-        name = "annual_series"
 
-
-class DemoTruth(_Table):
+class DemoTruth(_ScenarioOutcome, table="truth"):
     """The effects the demo generator planted (for checking the efficacy estimates)."""
 
-    scenario_id: pl.String
-    outcome: pl.String
     true_effect: pl.Float64
     true_effect_pct: pl.Float64
 
-    class Config:
-        name = "truth"
-
 
 # ================================================================================== published
-class Forecasts(_Table):
+class Forecasts(_ForecastYear, table="forecasts", unique=("kpi_id", "region", "period")):
     """Forecast quantiles per KPI, region and future year.
 
     ``mean`` is the point forecast: the median of the predictive distribution (the name is the file
     contract's; a mean on a log scale is a moment of the upper tail, see :mod:`models.champion.plausible`).
     """
 
-    kpi_id: pl.String
-    region: pl.String
-    period: pl.Int32
     model: pl.String
     mean: pl.Float64
     q0_025: pl.Float64 = pa.Field(alias="q0.025")
@@ -348,56 +334,24 @@ class Forecasts(_Table):
     q0_975: pl.Float64 = pa.Field(alias="q0.975")
     data_set: pl.String = pa.Field(isin=_isin(DataSet))
 
-    class Config:
-        name = "forecasts"
-        unique = ["kpi_id", "region", "period"]  # noqa: RUF012
 
-
-class PublishedForecasts(Forecasts):
-    run_id: pl.String
-
-    class Config:
-        name = "forecasts"
-        unique = ["kpi_id", "region", "period"]  # noqa: RUF012
-
-
-class ForecastSamples(_Table):
+class ForecastSamples(_ForecastYear, table="forecast_samples"):
     """Equal-probability draws of each forecast (for what-if questions on the KPI page)."""
 
-    kpi_id: pl.String
-    region: pl.String
-    period: pl.Int32
     draw: pl.Int32
     value: pl.Float64
 
-    class Config:
-        name = "forecast_samples"
 
-
-class ForecastFailures(_Table):
+class ForecastFailures(_KpiRegion, table="forecast_failures"):
     """KPI × region pairs that got no forecast, and why."""
 
-    kpi_id: pl.String
-    region: pl.String
     stage: pl.String = pa.Field(isin=_isin(FailureStage))
     error: pl.String
 
-    class Config:
-        name = "forecast_failures"
 
-
-class PublishedForecastFailures(ForecastFailures):
-    run_id: pl.String
-
-    class Config:
-        name = "forecast_failures"
-
-
-class Attainment(_Table):
+class Attainment(_KpiRegion, table="attainment", unique=("kpi_id", "region")):
     """Whether each KPI reaches its target: probability, status and the growth it would take."""
 
-    kpi_id: pl.String
-    region: pl.String
     target_year: pl.Int32
     target_kind: pl.String = pa.Field(isin=_isin(TargetKind))
     target_value: pl.Float64
@@ -418,20 +372,8 @@ class Attainment(_Table):
     model: pl.String
     data_set: pl.String = pa.Field(isin=_isin(DataSet))
 
-    class Config:
-        name = "attainment"
-        unique = ["kpi_id", "region"]  # noqa: RUF012
 
-
-class PublishedAttainment(Attainment):
-    run_id: pl.String
-
-    class Config:
-        name = "attainment"
-        unique = ["kpi_id", "region"]  # noqa: RUF012
-
-
-class BacktestMetrics(_Table):
+class BacktestMetrics(_Table, table="backtest_metrics"):
     """Backtest metrics of the champion per KPI kind and horizon (``horizon = 0``: all horizons)."""
 
     model: pl.String
@@ -440,18 +382,8 @@ class BacktestMetrics(_Table):
     metric: pl.String
     value: pl.Float64 = pa.Field(nullable=True)
 
-    class Config:
-        name = "backtest_metrics"
 
-
-class PublishedBacktestMetrics(BacktestMetrics):
-    run_id: pl.String
-
-    class Config:
-        name = "backtest_metrics"
-
-
-class Calibration(_Table):
+class Calibration(_Table, table="calibration"):
     """Reliability of the attainment probabilities on the backtests, one row per probability bin."""
 
     model: pl.String
@@ -461,18 +393,8 @@ class Calibration(_Table):
     observed_freq: pl.Float64 = pa.Field(nullable=True)
     n: pl.Int64 = pa.Field(ge=0)
 
-    class Config:
-        name = "calibration"
 
-
-class PublishedCalibration(Calibration):
-    run_id: pl.String
-
-    class Config:
-        name = "calibration"
-
-
-class Runs(_Table):
+class Runs(_Table, table="runs"):
     """Recent MLflow runs for the Models page; ``kind`` is the run's ``dtscope.step`` tag."""
 
     run_id: pl.String = pa.Field(unique=True)
@@ -486,11 +408,8 @@ class Runs(_Table):
     alias: pl.String = pa.Field(nullable=True)
     mlflow_url: pl.String
 
-    class Config:
-        name = "runs"
 
-
-class Scores(_Table):
+class Scores(_Table, table="scores"):
     """One row per scenario: dimension scores (``dim_*``), total, grade, rank and its uncertainty."""
 
     scenario_id: pl.String
@@ -517,15 +436,10 @@ class Scores(_Table):
     loo_reversals: pl.Int64 = pa.Field(nullable=True)
     vikor_compromise: pl.Boolean = pa.Field(nullable=True)
 
-    class Config:
-        name = "scores"
 
-
-class Efficacy(_Table):
+class Efficacy(_ScenarioOutcome, table="efficacy"):
     """Effect of each scenario on its outcome (interrupted time series or difference in differences)."""
 
-    scenario_id: pl.String
-    outcome: pl.String
     method: pl.String = pa.Field(isin=_isin(EfficacyMethod))
     effect: pl.Float64 = pa.Field(nullable=True)
     ci_lo: pl.Float64 = pa.Field(nullable=True)
@@ -540,38 +454,25 @@ class Efficacy(_Table):
     counterfactual: pl.Float64 = pa.Field(nullable=True)
     note: pl.String
 
-    class Config:
-        name = "efficacy"
 
-
-class EfficacySeries(_Table):
+class EfficacySeries(_ScenarioOutcome, table="efficacy_series"):
     """Observed, fitted and counterfactual outcome per scenario and month (the efficacy chart)."""
 
-    scenario_id: pl.String
-    outcome: pl.String
     period: pl.Date
     observed: pl.Float64 = pa.Field(nullable=True)
     fitted: pl.Float64 = pa.Field(nullable=True)
     counterfactual: pl.Float64 = pa.Field(nullable=True)
     method: pl.String = pa.Field(isin=_isin(EfficacyMethod))
 
-    class Config:
-        name = "efficacy_series"
 
-
-class EventStudy(_Table):
+class EventStudy(_ScenarioOutcome, table="event_study"):
     """Effect by months since launch (``k``) per scenario and outcome."""
 
-    scenario_id: pl.String
-    outcome: pl.String
     k: pl.Int64
     effect: pl.Float64 = pa.Field(nullable=True)
 
-    class Config:
-        name = "event_study"
 
-
-class Explanations(_Table):
+class Explanations(_Table, table="explanations"):
     """Each indicator's contribution to a scenario's total."""
 
     scenario_id: pl.String
@@ -587,11 +488,8 @@ class Explanations(_Table):
     contribution: pl.Float64
     missing: pl.Boolean
 
-    class Config:
-        name = "explanations"
 
-
-class Sensitivity(_Table):
+class Sensitivity(_Table, table="sensitivity"):
     """Rank of each scenario when one dimension's weight moves by ``delta``."""
 
     scheme: pl.String
@@ -601,11 +499,8 @@ class Sensitivity(_Table):
     rank: pl.Float64  # ties share their average rank, as in ``scores``
     rank_change: pl.Float64
 
-    class Config:
-        name = "sensitivity"
 
-
-class Weights(_Table):
+class Weights(_Table, table="weights"):
     """Final indicator weights (``weight_tree``: as the scheme states them)."""
 
     indicator_id: pl.String
@@ -613,72 +508,72 @@ class Weights(_Table):
     weight_tree: pl.Float64
     weight: pl.Float64
 
-    class Config:
-        name = "weights"
 
-
-class Acceptability(_Table):
+class Acceptability(_Table, table="acceptability"):
     """Probability that each scenario takes each rank (the rank-acceptability table)."""
 
     scenario_id: pl.String
     rank: pl.Int64
     probability: pl.Float64 = pa.Field(ge=0, le=1)
 
-    class Config:
-        name = "acceptability"
+
+# How the pipeline's tables are published: with the run that made them, under the same table name. The
+# scoring step's tables also name the pipeline run around the score run (absent when ``dtscope score`` ran
+# alone).
+_RUN: dict[str, Any] = {"run_id": pl.String}
+_SCORE_RUN: dict[str, Any] = {**_RUN, "pipeline_run_id": pl.String | None}
 
 
-# The scoring step's tables as published: the score run, and the pipeline run around it when there was one.
-def _with_score_run(model: type[_Table]) -> Model:
-    """``model`` as published: its columns, then ``run_id`` and ``pipeline_run_id`` (absent when
-    ``dtscope score`` ran alone), under the same table name."""
-    config = type("Config", (), {"name": model.to_schema().name})
-    fields = {"run_id": pl.String, "pipeline_run_id": pl.String | None}
-    return type(f"Published{model.__name__}", (model,), {"__annotations__": fields, "Config": config, "__module__": __name__})
+def _published(model: Model, columns: dict[str, Any]) -> Model:
+    """``model`` as published: its columns, then ``columns`` (name → dtype), under the same table name."""
+    return type(f"Published{model.__name__}", (model,), {"__annotations__": columns, "__module__": __name__})
 
 
-PublishedScores = _with_score_run(Scores)
-PublishedEfficacy = _with_score_run(Efficacy)
-PublishedEfficacySeries = _with_score_run(EfficacySeries)
-PublishedEventStudy = _with_score_run(EventStudy)
-PublishedExplanations = _with_score_run(Explanations)
-PublishedSensitivity = _with_score_run(Sensitivity)
-PublishedWeights = _with_score_run(Weights)
-PublishedAcceptability = _with_score_run(Acceptability)
+PublishedForecasts = _published(Forecasts, _RUN)
+PublishedForecastFailures = _published(ForecastFailures, _RUN)
+PublishedAttainment = _published(Attainment, _RUN)
+PublishedBacktestMetrics = _published(BacktestMetrics, _RUN)
+PublishedCalibration = _published(Calibration, _RUN)
+PublishedScores = _published(Scores, _SCORE_RUN)
+PublishedEfficacy = _published(Efficacy, _SCORE_RUN)
+PublishedEfficacySeries = _published(EfficacySeries, _SCORE_RUN)
+PublishedEventStudy = _published(EventStudy, _SCORE_RUN)
+PublishedExplanations = _published(Explanations, _SCORE_RUN)
+PublishedSensitivity = _published(Sensitivity, _SCORE_RUN)
+PublishedWeights = _published(Weights, _SCORE_RUN)
+PublishedAcceptability = _published(Acceptability, _SCORE_RUN)
 
 
-INPUTS: dict[str, Model] = {
-    "kpis": Kpis,
-    "observations": Observations,
-    "rejects": Rejects,
-    "ingests": Ingests,
-    "scenarios": Scenarios,
-    "scenario_metrics": ScenarioMetrics,
-    "street_outcomes": StreetOutcomes,
-}
+def _by_name(*models: Model) -> dict[str, Model]:
+    return {str(m.Config.name): m for m in models}
 
-PUBLISHED: dict[str, Model] = {
-    "kpis": Kpis,
-    "observations": PublishedObservations,
-    "rejects": Rejects,
-    "ingests": Ingests,
-    "scenarios": Scenarios,
-    "forecasts": PublishedForecasts,
-    "forecast_samples": ForecastSamples,
-    "forecast_failures": PublishedForecastFailures,
-    "attainment": PublishedAttainment,
-    "backtest_metrics": PublishedBacktestMetrics,
-    "calibration": PublishedCalibration,
-    "runs": Runs,
-    "scores": PublishedScores,
-    "efficacy": PublishedEfficacy,
-    "efficacy_series": PublishedEfficacySeries,
-    "event_study": PublishedEventStudy,
-    "explanations": PublishedExplanations,
-    "sensitivity": PublishedSensitivity,
-    "weights": PublishedWeights,
-    "acceptability": PublishedAcceptability,
-}
+
+INPUTS: dict[str, Model] = _by_name(
+    Kpis, Observations, Rejects, Ingests, Scenarios, ScenarioMetrics, StreetOutcomes
+)
+
+PUBLISHED: dict[str, Model] = _by_name(
+    Kpis,
+    PublishedObservations,
+    Rejects,
+    Ingests,
+    Scenarios,
+    PublishedForecasts,
+    ForecastSamples,
+    PublishedForecastFailures,
+    PublishedAttainment,
+    PublishedBacktestMetrics,
+    PublishedCalibration,
+    Runs,
+    PublishedScores,
+    PublishedEfficacy,
+    PublishedEfficacySeries,
+    PublishedEventStudy,
+    PublishedExplanations,
+    PublishedSensitivity,
+    PublishedWeights,
+    PublishedAcceptability,
+)
 
 
 # ------------------------------------------------------------------------------------------ derived
