@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import dash
 import dash_bootstrap_components as dbc
@@ -128,29 +128,36 @@ def shell() -> html.Div:
 _APP: list[dash.Dash] = []  # the process's one app (see the module docstring)
 
 
-def create_app(
-    published_dir: Path,
-    *,
-    mlflow_ui_url: str | None = None,
-    upload_handler: UploadHandler | None = None,
-    confirm_handler: ConfirmHandler | None = None,
-    max_upload_mb: float = 5.0,
-    require_principal: bool = False,
-) -> dash.Dash:
-    """Build the process's dashboard app for the tables in ``published_dir``.
+class AppSettings(TypedDict, total=False):
+    """The settings of the dashboard app, each optional, as :func:`create_app`, :func:`configure` and
+    :func:`app_for` take them (keyword arguments); :func:`configure` holds the defaults.
 
-    Args:
-        published_dir: folder of ``<name>.parquet`` published tables (``HOME/published_tables``).
-        mlflow_ui_url: base address of the MLflow UI, used for run links the ``runs`` table lacks.
+    Attributes:
+        mlflow_ui_url: base address of the MLflow UI, used for run links the ``runs`` table lacks (default None).
         upload_handler: ``(filename, content) -> (accepted, rejects)`` validating an uploaded file
             with the project's ingest rules; without it the Data page's upload explains it is off.
         confirm_handler: ``(filename, content) -> message`` that ingests a validated file.
         max_upload_mb: uploads larger than this are refused, in the browser before they are sent, with a
-            message naming the file and the limit.
+            message naming the file and the limit (default 5).
         require_principal: serve signed-in users only (``dtscope serve``): every data route refuses a
             request without the service's principal in the WSGI environ (``dtscope.principal``), and every
-            table is filtered to the principal's regions. False (``dtscope dashboard``): a single user sees
-            everything, unless the environ carries a principal.
+            table is filtered to the principal's regions. False (``dtscope dashboard``, the default): a single
+            user sees everything, unless the environ carries a principal.
+    """
+
+    mlflow_ui_url: str | None
+    upload_handler: UploadHandler | None
+    confirm_handler: ConfirmHandler | None
+    max_upload_mb: float
+    require_principal: bool
+
+
+def create_app(published_dir: Path, **settings: Unpack[AppSettings]) -> dash.Dash:
+    """Build the process's dashboard app for the tables in ``published_dir``.
+
+    Args:
+        published_dir: folder of ``<name>.parquet`` published tables (``HOME/published_tables``).
+        **settings: see :class:`AppSettings`.
 
     Returns:
         The Dash app (pages ``/``, ``/kpi/<kpi_id>``, ``/scenarios``, ``/scenarios/<scenario_id>``,
@@ -184,20 +191,12 @@ def create_app(
     app.layout = shell
     app.server.before_request(_refuse_without_principal)
     app.server.register_error_handler(context.NoPrincipal, _no_principal)
-    configure(
-        app,
-        published_dir,
-        mlflow_ui_url=mlflow_ui_url,
-        upload_handler=upload_handler,
-        confirm_handler=confirm_handler,
-        max_upload_mb=max_upload_mb,
-        require_principal=require_principal,
-    )
+    configure(app, published_dir, **settings)
     _APP.append(app)
     return app
 
 
-def app_for(published_dir: Path, **settings: Any) -> dash.Dash:
+def app_for(published_dir: Path, **settings: Unpack[AppSettings]) -> dash.Dash:
     """The process's one app pointed at ``published_dir`` with ``settings`` (those of :func:`create_app`):
     built on first use, re-pointed with :func:`configure` afterwards (the service mounts it this way)."""
     if _APP:
@@ -206,29 +205,21 @@ def app_for(published_dir: Path, **settings: Any) -> dash.Dash:
     return create_app(published_dir, **settings)
 
 
-def configure(
-    app: dash.Dash,
-    published_dir: Path,
-    *,
-    mlflow_ui_url: str | None = None,
-    upload_handler: UploadHandler | None = None,
-    confirm_handler: ConfirmHandler | None = None,
-    max_upload_mb: float = 5.0,
-    require_principal: bool = False,
-) -> None:
+def configure(app: dash.Dash, published_dir: Path, **settings: Unpack[AppSettings]) -> None:
     """Point ``app`` at the tables in ``published_dir`` and set its MLflow link and upload handlers.
 
     The settings live in the Flask config and are read per request (:mod:`dashboard.context`), so the
-    next page load uses them. Arguments as for :func:`create_app`.
+    next page load uses them. A setting not given takes its default (see :class:`AppSettings`).
     """
+    max_upload_mb = settings.get("max_upload_mb", 5.0)
     app.server.config.update(
         {
             context.TABLES_KEY: PublishedTables(published_dir),
-            context.MLFLOW_KEY: mlflow_ui_url,
-            context.UPLOAD_KEY: upload_handler,
-            context.CONFIRM_KEY: confirm_handler,
+            context.MLFLOW_KEY: settings.get("mlflow_ui_url"),
+            context.UPLOAD_KEY: settings.get("upload_handler"),
+            context.CONFIRM_KEY: settings.get("confirm_handler"),
             context.MAX_UPLOAD_KEY: int(max_upload_mb * 1024 * 1024),
-            context.REQUIRE_PRINCIPAL_KEY: require_principal,
+            context.REQUIRE_PRINCIPAL_KEY: settings.get("require_principal", False),
             # The Data page refuses an oversized file in the browser, before sending it (pages/data.py); this
             # cap (room for base64's 4/3) only stops requests that bypass the page.
             "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024 * 2 + 1024 * 1024),

@@ -14,7 +14,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
-from dash import dcc, html
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from dashboard.i18n import t
 
@@ -302,3 +302,28 @@ def rank_bar_spans(rank: int, lo: int, hi: int, n: int) -> tuple[tuple[float, fl
     a, b = (lo - 1) * scale, max((hi - 1) * scale, (lo - 1) * scale + 1.5)
     r = (rank - 1) * scale
     return (round(a, 1), round(b, 1)), (round(r, 1), round(r + 1.2, 1))
+
+
+def api_stores(prefix: str, urls: dict[str, str]) -> list[dcc.Store]:
+    """The stores through which a page reads the service's API in the browser: ``<prefix>-urls`` (the GET
+    addresses, by key), ``<prefix>-refresh`` (a counter a callback bumps to read them again) and
+    ``<prefix>-data`` (the answers, by key, each ``{"status", "body"}``); :func:`load_from_api` fills them."""
+    return [
+        dcc.Store(id=f"{prefix}-urls", data=urls),
+        dcc.Store(id=f"{prefix}-refresh", data=0),
+        dcc.Store(id=f"{prefix}-data"),
+    ]
+
+
+def load_from_api(prefix: str) -> None:
+    """Register the client-side callback (``rounds.load`` of ``assets/rounds.js``) that fetches the addresses of
+    ``<prefix>-urls`` into ``<prefix>-data`` when the page loads and whenever ``<prefix>-refresh`` changes.
+
+    Call it once, at the import of the page that shows :func:`api_stores` with that prefix.
+    """
+    clientside_callback(
+        ClientsideFunction(namespace="rounds", function_name="load"),
+        Output(f"{prefix}-data", "data"),
+        Input(f"{prefix}-refresh", "data"),
+        State(f"{prefix}-urls", "data"),
+    )

@@ -44,6 +44,23 @@ REJECT_COLUMNS = [
 ]
 
 
+INGEST_COLUMNS = [VINTAGE, FILE, GridColumn("layout", "col.layout"), GridColumn("rows_in", "col.rows_in"),
+                  GridColumn("accepted", "col.accepted"), GridColumn("rejected", "col.rejected"),
+                  GridColumn("unchanged", "col.unchanged")]  # fmt: skip
+
+
+def _table_part(
+    table: str, frame: pl.DataFrame | None, columns: list[GridColumn], lang: str, *, by: list[str],
+    descending: list[bool],
+) -> list[Any]:
+    """A published table's download buttons and its grid (id ``<table>-table``) sorted by ``by``, or the
+    empty state when the table is not published yet."""
+    if frame is None:
+        return [empty_state(t("empty.table", lang, table=table))]
+    shown = grid(frame.sort(by, descending=descending), columns, lang, grid_id=f"{table}-table")
+    return [export_bar(table, lang), shown]
+
+
 def layout(lang: str = "zh", **_: Any) -> html.Div:
     """Ingestion history (newest vintage first), rejects, and the upload."""
     lang = lang or "zh"
@@ -51,35 +68,14 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
     ingests = published.read("ingests")
     rejects = published.read("rejects")
     limit = context.max_upload_bytes()
-    parts: list[Any] = [page_header(t("data.title", lang), t("data.lead", lang))]
-    parts.append(html.H4(t("data.ingests", lang)))
-    if ingests is None:
-        parts.append(empty_state(t("empty.table", lang, table="ingests")))
-    else:
-        parts += [
-            export_bar("ingests", lang),
-            grid(
-                ingests.sort("vintage", descending=True),
-                [VINTAGE, FILE, GridColumn("layout", "col.layout"),
-                 GridColumn("rows_in", "col.rows_in"), GridColumn("accepted", "col.accepted"),
-                 GridColumn("rejected", "col.rejected"), GridColumn("unchanged", "col.unchanged")],
-                lang,
-                grid_id="ingests-table",
-            ),
-        ]  # fmt: skip
-    parts.append(html.H4(t("data.rejects", lang), className="mt-3"))
-    if rejects is None:
-        parts.append(empty_state(t("empty.table", lang, table="rejects")))
-    else:
-        parts += [
-            export_bar("rejects", lang),
-            grid(
-                rejects.sort("vintage", "row", descending=[True, False]),
-                [VINTAGE, FILE, *REJECT_COLUMNS],
-                lang,
-                grid_id="rejects-table",
-            ),
-        ]
+    parts: list[Any] = [
+        page_header(t("data.title", lang), t("data.lead", lang)),
+        html.H4(t("data.ingests", lang)),
+        *_table_part("ingests", ingests, INGEST_COLUMNS, lang, by=["vintage"], descending=[True]),
+        html.H4(t("data.rejects", lang), className="mt-3"),
+        *_table_part("rejects", rejects, [VINTAGE, FILE, *REJECT_COLUMNS], lang, by=["vintage", "row"],
+                     descending=[True, False]),
+    ]  # fmt: skip
     kpis = published.read("kpis")
     if not may_upload(context.principal(), kpis["region"].unique().to_list() if kpis is not None else []):
         # the control is not offered; the callbacks below refuse too (a request can be made without the page)

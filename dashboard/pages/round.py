@@ -33,7 +33,15 @@ from dash import (
 )
 
 from dashboard import context
-from dashboard.components import GridColumn, empty_state, grid, html_attrs, page_header
+from dashboard.components import (
+    GridColumn,
+    api_stores,
+    empty_state,
+    grid,
+    html_attrs,
+    load_from_api,
+    page_header,
+)
 from dashboard.i18n import format_number, label_or, region_name, t
 from dashboard.pages.rounds import state_text
 from dashboard.rounds_view import (
@@ -283,9 +291,7 @@ def layout(round_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
             dcc.Store(id="round-id", data=rid),
             dcc.Store(id="round-me", data={"name": viewer.name, "role": viewer.role}),
             dcc.Store(id="round-csrf", data=viewer.csrf_token or ""),
-            dcc.Store(id="round-urls", data=round_urls(rid)),
-            dcc.Store(id="round-refresh", data=0),
-            dcc.Store(id="round-data"),
+            *api_stores("round", round_urls(rid)),
             dcc.Store(id="round-request"),
             dcc.Store(id="round-response"),
             html.Div(html.Div(t("rounds.loading", lang), className="text-muted"), id="round-head"),
@@ -302,12 +308,7 @@ def layout(round_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
 
 
 # -------------------------------------------------------------------------------------------- callbacks
-clientside_callback(
-    ClientsideFunction(namespace="rounds", function_name="load"),
-    Output("round-data", "data"),
-    Input("round-refresh", "data"),
-    State("round-urls", "data"),
-)
+load_from_api("round")
 clientside_callback(
     ClientsideFunction(namespace="rounds", function_name="send"),
     Output("round-response", "data"),
@@ -429,13 +430,24 @@ def save_judgement(*args: Any) -> tuple[Any, Any]:
     prevent_initial_call=True,
 )
 def show_ahp_matrix(node: str | None, data: dict[str, Any] | None, lang: str) -> Any:
-    doc = body((data or {}).get("round"))
-    order = ((doc or {}).get("ahp_nodes") or {}).get(node or "")
+    order, _ = _ahp_node(data, node)
     return ahp_matrix(order, lang or "zh") if order else None
+
+
+def _ahp_node(data: dict[str, Any] | None, node: str | None) -> tuple[list[str], dict[str, Any] | None]:
+    """The criteria of AHP node ``node`` in the round the page loaded (empty when it has no such node) and the
+    round's AHP settings (method, RI table, CR limit)."""
+    doc = body((data or {}).get("round")) or {}
+    return list((doc.get("ahp_nodes") or {}).get(node or "") or []), doc.get("ahp_settings")
 
 
 def _cells(inputs: list[dict[str, Any]]) -> dict[tuple[int, int], Any]:
     return {(x["id"]["i"], x["id"]["j"]): x.get("value") for x in inputs}
+
+
+def _refused(result: dict[str, Any]) -> bool:
+    """A review whose matrix the API would refuse on save: a cell it cannot read, or a CR above the limit."""
+    return "error" in result or not result["consistent"]
 
 
 @callback(
@@ -450,17 +462,15 @@ def _cells(inputs: list[dict[str, Any]]) -> dict[tuple[int, int], Any]:
 )
 def review_ahp(_values: list[Any], node: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
     """The live review of the matrix being typed: CR, verdict, weights, the judgement to revisit."""
-    doc = body((data or {}).get("round")) or {}
-    order = (doc.get("ahp_nodes") or {}).get(node or "") or []
+    order, settings = _ahp_node(data, node)
     recips = ctx.outputs_list[1]
     cells = _cells(ctx.inputs_list[0])
     if not order or len(cells) != len(order) * (len(order) - 1) // 2:
         return None, ["1"] * len(recips), True
-    result = ahp_review(order, cells, doc.get("ahp_settings"))
+    result = ahp_review(order, cells, settings)
     shown = result.get("reciprocals", {})
     texts = [shown.get((o["id"]["i"], o["id"]["j"]), "?") for o in recips]
-    blocked = "error" in result or not result["consistent"]
-    return render_review(result, order, lang or "zh"), texts, blocked
+    return render_review(result, order, lang or "zh"), texts, _refused(result)
 
 
 @callback(
@@ -474,13 +484,11 @@ def review_ahp(_values: list[Any], node: str | None, data: dict[str, Any] | None
 )
 def save_ahp(clicks: int | None, _values: list[Any], node: str | None, rid: int, data: dict[str, Any] | None) -> Any:
     """Build the PUT of the matrix, only when its CR is within the limit (the API refuses the submission otherwise)."""
-    doc = body((data or {}).get("round")) or {}
-    order = (doc.get("ahp_nodes") or {}).get(node or "")
+    order, settings = _ahp_node(data, node)
     if not clicks or not order:
         return no_update
     cells = _cells(ctx.states_list[0])
-    result = ahp_review(order, cells, doc.get("ahp_settings"))
-    if "error" in result or not result["consistent"]:
+    if _refused(ahp_review(order, cells, settings)):
         return no_update
     return ahp_request(rid, str(node), order, cells)
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import dash
 import polars as pl
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash import Input, Output, State, callback, html
 
 from dashboard import context
-from dashboard.components import GridColumn, empty_state, grid, page_header
+from dashboard.components import GridColumn, api_stores, empty_state, grid, load_from_api, page_header
 from dashboard.i18n import region_name, t
 from dashboard.rounds_view import API, body, problem
 
@@ -78,21 +78,14 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
     return html.Div(
         [
             header,
-            dcc.Store(id="rounds-urls", data={"rounds": API}),
-            dcc.Store(id="rounds-refresh", data=0),
-            dcc.Store(id="rounds-data"),
+            *api_stores("rounds", {"rounds": API}),
             html.Div(render_list(None, lang), id="rounds-list"),
         ],
         className="page page-rounds",
     )
 
 
-clientside_callback(
-    ClientsideFunction(namespace="rounds", function_name="load"),
-    Output("rounds-data", "data"),
-    Input("rounds-refresh", "data"),
-    State("rounds-urls", "data"),
-)
+load_from_api("rounds")
 
 
 @callback(Output("rounds-list", "children"), Input("rounds-data", "data"), State("lang", "value"))

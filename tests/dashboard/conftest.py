@@ -9,11 +9,12 @@ and points the app at the copy for its duration (``pointed_at``). Browser fixtur
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -95,20 +96,27 @@ def serving(app: Any) -> Iterator[str]:
 
 
 MLFLOW_UI = "http://127.0.0.1:5000"
+SHARE = ("online_handling_share", "pudong")  # a share with a target year ahead (2025, last observed 2024)
+SCENARIO = "HK-IOT-01"  # a scenario with an efficacy series
 
 
 @pytest.fixture(scope="session")
-def dash_app(published_dir: Path, confirm_recorder: ConfirmRecorder) -> Any:
-    """The process's one dashboard app on the published world (upload limit 1 MB)."""
+def world_settings(confirm_recorder: ConfirmRecorder) -> dict[str, Any]:
+    """The session app's settings (:class:`dashboard.app.AppSettings`): MLflow link, upload handlers, 1 MB limit."""
+    return {
+        "mlflow_ui_url": MLFLOW_UI,
+        "upload_handler": ingest_upload_handler,
+        "confirm_handler": confirm_recorder,
+        "max_upload_mb": 1,
+    }
+
+
+@pytest.fixture(scope="session")
+def dash_app(published_dir: Path, world_settings: dict[str, Any]) -> Any:
+    """The process's one dashboard app on the published world."""
     from dashboard.app import create_app
 
-    return create_app(
-        published_dir,
-        mlflow_ui_url=MLFLOW_UI,
-        upload_handler=ingest_upload_handler,
-        confirm_handler=confirm_recorder,
-        max_upload_mb=1,
-    )
+    return create_app(published_dir, **world_settings)
 
 
 @pytest.fixture(scope="session")
@@ -120,22 +128,55 @@ def pages(dash_app: Any) -> SimpleNamespace:
     )  # fmt: skip
 
 
+@pytest.fixture(scope="session")
+def page_layouts(pages: SimpleNamespace) -> dict[str, tuple[Callable[..., Any], dict[str, str]]]:
+    """Each page's ``layout`` and the URL arguments that show :data:`SHARE` (the overview filtered to its
+    district, the KPI page) and :data:`SCENARIO` (the league table, the scenario page)."""
+    return {
+        "overview": (pages.overview.layout, {"region": SHARE[1]}),
+        "kpi": (pages.kpi.layout, {"kpi_id": SHARE[0], "region": SHARE[1]}),
+        "scenarios": (pages.scenarios.layout, {}),
+        "scenario": (pages.scenario.layout, {"scenario_id": SCENARIO}),
+        "models": (pages.models.layout, {}),
+        "data": (pages.data.layout, {}),
+    }
+
+
+def layout_json(component: Any) -> str:
+    """A rendered layout as the JSON Dash sends to the browser (text kept as typed: no ASCII escapes)."""
+    import plotly.utils
+
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+
+
+@pytest.fixture
+def layouts_on(
+    dash_app: Any, page_layouts: dict[str, tuple[Callable[..., Any], dict[str, str]]], pointed_at: Callable[..., None]
+) -> Callable[..., dict[str, Any]]:
+    """``(folder, lang, names=all pages) -> {page: its layout}``: the app pointed at the tables in ``folder`` for
+    the test, each named page of :func:`page_layouts` rendered in ``lang`` (inside a request, as Dash does)."""
+
+    def render(folder: Path, lang: str, names: Iterable[str] | None = None) -> dict[str, Any]:
+        pointed_at(folder)
+        shown = {}
+        for name in names or page_layouts:
+            fn, kwargs = page_layouts[name]
+            with dash_app.server.test_request_context("/"):
+                shown[name] = fn(lang=lang, **kwargs)
+        return shown
+
+    return render
+
+
 @pytest.fixture
 def pointed_at(
-    dash_app: Any, published_dir: Path, confirm_recorder: ConfirmRecorder
+    dash_app: Any, published_dir: Path, world_settings: dict[str, Any]
 ) -> Iterator[Callable[..., None]]:
     """Point the app at other tables or upload settings for one test; the world's settings come back after."""
     from dashboard.app import configure
 
     yield lambda folder, **kwargs: configure(dash_app, folder, **kwargs)
-    configure(
-        dash_app,
-        published_dir,
-        mlflow_ui_url=MLFLOW_UI,
-        upload_handler=ingest_upload_handler,
-        confirm_handler=confirm_recorder,
-        max_upload_mb=1,
-    )
+    configure(dash_app, published_dir, **world_settings)
 
 
 @pytest.fixture(scope="session")
@@ -150,11 +191,10 @@ SMALL_UPLOAD_MB = 16 / 1024  # 16 KB
 
 @pytest.fixture
 def small_upload_server(
-    dash_server: str, pointed_at: Callable[..., None], published_dir: Path, confirm_recorder: ConfirmRecorder
+    dash_server: str, pointed_at: Callable[..., None], published_dir: Path, world_settings: dict[str, Any]
 ) -> str:
     """The served dashboard with a 16 KB upload limit for one test (so big-file tests need no big files)."""
-    pointed_at(published_dir, upload_handler=ingest_upload_handler, confirm_handler=confirm_recorder,
-               max_upload_mb=SMALL_UPLOAD_MB)  # fmt: skip
+    pointed_at(published_dir, **{**world_settings, "max_upload_mb": SMALL_UPLOAD_MB})
     return dash_server
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 from collections.abc import Callable
@@ -11,7 +10,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import plotly.utils
 import polars as pl
 import pytest
 
@@ -21,26 +19,14 @@ from dashboard.data import PublishedTables
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
 from dashboard.uploads import check_upload, decode_upload
 from dashboard.views import SUMMARY_METRICS, champion_table, kpi_grid, whatif_probability
+from tests.dashboard.conftest import SCENARIO, SHARE, layout_json
 
-SHARE = ("online_handling_share", "pudong")  # a share with a target year ahead (2025, last observed 2024)
 SCENARIO_COUNT = ("efficient_disposal_scenarios", "pudong")  # a running count of scenarios, target 2025
-SCENARIO = "HK-IOT-01"  # a scenario with an efficacy series
-
-
-def layouts(pages: SimpleNamespace) -> dict[str, tuple[Any, dict[str, str]]]:
-    return {
-        "overview": (pages.overview.layout, {}),
-        "kpi": (pages.kpi.layout, {"kpi_id": SHARE[0], "region": SHARE[1]}),
-        "scenarios": (pages.scenarios.layout, {}),
-        "scenario": (pages.scenario.layout, {"scenario_id": SCENARIO}),
-        "models": (pages.models.layout, {}),
-        "data": (pages.data.layout, {}),
-    }
 
 
 def render(app: Any, fn: Any, **kwargs: Any) -> str:
     with app.server.test_request_context("/"):
-        return json.dumps(fn(**kwargs), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+        return layout_json(fn(**kwargs))
 
 
 def test_the_published_tables_carry_the_contract_columns(published_tables: dict[str, pl.DataFrame]) -> None:
@@ -90,11 +76,10 @@ def test_there_is_one_app_per_process(dash_app: Any, published_dir: Path) -> Non
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_page_shows_an_empty_state_before_the_first_run(
-    dash_app: Any, pages: SimpleNamespace, pointed_at: Callable[..., None], tmp_path: Path, lang: str
+    layouts_on: Callable[..., dict[str, Any]], tmp_path: Path, lang: str
 ) -> None:
-    pointed_at(tmp_path)
-    for name, (fn, kwargs) in layouts(pages).items():
-        text = render(dash_app, fn, lang=lang, **kwargs)
+    for name, layout in layouts_on(tmp_path, lang).items():
+        text = layout_json(layout)
         assert "dtscope run" in text, f"{name} has no empty state: {text[:300]}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -137,34 +138,23 @@ def test_whatif_refuses_impossible_growth_and_empty_samples() -> None:
         whatif_probability(np.array([]), growth=0.0, years_ahead=1, target_kind="at_least", target_value=1)
 
 
-def test_meets_target_kinds_and_precision() -> None:
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ({"target_kind": "at_least", "target_value": 80, "precision": 0.1}, [True, True, True, True]),
+        ({"target_kind": "at_least", "target_value": 80, "precision": 0.01}, [False, True, True, True]),
+        ({"target_kind": "range", "target_value": 80, "target_high": 90}, [False, True, True, False]),
+        ({"target_kind": "more_than", "target_value": 80, "precision": 0.1}, [False, False, True, True]),
+    ],
+)
+def test_meets_target_kinds_and_precision(target: dict[str, Any], expected: list[bool]) -> None:
     v = np.array([79.96, 80.0, 85.0, 96.0])
-    assert meets_target(v, target_kind="at_least", target_value=80, precision=0.1).tolist() == [
-        True,
-        True,
-        True,
-        True,
-    ]
-    assert meets_target(v, target_kind="at_least", target_value=80, precision=0.01).tolist() == [
-        False,
-        True,
-        True,
-        True,
-    ]
-    assert meets_target(v, target_kind="range", target_value=80, target_high=90).tolist() == [
-        False,
-        True,
-        True,
-        False,
-    ]
-    assert meets_target(v, target_kind="more_than", target_value=80, precision=0.1).tolist() == [
-        False,
-        False,
-        True,
-        True,
-    ]
+    assert meets_target(v, **target).tolist() == expected
+
+
+def test_meets_target_refuses_an_unknown_kind() -> None:
     with pytest.raises(ValueError, match="target_kind"):
-        meets_target(v, target_kind="roughly", target_value=80)
+        meets_target(np.array([80.0]), target_kind="roughly", target_value=80)
 
 
 @given(p1=st.floats(0, 1), p2=st.floats(0, 1))

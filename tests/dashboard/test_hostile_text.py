@@ -5,30 +5,26 @@ The hostile names are written into a copy of the published world (one cell each)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import plotly.utils
 import polars as pl
 import pytest
 
 from dashboard.data import PublishedTables
 from dashboard.exports import leadership_brief_html
 from dashboard.views import kpi_grid
+from tests.dashboard.conftest import SCENARIO, SHARE, layout_json
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-SCENARIO = "HK-IOT-01"
-KPI = ("online_handling_share", "pudong")
 
 
 @pytest.fixture
 def hostile_copy(published_copy: Path) -> Path:
     """The published world with one scenario's and one KPI's names replaced by :data:`HOSTILE`."""
     for table, key in (("scenarios", pl.col("scenario_id") == SCENARIO),
-                       ("kpis", (pl.col("kpi_id") == KPI[0]) & (pl.col("region") == KPI[1]))):  # fmt: skip
+                       ("kpis", (pl.col("kpi_id") == SHARE[0]) & (pl.col("region") == SHARE[1]))):  # fmt: skip
         path = published_copy / f"{table}.parquet"
         frame = pl.read_parquet(path)
         frame.with_columns(
@@ -48,20 +44,12 @@ def _no_markup_component(component: Any) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_hostile_names_are_text_in_every_layout(
-    dash_app: Any, pages: SimpleNamespace, pointed_at: Callable[..., None], hostile_copy: Path, lang: str
+    layouts_on: Callable[..., dict[str, Any]], hostile_copy: Path, lang: str
 ) -> None:
-    pointed_at(hostile_copy)
-    shown = {
-        "overview": (pages.overview.layout, {"region": KPI[1]}),
-        "kpi": (pages.kpi.layout, {"kpi_id": KPI[0], "region": KPI[1]}),
-        "scenarios": (pages.scenarios.layout, {}),
-        "scenario": (pages.scenario.layout, {"scenario_id": SCENARIO}),
-    }
-    for name, (fn, kwargs) in shown.items():
-        with dash_app.server.test_request_context("/"):
-            layout = fn(lang=lang, **kwargs)
+    # the pages that show KPI or scenario names
+    for name, layout in layouts_on(hostile_copy, lang, ("overview", "kpi", "scenarios", "scenario")).items():
         _no_markup_component(layout)
-        text = json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+        text = layout_json(layout)
         assert HOSTILE in text, f"{name} does not show the name"
         assert "dangerously_allow_html" not in text, name
 
@@ -69,8 +57,8 @@ def test_hostile_names_are_text_in_every_layout(
 def test_the_brief_escapes_a_hostile_name(hostile_copy: Path) -> None:
     t = PublishedTables(hostile_copy)
     grid = kpi_grid(t.read("kpis"), t.read("attainment"), t.read("observations")).filter(  # type: ignore[arg-type]
-        pl.col("region") == KPI[1]
+        pl.col("region") == SHARE[1]
     )
-    brief = leadership_brief_html(grid, t.read("forecasts"), t.read("observations"), "zh", region=KPI[1])
+    brief = leadership_brief_html(grid, t.read("forecasts"), t.read("observations"), "zh", region=SHARE[1])
     assert HOSTILE not in brief and "<img" not in brief
     assert "&lt;img src=x onerror=alert(1)&gt;" in brief
