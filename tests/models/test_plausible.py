@@ -76,26 +76,14 @@ def test_a_cap_at_a_shares_bound_leaves_the_quantiles_alone() -> None:
 
 def test_backtest_of_a_share_at_its_bound_covers_outcomes_of_exactly_the_bound() -> None:
     """A coverage held at 100 % was forecast at 99.98 at most: every outcome of 100 fell outside."""
-    from pipelines.steps.forecast import KPI_CONFIG, GroupTask, SeriesSpec, forecast_group
+    from pipelines.steps.forecast import forecast_group
+    from tests.synthetic_series import group_task
 
-    specs = tuple(
-        SeriesSpec(
-            kpi_id="coverage",
-            region=f"r{i}",
-            kind="share",
-            lower=0.0,
-            upper=100.0,
-            cumulative=False,
-            survey=False,
-            precision=0.1,
-            years=tuple(range(2014, 2022)),
-            values=tuple([97.0 + i * 0.2, 98.5, 99.2, 99.6, 99.8, 99.9, 100.0, 100.0]),
-            std_error=0.0,
-            data_set="synthetic",
-        )
-        for i in range(6)
+    shares = {f"r{i}": [97.0 + i * 0.2, 98.5, 99.2, 99.6, 99.8, 99.9, 100.0, 100.0] for i in range(6)}
+    task = group_task(
+        "share:logit[0,100]", "coverage", "share", (0.0, 100.0), 0.1, shares, first_year=2014, horizon=3
     )
-    res = forecast_group(GroupTask("share:logit[0,100]", specs, 3, KPI_CONFIG, 3))
+    res = forecast_group(task)
     at_bound = res.backtest.filter(pl.col("y") == 100.0)
     assert at_bound.height > 0
     assert (at_bound["q0.975"] == 100.0).all()

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import polars as pl
 
-from pipelines.steps.forecast import KPI_CONFIG, GroupTask, SeriesSpec, forecast_group
+from pipelines.steps.forecast import GroupTask, forecast_group
+from tests.synthetic_series import group_task
 
 LEVELS = {
     "pudong": (0, 0, 1, 1, 1, 2, 2),
@@ -18,24 +19,9 @@ LEVELS = {
 
 
 def _task() -> GroupTask:
-    specs = tuple(
-        SeriesSpec(
-            kpi_id="gov_cloud_level",
-            region=r,
-            kind="level",
-            lower=0.0,
-            upper=3.0,
-            cumulative=False,
-            survey=False,
-            precision=1.0,
-            years=tuple(range(2015, 2022)),
-            values=tuple(float(v) for v in vals),
-            std_error=0.0,
-            data_set="synthetic",
-        )
-        for r, vals in LEVELS.items()
+    return group_task(
+        "level:identity", "gov_cloud_level", "level", (0.0, 3.0), 1.0, LEVELS, first_year=2015, horizon=4
     )
-    return GroupTask("level:identity", specs, 4, KPI_CONFIG, 3)
 
 
 def test_level_forecasts_are_integer_levels_never_below_the_current_one() -> None:
