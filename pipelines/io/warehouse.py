@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 OBS_KEY = ("kpi_id", "region", "period", "freq", "source", "provenance")
 PROVENANCES = tables.allowed(tables.Observations)["provenance"]
 MEMORY_LIMIT = "400MB"  # DuckDB spills joins to disk beyond this, so a large ingest cannot hold the machine
+# An ingest's staging table and its joins spill beyond this; DuckDB's own overhead outside the limit adds about
+# as much again (measured by pipelines.bench.ingest), so an ingest's peak stays flat in the file's size.
+INGEST_MEMORY_LIMIT = "200MB"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -285,7 +288,13 @@ def _stage(
     provenance: str,
     file: str,
 ) -> None:
-    """Stage every part's accepted rows (checked against the table definition) in the temp table ``staged``."""
+    """Stage every part's accepted rows (checked against the table definition) in the temp table ``staged``.
+
+    Run outside the ingest's transaction, on purpose: each part's insert commits to the temporary table
+    (which lives and dies with the connection, so nothing of it reaches the warehouse file) and spills to
+    the ``temp_directory`` beyond the memory limit, whereas rows inserted inside an open transaction are
+    held in memory until it ends (about 250 MB per million rows, outside DuckDB's ``memory_limit``).
+    """
     obs_schema = tables.dtypes(tables.Observations)
     stamp = (
         pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
@@ -346,7 +355,7 @@ def _drop_repeated_keys(con: duckdb.DuckDBPyConnection, tally: _Tally) -> None:
 
 
 def _insert_new_and_changed(con: duckdb.DuckDBPyConnection) -> int:
-    """Append the staged rows whose key is new or whose content changed, as this vintage; drop ``staged``."""
+    """Append the staged rows whose key is new or whose content changed, as this vintage."""
     key = ", ".join(OBS_KEY)
     n_new = int(
         con.execute(
@@ -364,7 +373,6 @@ def _insert_new_and_changed(con: duckdb.DuckDBPyConnection) -> int:
                    OR l.note IS DISTINCT FROM s.note"""
         ).fetchall()[0][0]
     )
-    con.execute("DROP TABLE staged")
     return n_new
 
 
@@ -432,6 +440,9 @@ class Warehouse:
                 con = self._connect_write()
                 try:
                     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                    # spills stay in the home, beside the warehouse, whatever the machine's default
+                    spill = str(self.path.with_name(self.path.name + ".tmp")).replace("'", "''")
+                    con.execute(f"SET temp_directory = '{spill}'")
                     con.execute(
                         "SET preserve_insertion_order = false"
                     )  # large inserts stream instead of buffering
@@ -534,11 +545,14 @@ class Warehouse:
         """Write a file validated part by part in one transaction, with memory bounded by a part.
 
         Each part's accepted rows are checked against the table definition and staged in a DuckDB
-        temporary table (it spills to disk beyond :data:`MEMORY_LIMIT`), so the whole file never sits in
-        memory; a key repeated across parts rejects every copy (``duplicate_key``), as within one part;
-        the new and changed rows go from the staging table to ``observations`` in SQL. At most
-        ``limits.max_rejects_stored`` rejects are stored one by one, the rest counted in one summary row.
-        The parts are read inside the transaction: a failure anywhere (reading included) rolls it all back.
+        temporary table (it spills to the home's ``warehouse.duckdb.tmp`` beyond
+        :data:`INGEST_MEMORY_LIMIT`), so the whole file never sits in memory; a key repeated across parts
+        rejects every copy (``duplicate_key``), as within one part; the new and changed rows go from the
+        staging table to ``observations`` in SQL. At most ``limits.max_rejects_stored`` rejects are stored
+        one by one, the rest counted in one summary row. The parts are read and staged under the writer
+        lock but before the transaction (see :func:`_stage`); the staging table is the connection's own,
+        so a failure while reading writes nothing, and everything the warehouse keeps (observations,
+        rejects, the ingest row) is written in the one transaction that follows: all of it or none.
 
         Args:
             parts: per-batch results (:func:`pipelines.steps.ingest.validate_parts`).
@@ -560,29 +574,28 @@ class Warehouse:
         vintage = _now()
         ingest_id = f"ing-{vintage:%Y%m%dT%H%M%S%f}-{file_sha256[:8]}"
         tally = _Tally(limits.max_rejects_stored)
-        with self.writer() as con:
+        with self.writer() as con:  # closing it drops the staging table, whatever happened
+            con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+            _stage(con, parts, tally, vintage=vintage, ingest_id=ingest_id, provenance=provenance, file=file)
+            _drop_repeated_keys(con, tally)
+            n_accepted = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
+            n_rejected = sum(tally.counts.values())
+            if tally.rows_in != n_accepted + n_rejected:  # the conservation law
+                raise AssertionError(
+                    f"{file}: {tally.rows_in} items in but {n_accepted} accepted + {n_rejected} rejected"
+                )
+            stored = cap_rejects(tally.kept_frame(), dict(tally.counts), limits)
+            rej = stored.with_columns(
+                pl.lit(ingest_id).alias("ingest_id"),
+                pl.lit(file).alias("file"),
+                pl.lit(file_sha256).alias("file_sha256"),
+                pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
+            ).select(list(tables.dtypes(tables.Rejects)))
             con.execute("BEGIN TRANSACTION")
             try:
-                _stage(
-                    con, parts, tally, vintage=vintage, ingest_id=ingest_id, provenance=provenance, file=file
-                )
-                _drop_repeated_keys(con, tally)
-                n_accepted = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
                 n_new = _insert_new_and_changed(con)
                 if _fail_after_observations:
                     raise RuntimeError("injected failure after the observations insert (test hook)")
-                n_rejected = sum(tally.counts.values())
-                if tally.rows_in != n_accepted + n_rejected:  # the conservation law
-                    raise AssertionError(
-                        f"{file}: {tally.rows_in} items in but {n_accepted} accepted + {n_rejected} rejected"
-                    )
-                stored = cap_rejects(tally.kept_frame(), dict(tally.counts), limits)
-                rej = stored.with_columns(
-                    pl.lit(ingest_id).alias("ingest_id"),
-                    pl.lit(file).alias("file"),
-                    pl.lit(file_sha256).alias("file_sha256"),
-                    pl.lit(vintage).cast(pl.Datetime("us")).alias("vintage"),
-                ).select(list(tables.dtypes(tables.Rejects)))
                 n_new_rejects = _insert_fresh_rejects(con, rej)
                 unchanged = n_accepted - n_new
                 wrote_something = n_new > 0 or n_new_rejects > 0
@@ -631,13 +644,20 @@ class Warehouse:
         """
         made = []
         with self.writer() as con:
-            own = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+            own = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+                ).fetchall()
+            }
             con.execute("CREATE SCHEMA IF NOT EXISTS published")
             for name in sorted(names):
                 if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
                     raise ValueError(f"published table name {name!r} is not a plain identifier")
                 source = str((folder / f"{name}.parquet").absolute()).replace("'", "''")
-                con.execute(f"CREATE OR REPLACE VIEW published.{name} AS SELECT * FROM read_parquet('{source}')")
+                con.execute(
+                    f"CREATE OR REPLACE VIEW published.{name} AS SELECT * FROM read_parquet('{source}')"
+                )
                 if name not in own:
                     con.execute(f"CREATE OR REPLACE VIEW main.{name} AS SELECT * FROM published.{name}")
                     made.append(name)

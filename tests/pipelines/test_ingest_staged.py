@@ -1,5 +1,6 @@
-"""Ingest staged in the warehouse: parts validated one at a time and staged in a DuckDB temporary table inside
-the one transaction (memory bounded by a part), with conservation, cross-part duplicates and atomicity."""
+"""Ingest staged in the warehouse: parts validated one at a time and staged in a DuckDB temporary table under
+the writer lock (memory bounded by a part), then written in one transaction, with conservation, cross-part
+duplicates and atomicity."""
 
 from __future__ import annotations
 
