@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -148,16 +149,9 @@ def test_challenger_is_registered_not_published_and_promotion_follows_the_rule(h
 
 
 def test_a_kpi_whose_model_raises_is_a_failed_run_and_the_rest_publish(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fail_forecast_of: Callable[[str, str], None]
 ) -> None:
-    real = F._forecast_group
-
-    def flaky(task: F.GroupTask) -> F.GroupResult:
-        if any(s.kpi_id == "citizen_satisfaction" for s in task.specs):
-            raise RuntimeError("injected model failure")
-        return real(task)
-
-    monkeypatch.setattr(F, "_forecast_group", flaky)
+    fail_forecast_of("citizen_satisfaction", "injected model failure")
     settings = resolve_settings(tmp_path)
     summary = run_pipeline(settings, FAST)
     failed = {(f["kpi_id"], f["region"]) for f in summary.failures if f["stage"] == "forecast"}
