@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -92,6 +92,12 @@ class InputScan:
     max_value: float | None
 
 
+def _first(frame: pl.LazyFrame, condition: pl.Expr) -> dict[str, Any] | None:
+    """The first row of ``frame`` where ``condition`` holds (read streaming, stopping there), else None."""
+    hit = frame.filter(condition).head(1).collect(engine="streaming")
+    return hit.row(0, named=True) if hit.height else None
+
+
 def _lazy(path: Path) -> pl.LazyFrame:
     frame = pl.scan_csv(path, infer_schema=False)
     names = frame.collect_schema().names()
@@ -117,26 +123,13 @@ def scan_input(path: Path, limits: Limits = LIMITS) -> InputScan | None:
             per.str.contains("-").alias("dated"),
             pl.col("value").str.strip_chars().cast(pl.Float64, strict=False).alias("value"),
         )
-        bad_year = (
-            parsed.filter(
-                pl.col("year").is_not_null() & ~pl.col("year").is_between(limits.min_year, limits.max_year)
-            )
-            .head(1)
-            .collect(engine="streaming")
-        )
-        if bad_year.height:
-            r = bad_year.row(0, named=True)
+        in_range = pl.col("year").is_between(limits.min_year, limits.max_year)
+        if r := _first(parsed, pl.col("year").is_not_null() & ~in_range):
             raise _refused(
                 f"{_where(path, r['row'], 'period')}: {r['period']!r} is outside the period range "
                 f"{limits.min_year}–{limits.max_year} (min_year/max_year). Fix: give periods within it"
             )
-        tiny = (
-            parsed.filter((pl.col("value") != 0) & (pl.col("value").abs() < SMALLEST_NORMAL))
-            .head(1)
-            .collect(engine="streaming")
-        )
-        if tiny.height:
-            r = tiny.row(0, named=True)
+        if r := _first(parsed, (pl.col("value") != 0) & (pl.col("value").abs() < SMALLEST_NORMAL)):
             raise _refused(
                 f"{_where(path, r['row'], 'value')}: {r['value']!r} is below the smallest normal 64-bit float "
                 f"({SMALLEST_NORMAL:.3g}), too few digits to forecast it right. Fix: write it in a larger unit"
@@ -297,11 +290,10 @@ def finish_output(out_path: Path, scan: InputScan | None, kind: str) -> None:
             )
             .drop("exponent")
         )
-        broken = frame.filter(pl.any_horizontal(~pl.col(c).is_finite() for c in numbers)).head(1).collect()
-        if broken.height:
+        if broken := _first(frame, pl.any_horizontal(~pl.col(c).is_finite() for c in numbers)):
             out_path.unlink(missing_ok=True)
             raise _refused(
-                f"the forecast of series {broken.item(0, 'series_id')!r} overflows a 64-bit float "
+                f"the forecast of series {broken['series_id']!r} overflows a 64-bit float "
                 "(above 1.8e308) once brought back to its unit; nothing was written. Fix: give the series in "
                 "a larger unit"
             )
