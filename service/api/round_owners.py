@@ -7,28 +7,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
-from service.api.deps import authenticated, require
-from service.api.rounds import (
+from service.api.round_deps import (
     READ_ERRORS,
     WRITE_ERRORS,
     Db,
+    Owner,
+    ReadableRound,
+    Reader,
     RoundId,
     ScenarioId,
-    _actor,
-    _In,
-    _readable,
-    _run,
+    StrictIn,
+    rounds_router,
+    run,
 )
-from service.principal import ROLES, Principal
 from service.rounds import owners
 
-router = APIRouter(prefix="/rounds", tags=["rounds"], dependencies=[Depends(authenticated)])
+router = rounds_router()
 
 
-class SelfAssessmentIn(_In):
+class SelfAssessmentIn(StrictIn):
     note: str | None = Field(default=None, max_length=4000, description="the owner's self-assessment")
     evidence: list[Annotated[str, Field(max_length=2000)]] = Field(default_factory=list, max_length=owners.MAX_LINKS,
                                                                    description="http(s) links to the evidence")
@@ -40,23 +39,20 @@ IndicatorId = ScenarioId  # the same id pattern
 
 
 @router.get("/{round_id}/self-assessment", responses=READ_ERRORS)
-def get_self_assessment(round_id: RoundId, session: Db,
-                        principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def get_self_assessment(r: ReadableRound, session: Db, principal: Reader) -> Any:
     """Per scenario you may see (owners: your department's): the metric values the round scores and the
     owners' notes, evidence and disputes per indicator."""
-    r = _readable(session, round_id, principal)
     return {"round": r.id, "state": r.state, "period": r.period, "items": owners.sheet(session, r, principal)}
 
 
 @router.put("/{round_id}/self-assessment/{scenario_id}/{indicator_id}", responses=WRITE_ERRORS)
 def put_self_assessment(
-    request: Request, round_id: RoundId, scenario_id: ScenarioId, indicator_id: IndicatorId, *,
-    body: SelfAssessmentIn, session: Db, principal: Annotated[Principal, Depends(require("owner"))],
+    round_id: RoundId, scenario_id: ScenarioId, indicator_id: IndicatorId, *, body: SelfAssessmentIn, session: Db,
+    actor: Owner,
 ) -> Any:
     """Save your self-assessment of one indicator of one of your department's scenarios (owners)."""
-    return _run(lambda: owners.save(session, _actor(request, principal), round_id, scenario_id, indicator_id,
-                                    note=body.note, evidence=body.evidence, disputed=body.disputed,
-                                    dispute_reason=body.dispute_reason))
+    return run(lambda: owners.save(session, actor, round_id, scenario_id, indicator_id, note=body.note,
+                                   evidence=body.evidence, disputed=body.disputed, dispute_reason=body.dispute_reason))
 
 
 ROUTERS = (router,)

@@ -8,55 +8,58 @@ caller's scope (403). A write the round's state forbids answers 409; a rating of
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from service import backend
-from service.api.deps import authenticated, client_address, db_session, get_settings, require
-from service.api.problems import ProblemError, responses
-from service.principal import ROLES, Principal
+from service.api.deps import get_settings
+from service.api.round_deps import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Db,
+    Evaluator,
+    Leader,
+    ReadableRound,
+    Reader,
+    ResultsRound,
+    RoundId,
+    ScenarioId,
+    StrictIn,
+    acting,
+    rounds_router,
+    run,
+)
 from service.rounds import ahp as round_ahp
 from service.rounds import core
 from service.settings import ServiceSettings
 from service.store.models import Round
 
-T = TypeVar("T")
-RoundId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a round id")]
-ScenarioId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 NodeId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-Db = Annotated[Session, Depends(db_session)]
-WRITE_ERRORS = responses(401, 403, 404, 409, 422)
-READ_ERRORS = responses(401, 403, 404, 409, 422)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-router = APIRouter(prefix="/rounds", tags=["rounds"], dependencies=[Depends(authenticated)])
+router = rounds_router()
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RoundCreate(_In):
+class RoundCreate(StrictIn):
     scheme: str = Field(default="default", pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
     period: str = Field(pattern=r"^[0-9]{4}(-[0-9]{2})?$", examples=["2024"])
     regions: list[str] = Field(min_length=1, max_length=32)
 
 
-class JudgementIn(_In):
+class JudgementIn(StrictIn):
     scores: dict[str, float] = Field(max_length=64, description="indicator_id → rating on its scale")
     comment: str | None = Field(default=None, max_length=4000)
 
 
-class ReasonIn(_In):
+class ReasonIn(StrictIn):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-class AhpIn(_In):
+class AhpIn(StrictIn):
     matrix: list[list[float | str]] = Field(min_length=2, max_length=15,
                                             description="reciprocal pairwise matrix; numbers or fractions like 1/3")
 
@@ -128,134 +131,102 @@ def round_out(session: Session, r: Round) -> RoundOut:
     )
 
 
-def _run(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except core.RoundError as exc:
-        raise ProblemError(exc.status, exc.detail) from None
-
-
-def _actor(request: Request, principal: Principal) -> core.Actor:
-    return core.Actor(principal, client_address(request))
-
-
-def _readable(session: Session, round_id: int, principal: Principal, *, hidden_check: bool = False) -> Round:
-    r = _run(lambda: core.get(session, round_id, principal))
-    if hidden_check and not core.may_see_others(session, r, principal):
-        raise ProblemError(409, "submit your own ratings first: the other raters' ratings stay hidden until then")
-    return r
-
-
 @router.post("", status_code=201, response_model=RoundOut, responses=WRITE_ERRORS)
 def open_round(
-    request: Request,
     body: RoundCreate,
     session: Db,
     settings: Annotated[ServiceSettings, Depends(get_settings)],
-    principal: Annotated[Principal, Depends(require("admin", "leader"))],
+    actor: Annotated[core.Actor, Depends(acting("admin", "leader"))],
 ) -> Any:
     """Open a round: the scheme and the metric inputs of the regions are frozen now (admin, or leader of those regions)."""
-    r = _run(lambda: core.open_round(session, _actor(request, principal), scheme=body.scheme, period=body.period,
-                                     regions=body.regions, home=settings.home, known_regions=backend.known_regions()))
+    r = run(lambda: core.open_round(session, actor, scheme=body.scheme, period=body.period, regions=body.regions,
+                                    home=settings.home, known_regions=backend.known_regions()))
     return round_out(session, r)
 
 
 @router.get("", response_model=list[RoundOut])
-def list_rounds(session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def list_rounds(session: Db, principal: Reader) -> Any:
     """Rounds whose regions are all in your scope, newest first."""
     return [round_out(session, r) for r in core.visible(session, principal)]
 
 
 @router.get("/{round_id}", response_model=RoundOut, responses=READ_ERRORS)
-def get_round(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def get_round(r: ReadableRound, session: Db) -> Any:
     """State, scenarios, judged indicators (with scale and anchors), progress per evaluator."""
-    return round_out(session, _readable(session, round_id, principal))
+    return round_out(session, r)
 
 
 @router.put("/{round_id}/judgements/{scenario_id}", responses=WRITE_ERRORS)
 def put_judgement(
-    request: Request, round_id: RoundId, scenario_id: ScenarioId, *, body: JudgementIn, session: Db,
-    principal: Annotated[Principal, Depends(require("evaluator"))],
+    round_id: RoundId, scenario_id: ScenarioId, *, body: JudgementIn, session: Db, actor: Evaluator
 ) -> Any:
     """Save your own ratings of one scenario (evaluators; open or returned rounds)."""
-    return _run(lambda: core.save_judgement(session, _actor(request, principal), round_id, scenario_id,
-                                            scores=body.scores, comment=body.comment))
+    return run(lambda: core.save_judgement(session, actor, round_id, scenario_id, scores=body.scores,
+                                           comment=body.comment))
 
 
 @router.get("/{round_id}/judgements", responses=READ_ERRORS)
-def get_judgements(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def get_judgements(r: ReadableRound, session: Db, principal: Reader) -> Any:
     """Your own ratings, and the submitted raters' once you may see them."""
-    r = _readable(session, round_id, principal)
     return {"round": r.id, "state": r.state, "items": core.judgements(session, r, principal)}
 
 
 @router.put("/{round_id}/ahp/{node}", responses=WRITE_ERRORS)
-def put_ahp(
-    request: Request, round_id: RoundId, node: NodeId, *, body: AhpIn, session: Db,
-    principal: Annotated[Principal, Depends(require("evaluator"))],
-) -> Any:
+def put_ahp(round_id: RoundId, node: NodeId, *, body: AhpIn, session: Db, actor: Evaluator) -> Any:
     """Save your pairwise matrix for a node; answers its weights, CR and the most inconsistent judgement."""
-    return _run(lambda: core.save_ahp(session, _actor(request, principal), round_id, node, body.matrix))
+    return run(lambda: core.save_ahp(session, actor, round_id, node, body.matrix))
 
 
 @router.get("/{round_id}/ahp", responses=READ_ERRORS)
-def get_ahp(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def get_ahp(r: ResultsRound, session: Db) -> Any:
     """Per node: each expert's CR and the pooled weights the round uses (hidden from unsubmitted evaluators)."""
-    r = _readable(session, round_id, principal, hidden_check=True)
-    scheme = _run(lambda: core.scoring_scheme(session, r))
+    scheme = run(lambda: core.scoring_scheme(session, r))
     return {"round": r.id, "nodes": round_ahp.report(session, r, scheme)}
 
 
-Leader = Annotated[Principal, Depends(require("leader"))]
-
-
 @router.post("/{round_id}/submit", response_model=RoundOut, responses=WRITE_ERRORS)
-def submit(
-    request: Request, round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require("evaluator"))]
-) -> Any:
+def submit(round_id: RoundId, session: Db, actor: Evaluator) -> Any:
     """Submit your complete ratings (evaluators); the round is submitted once every cell has its minimum raters."""
-    return round_out(session, _run(lambda: core.submit(session, _actor(request, principal), round_id)))
+    return round_out(session, run(lambda: core.submit(session, actor, round_id)))
 
 
 @router.post("/{round_id}/approve", response_model=RoundOut, responses=WRITE_ERRORS)
-def approve(request: Request, round_id: RoundId, session: Db, principal: Leader) -> Any:
+def approve(round_id: RoundId, session: Db, actor: Leader) -> Any:
     """Approve a submitted round: its scores are computed and fixed (leaders)."""
-    return round_out(session, _run(lambda: core.approve(session, _actor(request, principal), round_id)))
+    return round_out(session, run(lambda: core.approve(session, actor, round_id)))
 
 
 @router.post("/{round_id}/return", response_model=RoundOut, responses=WRITE_ERRORS)
-def return_round(request: Request, round_id: RoundId, *, body: ReasonIn, session: Db, principal: Leader) -> Any:
+def return_round(round_id: RoundId, *, body: ReasonIn, session: Db, actor: Leader) -> Any:
     """Return a round to the evaluators with a reason; their submissions reopen (leaders)."""
-    return round_out(session, _run(lambda: core.return_round(session, _actor(request, principal), round_id, body.reason)))
+    return round_out(session, run(lambda: core.return_round(session, actor, round_id, body.reason)))
 
 
 @router.post("/{round_id}/revisions", status_code=201, response_model=RoundOut, responses=WRITE_ERRORS)
-def revise(request: Request, round_id: RoundId, *, body: ReasonIn, session: Db, principal: Leader) -> Any:
+def revise(round_id: RoundId, *, body: ReasonIn, session: Db, actor: Leader) -> Any:
     """Open a new version of an approved round with a reason; the approved one stays as it is (leaders)."""
-    return round_out(session, _run(lambda: core.revise(session, _actor(request, principal), round_id, body.reason)))
+    return round_out(session, run(lambda: core.revise(session, actor, round_id, body.reason)))
 
 
 @router.get("/{round_id}/scores", responses=READ_ERRORS)
-def get_scores(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def get_scores(r: ResultsRound, session: Db) -> Any:
     """Per scenario: total, grade, rank and its interval (stored at approval; else from the submitted ratings now)."""
-    r = _readable(session, round_id, principal, hidden_check=True)
     from service.rounds import results  # each scenario's rectification item of the previous round, if any
 
-    items = _run(lambda: results.with_previous(session, r, core.scores(session, r)))
+    items = run(lambda: results.with_previous(session, r, core.scores(session, r)))
     return JSONResponse({"round": r.id, "state": r.state, "scheme": r.scheme_label, "period": r.period,
                          "scores_sha256": r.scores_sha256, "items": items})
 
 
 @router.get("/{round_id}/agreement", responses=READ_ERRORS)
-def get_agreement(round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))]) -> Any:
+def get_agreement(r: ResultsRound, session: Db) -> Any:
     """Per judged indicator: ICC(2,1), ICC(2,k), Kendall's W over the submitted raters, and the disputed cells."""
-    r = _readable(session, round_id, principal, hidden_check=True)
     return {"round": r.id, "state": r.state, "items": core.agreement(session, r)}
 
 
 @router.get("/{round_id}/report", responses=READ_ERRORS)
 def get_report(
-    round_id: RoundId, session: Db, principal: Annotated[Principal, Depends(require(*ROLES))],
+    r: ResultsRound, session: Db, principal: Reader,
     fmt: Annotated[Literal["json", "html", "xlsx"], Query(alias="format")] = "json",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
 ) -> Any:
@@ -263,14 +234,13 @@ def get_report(
     agreement, rectifications, 标杆, and who approved when; ``?format=html|xlsx`` renders it (``?lang=zh|en``)."""
     from service.rounds import report, results
 
-    r = _readable(session, round_id, principal, hidden_check=True)
-    scheme = _run(lambda: core.scoring_scheme(session, r))
+    scheme = run(lambda: core.scoring_scheme(session, r))
     doc = {
         "round": round_out(session, r).model_dump(),
         "weights": dict(zip(scheme.indicator_ids, [float(w) for w in scheme.subjective_weights()], strict=True)),
         "ahp": round_ahp.report(session, r, scheme),
         "agreement": core.agreement(session, r),
-        **_run(lambda: results.report_parts(session, r, principal, core.scores(session, r))),
+        **run(lambda: results.report_parts(session, r, principal, core.scores(session, r))),
     }
     if fmt == "html":
         return HTMLResponse(report.html(doc, lang))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from fastapi.responses import Response
 
 from service.api.problems import ProblemError
 from service.principal import Principal
+from service.rounds.inputs import as_json_value
 
 CSV_MEDIA = "text/csv"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -62,14 +61,6 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def decode_cursor(cursor: str | None) -> int:
     """The row offset a cursor stands for (cursors are what ``next_cursor`` gave out)."""
     if not cursor:
@@ -107,7 +98,7 @@ def page(
     total = frame.height
     chunk = frame.slice(offset, limit)
     next_cursor = encode_cursor(offset + limit) if offset + limit < total else None
-    rows = [{k: _json_value(v) for k, v in r.items()} for r in chunk.iter_rows(named=True)]
+    rows = [{k: as_json_value(v) for k, v in r.items()} for r in chunk.iter_rows(named=True)]
     if wants_csv(request):
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\r\n")

@@ -139,14 +139,9 @@ def save_ahp(session: Session, actor: Actor, round_id: int, node: str, matrix: l
     """Save the calling evaluator's pairwise matrix for ``node``; answers its CR and worst judgement."""
     from service.rounds import ahp
 
-    p = actor.principal
-    if p.role != "evaluator":
-        raise RoundError(403, f"role {p.role} may not enter AHP judgements; evaluators do")
-    r = _lock(session, round_id, p, EDITABLE, "take AHP judgements")
-    if p.name in submitted_evaluators(session, r.id):
-        raise RoundError(409, f"you submitted your judgements of round {round_id}; they are final")
+    r = _lock_for_rater(session, actor, round_id, doing="take AHP judgements", entries="AHP judgements")
     try:
-        result, before = ahp.save(session, r, p.name, node, matrix)
+        result, before = ahp.save(session, r, actor.principal.name, node, matrix)
     except KeyError as exc:
         raise RoundError(404, str(exc.args[0])) from None
     except ValueError as exc:
@@ -176,6 +171,18 @@ def progress(session: Session, r: Round) -> dict[str, dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------------------------- writes
+def _lock_for_rater(session: Session, actor: Actor, round_id: int, *, doing: str, entries: str) -> Round:
+    """The round under its write lock for the calling evaluator's ``entries``: 403 for other roles, 409 when the
+    round's state does not allow ``doing`` (:func:`_lock`) or the evaluator has submitted (its entries are final)."""
+    p = actor.principal
+    if p.role != "evaluator":
+        raise RoundError(403, f"role {p.role} may not enter {entries}; evaluators do")
+    r = _lock(session, round_id, p, EDITABLE, doing)
+    if p.name in submitted_evaluators(session, r.id):
+        raise RoundError(409, f"you submitted your {entries} of round {round_id}; they are final")
+    return r
+
+
 def _lock(session: Session, round_id: int, principal: Principal, states: tuple[State, ...], doing: str) -> Round:
     """Take the round's write lock when its state allows ``doing`` (else 409), then read it fresh."""
     get(session, round_id, principal)  # 404 / 403 before anything is written
@@ -255,11 +262,7 @@ def save_judgement(
 ) -> dict[str, Any]:
     """Save the calling evaluator's ratings of one scenario (replacing its earlier ones for those indicators)."""
     p = actor.principal
-    if p.role != "evaluator":
-        raise RoundError(403, f"role {p.role} may not rate; only evaluators rate")
-    r = _lock(session, round_id, p, EDITABLE, "take ratings")
-    if p.name in submitted_evaluators(session, r.id):
-        raise RoundError(409, f"you submitted your ratings of round {round_id}; they are final")
+    r = _lock_for_rater(session, actor, round_id, doing="take ratings", entries="ratings")
     if scenario_id not in scenario_ids(r):
         raise RoundError(404, f"scenario {scenario_id} is not in round {round_id}")
     scheme = scheme_of(r)
