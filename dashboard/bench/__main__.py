@@ -34,6 +34,7 @@ import numpy as np
 import polars as pl
 
 from dashboard.app import create_app
+from dashboard.bench.pages import PAGES, Page
 
 OUT = Path(__file__).resolve().parent / "dashboard.md"
 FLAGS = (
@@ -41,14 +42,7 @@ FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
     "--window-size=1400,1000",
 )  # fmt: skip
-PAGES = {
-    "overview `/`": ("/", "#kpi-grid-table .ag-row"),
-    "KPI `/kpi/<id>`": ("/kpi/online_handling_share?region=pudong", "#kpi-fan .main-svg"),
-    "scenarios `/scenarios`": ("/scenarios", "#sensitivity-graph .main-svg"),
-    "scenario `/scenarios/<id>`": ("/scenarios/HK-IOT-01", "#scen-efficacy .main-svg"),
-    "models `/models`": ("/models", "#calibration-graph .main-svg"),
-    "data `/data`": ("/data", "#rejects-table .ag-row"),
-}
+GRID_ROWS = "#kpi-grid-table .ag-center-cols-container .ag-row"
 IDLE_JS = "return !document.querySelector('[data-dash-is-loading=\"true\"]') && !document.querySelector('._dash-loading');"
 CALLBACK_JS = """
 return performance.getEntriesByType('resource')
@@ -88,129 +82,137 @@ def _wait(driver: Any, predicate: Callable[[Any], Any], timeout: float = 30.0) -
     ).until(predicate)
 
 
-def measure_pages(driver: Any, base: str, loads: int) -> dict[str, list[float]]:
+def _ready(driver: Any, css: str, *, idle: bool = True) -> None:
+    """Wait until ``css`` is in the page and (``idle``) Dash has no callback in flight."""
     from selenium.webdriver.common.by import By
 
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, css) and (not idle or d.execute_script(IDLE_JS)))
+
+
+def measure_pages(driver: Any, base: str, loads: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
-    for name, (path, ready) in PAGES.items():
-        driver.get(base + path)  # warm-up: browser cache of the JS bundles, server-side table cache
-        _wait(driver, lambda d, r=ready: d.find_elements(By.CSS_SELECTOR, r))
+    for name, page in PAGES.items():
+        driver.get(base + page.path)  # warm-up: browser cache of the JS bundles, server-side table cache
+        _ready(driver, page.ready, idle=False)
         times = []
         for _ in range(loads):
             driver.get("about:blank")
             start = time.perf_counter()
-            driver.get(base + path)
-            _wait(
-                driver, lambda d, r=ready: d.find_elements(By.CSS_SELECTOR, r) and d.execute_script(IDLE_JS)
-            )
+            driver.get(base + page.path)
+            _ready(driver, page.ready)
             times.append((time.perf_counter() - start) * 1000)
         print(f"{name}: {[round(x) for x in times]}", file=sys.stderr)
-        out[name] = times
+        out[_label(name, page)] = times
     return out
+
+
+def _label(name: str, page: Page) -> str:
+    return f"{name} `{page.route}`"
 
 
 def _callback_durations(driver: Any) -> list[float]:
     return [float(x) for x in driver.execute_script(CALLBACK_JS)]
 
 
+def _interactions(
+    driver: Any,
+    repeats: int,
+    seen: Callable[[Any], Any],
+    act: Callable[[int], None],
+    prepare: Callable[[int], None] | None = None,
+) -> dict[str, list[float]]:
+    """Time ``repeats`` interactions: the i-th runs ``prepare(i)`` (not timed), then ``act(i)``, timed until what
+    ``seen(driver)`` reads has changed.
+
+    Returns:
+        ``request``: the duration (ms) of each ``/_dash-update-component`` request made meanwhile (the browser's
+        resource timing); ``wall``: each interaction's time (ms) from ``act`` to the change, seen from Selenium.
+    """
+    driver.execute_script("performance.clearResourceTimings();")
+    walls = []
+    for i in range(repeats):
+        before = seen(driver)
+        if prepare is not None:
+            prepare(i)
+        start = time.perf_counter()
+        act(i)
+        _wait(driver, _changed(seen, before))
+        walls.append((time.perf_counter() - start) * 1000)
+    return {"request": _callback_durations(driver), "wall": walls}
+
+
+def _changed(seen: Callable[[Any], Any], before: Any) -> Callable[[Any], bool]:
+    return lambda d: bool(seen(d) != before)
+
+
+def _open_option(driver: Any, dropdown: str, option: str) -> None:
+    """Open the dropdown at CSS ``dropdown`` and wait for its option at XPath ``option``."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, dropdown).click()
+    _wait(driver, lambda d: d.find_elements(By.XPATH, option))
+
+
 def measure_callbacks(driver: Any, base: str, repeats: int) -> dict[str, dict[str, list[float]]]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    def text_of(element_id: str) -> Callable[[Any], str]:
+        return lambda d: d.find_element(By.ID, element_id).text
+
+    def grid_rows(d: Any) -> int:
+        return len(d.find_elements(By.CSS_SELECTOR, GRID_ROWS))
+
+    def click_option(option: str) -> None:
+        driver.execute_script("arguments[0].click();", driver.find_element(By.XPATH, option))
+
     results: dict[str, dict[str, list[float]]] = {}
 
     # What-if slider on the KPI page: each arrow key = one callback recomputing P(reach) from 1,000 draws.
-    driver.get(base + "/kpi/online_handling_share?region=pudong")
-    _wait(
-        driver,
-        lambda d: (
-            d.find_elements(By.CSS_SELECTOR, "#whatif-growth [role='slider']") and d.execute_script(IDLE_JS)
-        ),
-    )
+    driver.get(base + PAGES["kpi"].path)
+    _ready(driver, "#whatif-growth [role='slider']")
     handle = driver.find_element(By.CSS_SELECTOR, "#whatif-growth [role='slider']")
     handle.click()
     _wait(driver, lambda d: d.execute_script(IDLE_JS))
-    driver.execute_script("performance.clearResourceTimings();")
-    walls = []
-    for i in range(repeats):
-        before = driver.find_element(By.ID, "whatif-result").text
-        start = time.perf_counter()
-        handle.send_keys(Keys.ARROW_RIGHT if i % 2 == 0 else Keys.ARROW_LEFT)
-        _wait(driver, lambda d, b=before: d.find_element(By.ID, "whatif-result").text != b)
-        walls.append((time.perf_counter() - start) * 1000)
-    results["KPI what-if slider"] = {"request": _callback_durations(driver), "wall": walls}
+    results["KPI what-if slider"] = _interactions(
+        driver, repeats, text_of("whatif-result"),
+        lambda i: handle.send_keys(Keys.ARROW_RIGHT if i % 2 == 0 else Keys.ARROW_LEFT),
+    )  # fmt: skip
     print(f"what-if: {results['KPI what-if slider']}", file=sys.stderr)
 
     # Overview search box: filter the all-districts grid (400 rows) and clear it again.
-    driver.get(base + "/")
-    _wait(
-        driver,
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-row") and d.execute_script(IDLE_JS),
-    )
-    driver.execute_script("performance.clearResourceTimings();")
-    walls = []
+    driver.get(base + PAGES["overview"].path)
+    _ready(driver, PAGES["overview"].ready)
     box = driver.find_element(By.ID, "overview-search")
-    for i in range(repeats):
-        before = len(
-            driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row")
-        )
-        start = time.perf_counter()
-        if i % 2 == 0:
-            box.send_keys("5G", Keys.ENTER)
-        else:
-            box.send_keys(Keys.BACKSPACE, Keys.BACKSPACE, Keys.ENTER)
-        _wait(
-            driver,
-            lambda d, b=before: (
-                len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row"))
-                != b
-            ),
-        )
-        walls.append((time.perf_counter() - start) * 1000)
-    results["overview grid filter"] = {"request": _callback_durations(driver), "wall": walls}
+
+    def search_or_clear(i: int) -> None:
+        box.send_keys(*(("5G", Keys.ENTER) if i % 2 == 0 else (Keys.BACKSPACE, Keys.BACKSPACE, Keys.ENTER)))
+
+    results["overview grid filter"] = _interactions(driver, repeats, grid_rows, search_or_clear)
 
     # Overview region dropdown: Pudong ↔ all districts.
-    driver.execute_script("performance.clearResourceTimings();")
-    walls = []
-    for i in range(repeats):
+    def region_option(i: int) -> str:
         label = "浦东新区" if i % 2 == 0 else "全部区"
-        before = len(
-            driver.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row")
-        )
-        driver.find_element(By.CSS_SELECTOR, "#overview-region").click()
-        option = f"//*[@role='listbox']//*[@role='option'][normalize-space()='{label}']"
-        _wait(driver, lambda d, o=option: d.find_elements(By.XPATH, o))
-        start = time.perf_counter()
-        driver.execute_script("arguments[0].click();", driver.find_element(By.XPATH, option))
-        _wait(
-            driver,
-            lambda d, b=before: (
-                len(d.find_elements(By.CSS_SELECTOR, "#kpi-grid-table .ag-center-cols-container .ag-row"))
-                != b
-            ),
-        )
-        walls.append((time.perf_counter() - start) * 1000)
-    results["overview region selector"] = {"request": _callback_durations(driver), "wall": walls}
+        return f"//*[@role='listbox']//*[@role='option'][normalize-space()='{label}']"
+
+    results["overview region selector"] = _interactions(
+        driver, repeats, grid_rows,
+        prepare=lambda i: _open_option(driver, "#overview-region", region_option(i)),
+        act=lambda i: click_option(region_option(i)),
+    )  # fmt: skip
 
     # Scenarios: toggle the domain filter (league table of 160 + sensitivity heatmap redraw).
-    driver.get(base + "/scenarios")
-    _wait(
-        driver,
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#league-table .ag-row") and d.execute_script(IDLE_JS),
+    driver.get(base + PAGES["scenarios"].path)
+    _ready(driver, "#league-table .ag-row")
+    first_domain = "//*[@role='listbox']//*[@role='option'][1]"
+
+    def reopen_domains(_: int) -> None:
+        driver.find_element(By.TAG_NAME, "h2").click()  # close the menu the last pick left open
+        _open_option(driver, "#scen-filter-domain", first_domain)
+
+    results["scenarios domain filter"] = _interactions(
+        driver, repeats, text_of("scen-count"), prepare=reopen_domains, act=lambda _: click_option(first_domain)
     )
-    driver.execute_script("performance.clearResourceTimings();")
-    walls = []
-    for _ in range(repeats):
-        before = driver.find_element(By.ID, "scen-count").text
-        driver.find_element(By.CSS_SELECTOR, "#scen-filter-domain").click()
-        option = "//*[@role='listbox']//*[@role='option'][1]"
-        _wait(driver, lambda d, o=option: d.find_elements(By.XPATH, o))
-        start = time.perf_counter()
-        driver.execute_script("arguments[0].click();", driver.find_element(By.XPATH, option))
-        _wait(driver, lambda d, b=before: d.find_element(By.ID, "scen-count").text != b)
-        walls.append((time.perf_counter() - start) * 1000)
-        driver.find_element(By.TAG_NAME, "h2").click()  # close the menu
-    results["scenarios domain filter"] = {"request": _callback_durations(driver), "wall": walls}
     return results
 
 

@@ -17,20 +17,11 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard.bench.pages import PAGES
 from dashboard.i18n import region_name
 from dashboard.plotly_bundle import BUNDLE, TRACE_TYPES, bundle_version
 
 pytestmark = pytest.mark.browser
-
-PAGES = {
-    "overview": ("/", "#kpi-grid-table .ag-row"),
-    "kpi": ("/kpi/online_handling_share?region=pudong", "#kpi-fan .main-svg"),
-    "scenarios": ("/scenarios", "#league-table .ag-row"),
-    "scenario": ("/scenarios/HK-IOT-01", "#scen-radar .main-svg"),
-    "models": ("/models", "#calibration-graph .main-svg"),
-    "data": ("/data", "#rejects-table .ag-row"),
-}
-
 
 def wait_for(driver: Any, css: str, timeout: float = 15) -> Any:
     return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
@@ -66,7 +57,7 @@ def test_every_page_loads_without_console_errors(
     dash_server: str, browser: Any, screenshot_dir: Path
 ) -> None:
     browser.get_log("browser")  # drop anything logged before this test
-    for name, (path, ready) in PAGES.items():
+    for name, (path, ready, _) in PAGES.items():
         open_page(browser, dash_server, path, ready)
         shot = screenshot_dir / f"{name}.png"
         assert browser.save_screenshot(str(shot)), f"could not save {shot}"
