@@ -19,20 +19,13 @@ HOME_ENV = "DTSCOPE_HOME"
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Where dtscope reads and writes.
+class HomeFolder:
+    """What a dtscope home folder holds: the warehouse, its writer lock and the published tables.
 
-    Attributes:
-        home: folder holding the warehouse and published tables.
-        registry_dir: folder with ``kpis.yaml``, ``regions.yaml`` and assessment schemes.
-        mlruns_dir: the MLflow store folder (sqlite database + artifacts).
-        lock_timeout: seconds a writer waits for another writer before giving up.
+    :class:`Settings` and the service's settings both extend it, so the layout is written once.
     """
 
     home: Path
-    registry_dir: Path = REGISTRY_DIR
-    mlruns_dir: Path = PROJECT_ROOT / "mlruns"
-    lock_timeout: float = 60.0
 
     @property
     def warehouse_path(self) -> Path:
@@ -45,6 +38,22 @@ class Settings:
     @property
     def published_dir(self) -> Path:
         return self.home / "published_tables"
+
+
+@dataclass(frozen=True)
+class Settings(HomeFolder):
+    """Where dtscope reads and writes.
+
+    Attributes:
+        home: folder holding the warehouse and published tables (:class:`HomeFolder`).
+        registry_dir: folder with ``kpis.yaml``, ``regions.yaml`` and assessment schemes.
+        mlruns_dir: the MLflow store folder (sqlite database + artifacts).
+        lock_timeout: seconds a writer waits for another writer before giving up.
+    """
+
+    registry_dir: Path = REGISTRY_DIR
+    mlruns_dir: Path = PROJECT_ROOT / "mlruns"
+    lock_timeout: float = 60.0
 
 
 def resolve_settings(home: Path | str | None = None, *, lock_timeout: float = 60.0) -> Settings:

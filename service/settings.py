@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipelines.settings import HomeFolder
+
 DATABASE_URL_ENV = "DTSCOPE_DATABASE_URL"
 ALLOWED_HOSTS_ENV = "DTSCOPE_ALLOWED_HOSTS"
 SECURE_COOKIES_ENV = "DTSCOPE_SECURE_COOKIES"
@@ -34,7 +36,7 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
-class ServiceSettings:
+class ServiceSettings(HomeFolder):
     """Where the service reads and writes, and its security limits.
 
     Attributes:
@@ -49,7 +51,6 @@ class ServiceSettings:
         secure_cookies: force the cookies' ``Secure`` flag (otherwise set when the request came over TLS).
     """
 
-    home: Path
     database_url: str
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     max_upload_bytes: int = 5 * 1024 * 1024
@@ -58,14 +59,6 @@ class ServiceSettings:
     session_absolute_seconds: int = 8 * 3600
     rate_limits: RateLimits = field(default_factory=RateLimits)
     secure_cookies: bool = False
-
-    @property
-    def published_dir(self) -> Path:
-        return self.home / "published_tables"
-
-    @property
-    def warehouse_path(self) -> Path:
-        return self.home / "warehouse.duckdb"
 
     def with_(self, **changes: object) -> ServiceSettings:
         """A copy with some fields changed (tests shorten timeouts this way)."""
