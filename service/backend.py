@@ -10,12 +10,14 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from pipelines.steps.uploads import UploadAnswer
 
 OUT_OF_SCOPE = "out_of_scope"  # the reject reason of rows outside the caller's regions (pipelines.steps.uploads)
 
@@ -26,19 +28,6 @@ class IngestInputError(ValueError):
 
 class Busy(RuntimeError):
     """The warehouse writer lock is held by another process for longer than the timeout."""
-
-
-@dataclass(frozen=True)
-class IngestAnswer:
-    """What ``dtscope ingest`` answers for one file: counts plus the reject rows."""
-
-    file: str
-    layout: str
-    rows_in: int
-    accepted: int
-    unchanged: int
-    rejected: int
-    rejects: list[dict[str, Any]]
 
 
 def resolve_home(home: Path | str | None) -> Path:
@@ -133,13 +122,17 @@ def ingest_upload(
     in_scope: Any,
     lock_timeout: float = 20.0,
     max_bytes: int | None = None,
-) -> IngestAnswer:
+) -> UploadAnswer:
     """Check, validate and store an uploaded file through the one path (:func:`pipelines.steps.uploads.ingest_upload`).
 
     The same checks as the dashboard's upload and ``dtscope ingest`` (type, size, the
     :mod:`pipelines.io.limits`, the ingest rules); rows whose region ``in_scope(region)`` refuses become
     rejects with reason ``out_of_scope`` before anything is written; the rows are stored with provenance
     ``uploaded`` and the file logged as ``api:<name>``. The temporary copy is removed in all cases.
+
+    Returns:
+        The one answer of the upload path (:class:`pipelines.steps.uploads.UploadAnswer`): the counts, with
+        ``rows_in == accepted + unchanged + rejected``, and the reject rows as a frame.
 
     Raises:
         IngestInputError: the file is refused whole (type, a limit, unreadable); the message names
@@ -152,27 +145,16 @@ def ingest_upload(
 
     settings = resolve_settings(home, lock_timeout=lock_timeout)
 
-    def write() -> Any:
+    def write() -> UploadAnswer:
         return uploads.ingest_upload(
             settings, filename, content, origin="api", in_scope=in_scope, max_bytes=max_bytes
         )
 
     try:
         with _one_thread_at_a_time(lock_timeout):
-            answer = _write_waiting_for_readers(write, timeout=lock_timeout)
+            answer: UploadAnswer = _write_waiting_for_readers(write, timeout=lock_timeout)
     except uploads.UploadRefused as exc:
         raise IngestInputError(str(exc).replace(str(home), "<home>")) from None
     except WarehouseBusy as exc:
         raise Busy(str(exc).replace(str(home), "<home>")) from None
-    return IngestAnswer(
-        file=answer.file,
-        layout=answer.layout,
-        rows_in=answer.rows_in,
-        accepted=answer.accepted,
-        unchanged=answer.unchanged,
-        rejected=answer.rejected,
-        rejects=[
-            {k: r[k] for k in ("row", "column", "reason_code", "reason")}
-            for r in answer.rejects.iter_rows(named=True)
-        ],
-    )
+    return answer

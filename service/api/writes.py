@@ -59,7 +59,7 @@ def ingest_file(
         accepted=answer.accepted,
         unchanged=answer.unchanged,
         rejected=answer.rejected,
-        rejects=[models.RejectRow(**r) for r in answer.rejects],
+        rejects=[models.RejectRow(**r) for r in answer.rejects.iter_rows(named=True)],
     )
 
 
