@@ -7,13 +7,16 @@ the inputs in a temporary folder, runs ``dtscope ingest`` on each in its own pro
 Inputs:
 - ``long-<N>.csv``: N valid rows of the long layout (distinct keys: KPI × region × month × source);
 - ``bomb-inflate.xlsx``: one worksheet member that inflates to 1.5 GB from about 1.5 MB;
-- ``bomb-rows.xlsx``: a worksheet of 5,000,000 rows (about 2 MB compressed).
+- ``bomb-rows.xlsx``: a worksheet of 5,000,000 rows (about 24 MB compressed);
+- ``bomb-forged.xlsx``: a valid workbook whose 2,000,000-row worksheet (200 MB) is declared in the zip as
+  1 MB, so size checks that trust the zip's directory pass it (about 16 MB compressed).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -33,6 +36,31 @@ _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
     'content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'
 )
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_OFFICE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_WORKBOOK_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_OFFICE}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_OFFICE}.worksheet+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
+        f'Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
+        f'Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    ),
+}
 
 
 def write_long_csv(path: Path, rows: int) -> Path:
@@ -74,6 +102,54 @@ def write_rows_xlsx(path: Path, rows: int = 5_000_000) -> Path:
                     chunk = []
             member.write(("".join(chunk) + "</sheetData></worksheet>").encode())
     return path
+
+
+def write_workbook(path: Path, rows: list[list[str]], *, declare_sheet_bytes: int | None = None) -> Path:
+    """A minimal valid xlsx of one worksheet of inline-string cells (the first row is the header).
+
+    ``declare_sheet_bytes`` forges the worksheet's uncompressed size in the zip (local header and central
+    directory) to that number, as a compression bomb does to pass checks that trust it.
+    """
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for part, text in _WORKBOOK_PARTS.items():
+            zf.writestr(part, text)
+        with zf.open(sheet, "w") as member:
+            member.write(
+                f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}"><sheetData>'.encode()
+            )
+            for start in range(0, len(rows), 10_000):
+                member.write(
+                    "".join(
+                        f'<row r="{r}">'
+                        + "".join(f'<c t="inlineStr"><is><t>{cell}</t></is></c>' for cell in cells)
+                        + "</row>"
+                        for r, cells in enumerate(rows[start : start + 10_000], start=start + 1)
+                    ).encode()
+                )
+            member.write(b"</sheetData></worksheet>")
+    if declare_sheet_bytes is not None:
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(sheet)
+        struct.pack_into("<I", data, info.header_offset + 22, declare_sheet_bytes)  # local header
+        entry = data.find(b"PK\x01\x02")
+        while entry >= 0:  # the central directory entry naming the sheet
+            name_len = struct.unpack_from("<H", data, entry + 28)[0]
+            if data[entry + 46 : entry + 46 + name_len] == sheet.encode():
+                struct.pack_into("<I", data, entry + 24, declare_sheet_bytes)
+                break
+            entry = data.find(b"PK\x01\x02", entry + 4)
+        path.write_bytes(bytes(data))
+    return path
+
+
+def write_forged_xlsx(path: Path, rows: int = 2_000_000, declared: int | None = 1_000_000) -> Path:
+    """A valid long-layout workbook of ``rows`` data rows whose worksheet declares ``declared`` bytes
+    (``None``: its true size, an honest workbook)."""
+    body = [["kpi_id", "region", "period", "value"]]
+    body += [["5g_coverage", "pudong", "2021", "50%"]] * rows
+    return write_workbook(path, body, declare_sheet_bytes=declared)
 
 
 def measure(path: Path, home: Path) -> dict[str, object]:
@@ -118,7 +194,11 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="dtscope-bench-ingest-") as tmp_dir:
         tmp = Path(tmp_dir)
         inputs = [write_long_csv(tmp / f"long-{n}.csv", n) for n in args.rows]
-        inputs += [write_inflating_xlsx(tmp / "bomb-inflate.xlsx"), write_rows_xlsx(tmp / "bomb-rows.xlsx")]
+        inputs += [
+            write_inflating_xlsx(tmp / "bomb-inflate.xlsx"),
+            write_rows_xlsx(tmp / "bomb-rows.xlsx"),
+            write_forged_xlsx(tmp / "bomb-forged.xlsx"),
+        ]
         for i, path in enumerate(inputs):
             results.append(measure(path, tmp / f"home{i}"))
             path.unlink()

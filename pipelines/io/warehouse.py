@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import re
@@ -549,7 +550,8 @@ class Warehouse:
         :data:`INGEST_MEMORY_LIMIT`), so the whole file never sits in memory; a key repeated across parts
         rejects every copy (``duplicate_key``), as within one part; the new and changed rows go from the
         staging table to ``observations`` in SQL. At most ``limits.max_rejects_stored`` rejects are stored
-        one by one, the rest counted in one summary row. The parts are read and staged under the writer
+        one by one, the rest counted in one summary row. The first part is read before the warehouse is
+        opened (a file refused on sight does not wait for the lock); the parts are staged under the writer
         lock but before the transaction (see :func:`_stage`); the staging table is the connection's own,
         so a failure while reading writes nothing, and everything the warehouse keeps (observations,
         rejects, the ingest row) is written in the one transaction that follows: all of it or none.
@@ -574,6 +576,11 @@ class Warehouse:
         vintage = _now()
         ingest_id = f"ing-{vintage:%Y%m%dT%H%M%S%f}-{file_sha256[:8]}"
         tally = _Tally(limits.max_rejects_stored)
+        # the first part is read before the warehouse is opened, so a file refused on sight (a bomb, a
+        # file over a limit, a wrong format) is refused without waiting for another writer
+        parts = iter(parts)
+        first = next(parts, None)
+        parts = itertools.chain([] if first is None else [first], parts)
         with self.writer() as con:  # closing it drops the staging table, whatever happened
             con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
             _stage(con, parts, tally, vintage=vintage, ingest_id=ingest_id, provenance=provenance, file=file)
