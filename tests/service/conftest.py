@@ -20,6 +20,7 @@ from service.auth import add_user, create_token
 from service.principal import PRINCIPAL_ENVIRON_KEY, ROLES
 from service.settings import RateLimits, ServiceSettings, default_database_url
 from service.store import Store, open_store
+from service.store.models import Round
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -54,6 +55,18 @@ def copy_home() -> Callable[[Path, Path], Path]:
     return _copy_home
 
 
+@pytest.fixture(scope="module")
+def module_home(request: pytest.FixtureRequest, demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the demo home that one test module's tests share (a test that changes the warehouse
+    copies it again)."""
+    return _copy_home(demo_home, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]) / "home")
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The header that presents an API token (none without a token)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def echo_dashboard(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """A stand-in WSGI dashboard that shows what the service put in its environ."""
     principal = environ.get(PRINCIPAL_ENVIRON_KEY)
@@ -83,6 +96,20 @@ class Service:
             add_user(s, name, role=role, regions=regions, password=PASSWORD, department=department)
             _, token = create_token(s, name, expires=None)
         return token
+
+    def open_round(
+        self, token: str, *, scheme: str = "default", regions: tuple[str, ...] = (IN_SCOPE,), period: str = "2024"
+    ) -> Any:
+        """``POST /api/v1/rounds`` as the holder of ``token``; the response."""
+        body = {"scheme": scheme, "period": period, "regions": list(regions)}
+        return self.client.post("/api/v1/rounds", json=body, headers=bearer(token))
+
+    def stored_round(self, rid: int) -> Round:
+        """Round ``rid`` as the store holds it, to read (change it in a ``store.unit()`` of your own)."""
+        with self.store.unit() as s:
+            r = s.get(Round, rid)
+            assert r is not None, f"no round {rid} in the store"
+            return r
 
     def login(self, name: str, password: str = PASSWORD) -> Any:
         page = self.client.get("/login")

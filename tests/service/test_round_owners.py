@@ -12,51 +12,29 @@ import pytest
 
 from evaluation.assessment.engine import period_values
 from service.rounds import inputs as frozen
+from tests.service.conftest import bearer
 
 DEPT = "区科经委"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def rnd_text(svc: Any, rid: int) -> str:
-    from service.store.models import Round
-
-    with svc.store.unit() as s:
-        r = s.get(Round, rid)
-        assert r is not None
-        return r.scheme_text
-
-
-@pytest.fixture(scope="module")
-def owners_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory, copy_home: Any) -> Path:
-    return copy_home(demo_home, tmp_path_factory.mktemp("round-owners") / "home")
-
-
-def test_owner_self_assessment_disputes_and_their_limits(make_service: Any, owners_home: Path) -> None:
-    svc = make_service(owners_home)
+def test_owner_self_assessment_disputes_and_their_limits(make_service: Any, module_home: Path) -> None:
+    svc = make_service(module_home)
     lead, ev = svc.user("lead", "leader"), svc.user("ev", "evaluator")
     owner = svc.user("own", "owner", department=DEPT)
     other = svc.user("other-own", "owner", department="不存在的部门")
-    rnd = svc.client.post("/api/v1/rounds", json={"scheme": "default", "period": "2024", "regions": ["pudong"]},
-                          headers=bearer(lead)).json()
+    rnd = svc.open_round(lead).json()
     rid = rnd["id"]
 
     # the owner sees exactly its department's scenarios of the round, with the frozen metric values
-    from service.store.models import Round
-
-    with svc.store.unit() as s:
-        r = s.get(Round, rid)
-        assert r is not None
-        data = frozen.unpack(r.inputs)
+    stored = svc.stored_round(rid)
+    data = frozen.unpack(stored.inputs)
     mine = sorted(data.scenarios.filter(pl.col("owner") == DEPT)["scenario_id"].to_list())
     assert mine and len(mine) < len(rnd["scenarios"])
     sheet = svc.client.get(f"/api/v1/rounds/{rid}/self-assessment", headers=bearer(owner)).json()
     assert sorted(x["scenario_id"] for x in sheet["items"]) == mine
     sid = mine[0]
     first = sheet["items"][0]
-    scheme = frozen.thaw_scheme(rnd_text(svc, rid), "default")
+    scheme = frozen.thaw_scheme(stored.scheme_text, "default")
     metric = period_values(data.scenario_metrics, scheme, "2024").filter(pl.col("scenario_id") == first["scenario_id"])
     shown = {i["indicator_id"]: i["value"] for i in first["indicators"] if i["value"] is not None}
     assert shown and shown == pytest.approx(dict(zip(metric["indicator_id"], metric["value"], strict=True)))

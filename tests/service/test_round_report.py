@@ -13,26 +13,17 @@ import pytest
 
 from service.rounds import inputs as frozen
 from service.store.models import Round
+from tests.service.conftest import bearer
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 FORMULA = "=HYPERLINK(\"http://evil\",\"x\")"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def report_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory, copy_home: Any) -> Path:
-    return copy_home(demo_home, tmp_path_factory.mktemp("round-report") / "home")
-
-
-def test_report_html_and_xlsx(make_service: Any, report_home: Path) -> None:
-    svc = make_service(report_home)
+def test_report_html_and_xlsx(make_service: Any, module_home: Path) -> None:
+    svc = make_service(module_home)
     lead, ev = svc.user("lead", "leader"), svc.user("ev", "evaluator")
     owner = svc.user("own", "owner", department="区科经委")
-    rid = svc.client.post("/api/v1/rounds", json={"scheme": "default", "period": "2024", "regions": ["pudong"]},
-                          headers=bearer(lead)).json()["id"]
+    rid = svc.open_round(lead).json()["id"]
     # a hostile name stored for the failing scenario PD-ECON-07 (zh) and a formula for its English name
     with svc.store.unit() as s:
         r = s.get(Round, rid)

@@ -15,22 +15,13 @@ import pytest
 from evaluation.assessment.engine import period_values
 from service.rounds import inputs as frozen
 from service.store.models import Rectification, Round
+from tests.service.conftest import bearer
 
 DEPT = "区科经委"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def results_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory, copy_home: Any) -> Path:
-    return copy_home(demo_home, tmp_path_factory.mktemp("round-results") / "home")
-
-
 def approved_round(svc: Any, lead: str, ev: str) -> int:
-    r = svc.client.post("/api/v1/rounds", json={"scheme": "default", "period": "2024", "regions": ["pudong"]},
-                        headers=bearer(lead))
+    r = svc.open_round(lead)
     assert r.status_code == 201, r.text
     rid: int = r.json()["id"]
     assert svc.client.post(f"/api/v1/rounds/{rid}/submit", headers=bearer(ev)).json()["state"] == "submitted"
@@ -39,8 +30,8 @@ def approved_round(svc: Any, lead: str, ev: str) -> int:
     return rid
 
 
-def test_rectifications_benchmarks_and_funds(make_service: Any, results_home: Path) -> None:
-    svc = make_service(results_home)
+def test_rectifications_benchmarks_and_funds(make_service: Any, module_home: Path) -> None:
+    svc = make_service(module_home)
     lead, ev = svc.user("lead", "leader"), svc.user("ev", "evaluator")
     owner, other = svc.user("own", "owner", department=DEPT), svc.user("own-fin", "owner", department="区金融局")
     admin = svc.user("adm", "admin", regions=("*",))
@@ -55,10 +46,8 @@ def test_rectifications_benchmarks_and_funds(make_service: Any, results_home: Pa
     items = svc.client.get(f"/api/v1/rounds/{rid}/rectifications", headers=bearer(lead)).json()["items"]
     assert [i["scenario_id"] for i in items] == failing
     due = (date.fromisoformat(rnd["approved_at"][:10]) + timedelta(days=90)).isoformat()
-    with svc.store.unit() as s:
-        r = s.get(Round, rid)
-        assert r is not None
-        data, text = frozen.unpack(r.inputs), r.scheme_text
+    approved = svc.stored_round(rid)
+    data, text = frozen.unpack(approved.inputs), approved.scheme_text
     depts = dict(zip(data.scenarios["scenario_id"], data.scenarios["owner"], strict=True))
     totals = {s["scenario_id"]: s["total"] for s in scores}
     for i in items:
@@ -93,8 +82,7 @@ def test_rectifications_benchmarks_and_funds(make_service: Any, results_home: Pa
     assert [(e["actor"], e["target"].rsplit("/", 1)[1]) for e in updates] == [("own", "PD-ECON-07"), ("own-fin", fin)]
 
     # the next Pudong × default round shows each scenario's previous rectification beside its new score
-    rid2 = svc.client.post("/api/v1/rounds", json={"scheme": "default", "period": "2024", "regions": ["pudong"]},
-                           headers=bearer(lead)).json()["id"]
+    rid2 = svc.open_round(lead).json()["id"]
     assert svc.client.post(f"/api/v1/rounds/{rid2}/submit", headers=bearer(ev)).status_code == 200
     new = {s["scenario_id"]: s for s in svc.client.get(f"/api/v1/rounds/{rid2}/scores", headers=bearer(lead)).json()["items"]}
     prev = new["PD-ECON-07"]["previous_rectification"]
@@ -134,12 +122,11 @@ def test_rectifications_benchmarks_and_funds(make_service: Any, results_home: Pa
 
 
 def test_rectifications_are_made_in_the_approvals_transaction(
-    make_service: Any, results_home: Path, monkeypatch: pytest.MonkeyPatch
+    make_service: Any, module_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    svc = make_service(results_home)
+    svc = make_service(module_home)
     lead, ev = svc.user("lead", "leader"), svc.user("ev", "evaluator")
-    rid = svc.client.post("/api/v1/rounds", json={"scheme": "default", "period": "2024", "regions": ["pudong"]},
-                          headers=bearer(lead)).json()["id"]
+    rid = svc.open_round(lead).json()["id"]
     assert svc.client.post(f"/api/v1/rounds/{rid}/submit", headers=bearer(ev)).status_code == 200
     from service.rounds import results
 

@@ -9,23 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pytest
 
 from service.rounds import core
 from service.store.models import Round
-from tests.service.conftest import DTSCOPE
+from tests.service.conftest import DTSCOPE, bearer
 
 Service = Any
 SCHEME = "judged"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def rounds_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory, copy_home: Any) -> Path:
-    return copy_home(demo_home, tmp_path_factory.mktemp("rounds") / "home")
 
 
 def rate_all(svc: Service, token: str, rid: int, scenarios: list[str], base: float, *, comment: str = "") -> None:
@@ -44,19 +34,16 @@ def problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def test_a_pudong_round_from_opening_to_revision(make_service: Any, rounds_home: Path) -> None:
-    svc = make_service(rounds_home)
+def test_a_pudong_round_from_opening_to_revision(make_service: Any, module_home: Path) -> None:
+    svc = make_service(module_home)
     leader, admin = svc.user("lead-pd", "leader"), svc.user("admin-all", "admin", regions=("*",))
     ev1, ev2 = svc.user("ev-ana", "evaluator"), svc.user("ev-bo", "evaluator")
     ev_hk = svc.user("ev-hk", "evaluator", regions=("hongkou",))
 
     # an evaluator may not open a round; a leader of Pudong may, not one for Hongkou
-    problem(svc.client.post("/api/v1/rounds", json={"scheme": SCHEME, "period": "2024", "regions": ["pudong"]},
-                            headers=bearer(ev1)), 403)
-    problem(svc.client.post("/api/v1/rounds", json={"scheme": SCHEME, "period": "2024", "regions": ["hongkou"]},
-                            headers=bearer(leader)), 403)
-    opened = svc.client.post("/api/v1/rounds", json={"scheme": SCHEME, "period": "2024", "regions": ["pudong"]},
-                             headers=bearer(leader))
+    problem(svc.open_round(ev1, scheme=SCHEME), 403)
+    problem(svc.open_round(leader, scheme=SCHEME, regions=("hongkou",)), 403)
+    opened = svc.open_round(leader, scheme=SCHEME)
     assert opened.status_code == 201, opened.text
     rnd = opened.json()
     rid = rnd["id"]
@@ -150,11 +137,10 @@ def test_a_pudong_round_from_opening_to_revision(make_service: Any, rounds_home:
     assert json.loads(new_events[1]["before"])["scores"]["demand_fit"] == 60
 
 
-def test_returned_round_reopens_with_a_reason(make_service: Any, rounds_home: Path) -> None:
-    svc = make_service(rounds_home)
+def test_returned_round_reopens_with_a_reason(make_service: Any, module_home: Path) -> None:
+    svc = make_service(module_home)
     leader, ev = svc.user("lead", "leader"), svc.user("ev", "evaluator")
-    rid = svc.client.post("/api/v1/rounds", json={"scheme": "default", "period": "2024", "regions": ["pudong"]},
-                          headers=bearer(leader)).json()["id"]
+    rid = svc.open_round(leader).json()["id"]
     assert svc.client.get(f"/api/v1/rounds/{rid}", headers=bearer(ev)).json()["judged_indicators"] == []
     assert svc.client.post(f"/api/v1/rounds/{rid}/submit", headers=bearer(ev)).json()["state"] == "submitted"
     problem(svc.client.post(f"/api/v1/rounds/{rid}/return", json={}, headers=bearer(leader)), 422)
@@ -165,13 +151,12 @@ def test_returned_round_reopens_with_a_reason(make_service: Any, rounds_home: Pa
     assert svc.client.post(f"/api/v1/rounds/{rid}/submit", headers=bearer(ev)).json()["state"] == "submitted"
 
 
-def test_approved_scores_reproduce_bit_for_bit_and_ignore_later_data(make_service: Any, rounds_home: Path,
+def test_approved_scores_reproduce_bit_for_bit_and_ignore_later_data(make_service: Any, module_home: Path,
                                                                      copy_home: Any, tmp_path: Path) -> None:
-    home = copy_home(rounds_home, tmp_path / "home")
+    home = copy_home(module_home, tmp_path / "home")
     svc = make_service(home)
     leader, ev1, ev2 = svc.user("lead", "leader"), svc.user("e1", "evaluator"), svc.user("e2", "evaluator")
-    rnd = svc.client.post("/api/v1/rounds", json={"scheme": SCHEME, "period": "2024", "regions": ["pudong"]},
-                          headers=bearer(leader)).json()
+    rnd = svc.open_round(leader, scheme=SCHEME).json()
     rid = rnd["id"]
     rate_all(svc, ev1, rid, rnd["scenarios"], 50)
     rate_all(svc, ev2, rid, rnd["scenarios"], 58)
@@ -219,8 +204,7 @@ def test_approved_scores_reproduce_bit_for_bit_and_ignore_later_data(make_servic
         r = s.get(Round, rid)
         assert r is not None and core.canonical_json(core.compute_scores(s, r)) == r.scores
 
-    fresh = svc.client.post("/api/v1/rounds", json={"scheme": SCHEME, "period": "2024", "regions": ["pudong"]},
-                            headers=bearer(leader)).json()
+    fresh = svc.open_round(leader, scheme=SCHEME).json()
     assert fresh["inputs_sha256"] != rnd["inputs_sha256"]
     old_total = next(x["total"] for x in stored["items"] if x["scenario_id"] == target)
     new_scores = svc.client.get(f"/api/v1/rounds/{fresh['id']}/scores", headers=bearer(leader)).json()["items"]

@@ -9,15 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.service.conftest import bearer
+
 Service = Any
 # Saaty's consistent 3 × 3 example: weights 4 : 2 : 1 → every a[i][j] = w_i / w_j, CR 0.
 CONSISTENT_3 = [[1, 2, 4], ["1/2", 1, 2], ["1/4", "1/2", 1]]
 # A cyclic matrix: A ≫ B, B ≫ C, C ≫ A — as inconsistent as a 3 × 3 gets.
 CYCLIC_3 = [[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def ratio_matrix(weights: list[float]) -> list[list[float]]:
@@ -26,16 +24,10 @@ def ratio_matrix(weights: list[float]) -> list[list[float]]:
     return m
 
 
-@pytest.fixture(scope="module")
-def ahp_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory, copy_home: Any) -> Path:
-    return copy_home(demo_home, tmp_path_factory.mktemp("rounds-ahp") / "home")
-
-
-def test_ahp_cr_worst_judgement_submission_and_pooling(make_service: Any, ahp_home: Path) -> None:
-    svc = make_service(ahp_home)
+def test_ahp_cr_worst_judgement_submission_and_pooling(make_service: Any, module_home: Path) -> None:
+    svc = make_service(module_home)
     leader, ev1, ev2 = svc.user("lead", "leader"), svc.user("e1", "evaluator"), svc.user("e2", "evaluator")
-    rnd = svc.client.post("/api/v1/rounds", json={"scheme": "default_ahp", "period": "2024", "regions": ["pudong"]},
-                          headers=bearer(leader)).json()
+    rnd = svc.open_round(leader, scheme="default_ahp").json()
     rid, nodes = rnd["id"], rnd["ahp_nodes"]
     assert nodes["demand"] == ["usage_cases", "coverage_share", "active_users"]
 
