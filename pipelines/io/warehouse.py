@@ -91,20 +91,16 @@ MIGRATIONS_DDL = (
 )
 
 
-def _has_provenance(con: duckdb.DuckDBPyConnection) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() "
-        "AND table_schema = 'main' AND table_name = 'observations' AND column_name = 'provenance'"
-    ).fetchall()
-    return bool(rows[0][0])
-
-
-def _has_observations(con: duckdb.DuckDBPyConnection) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
-        "AND table_schema = 'main' AND table_name = 'observations'"
-    ).fetchall()
-    return bool(rows[0][0])
+def _unmigrated(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``observations`` exists without its ``provenance`` column (made before migration 1)."""
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+            "AND table_schema = 'main' AND table_name = 'observations'"
+        ).fetchall()
+    }
+    return bool(columns) and "provenance" not in columns
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> bool:
@@ -112,7 +108,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> bool:
 
     Runs in its own transaction on a read-write connection, before the schema DDL needs the column.
     """
-    if not _has_observations(con) or _has_provenance(con):
+    if not _unmigrated(con):
         return False
     con.execute("BEGIN TRANSACTION")
     try:
@@ -138,7 +134,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _shadow_unmigrated(con: duckdb.DuckDBPyConnection) -> None:
     """On a read-only connection to an unmigrated warehouse, read observations with the backfill applied."""
-    if not _has_observations(con) or _has_provenance(con):
+    if not _unmigrated(con):
         return
     db = con.execute("SELECT current_database()").fetchall()[0][0]
     con.execute(

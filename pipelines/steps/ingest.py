@@ -22,7 +22,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -228,32 +228,38 @@ class _Refused(Exception):
         self.reject = (column, code, reason)
 
 
-def _kpi_of(item: dict[str, Any], kpis: _KpiLookup) -> str:
-    label = item.get("kpi_id") or ""
-    if is_missing(label):
-        raise _Refused("kpi_id", "unknown_kpi", _blank_hint("KPI"))
-    kpi_id = kpis.get(label)
-    if kpi_id is None:
-        raise _Refused(
-            "kpi_id",
-            "unknown_kpi",
-            f"unknown KPI {label!r}: not an id or name in the registry (see `dtscope kpis`)",
-        )
-    return kpi_id
+@dataclass(frozen=True)
+class _LabelColumn:
+    """A column whose cells name a registry entry: its reject code, what it names, the unknown message."""
+
+    column: str
+    code: str
+    what: str
+    unknown: str  # with {label}
+
+    def resolve(self, item: dict[str, Any], lookup: Callable[[str], str | None]) -> str:
+        """The registry id the cell names; a blank cell (merged cells) or an unknown label refuses the row."""
+        label = item.get(self.column) or ""
+        if is_missing(label):
+            raise _Refused(self.column, self.code, _blank_hint(self.what))
+        found = lookup(label)
+        if found is None:
+            raise _Refused(self.column, self.code, self.unknown.format(label=repr(label)))
+        return found
 
 
-def _region_of(item: dict[str, Any], registry: Registry) -> str:
-    label = item.get("region") or ""
-    if is_missing(label):
-        raise _Refused("region", "unknown_region", _blank_hint("region"))
-    region = registry.region_id(label)
-    if region is None:
-        raise _Refused(
-            "region",
-            "unknown_region",
-            f"unknown region {label!r}: use a district id or name such as pudong / 浦东新区",
-        )
-    return region
+_KPI_LABEL = _LabelColumn(
+    "kpi_id",
+    "unknown_kpi",
+    "KPI",
+    "unknown KPI {label}: not an id or name in the registry (see `dtscope kpis`)",
+)
+_REGION_LABEL = _LabelColumn(
+    "region",
+    "unknown_region",
+    "region",
+    "unknown region {label}: use a district id or name such as pudong / 浦东新区",
+)
 
 
 def _std_error_of(item: dict[str, Any]) -> float | None:
@@ -286,8 +292,8 @@ def _validate_item(
 ) -> tuple[dict[str, Any] | None, tuple[str, str, str] | None]:
     """Validate one input item; return (accepted row, None) or (None, (column, code, reason))."""
     try:
-        kpi_id = _kpi_of(item, kpis)
-        region = _region_of(item, registry)
+        kpi_id = _KPI_LABEL.resolve(item, kpis.get)
+        region = _REGION_LABEL.resolve(item, registry.region_id)
         try:
             period, freq = _period_of(item.get("period") or "")
         except CellError as exc:
