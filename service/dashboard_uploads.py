@@ -8,8 +8,6 @@ rows outside the caller's regions rejected as ``out_of_scope``) and appends an a
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from service import audit, backend
@@ -57,12 +55,9 @@ class DashboardUploads:
         if len(content) > self.settings.max_upload_bytes:
             limit = self.settings.max_upload_bytes // (1024 * 1024)
             return f"{filename}: refused, larger than the {limit} MB limit"
-        answer: Any = backend.ingest_upload(self.settings.home, filename, content, in_scope=principal.can_ingest_region)
+        answer = backend.ingest_upload(self.settings.home, filename, content, in_scope=principal.can_ingest_region)
         with self.store.unit() as session:
             audit.record_ingest(
                 session, actor=principal.name, role=principal.role, address=address, answer=answer, via="dashboard"
             )
-        return (
-            f"{answer.file}: {answer.rows_in} rows in, {answer.accepted} accepted, {answer.unchanged} unchanged, "
-            f"{answer.rejected} rejected; they appear after the next dtscope run"
-        )
+        return f"{answer.summary()}; they appear after the next dtscope run"

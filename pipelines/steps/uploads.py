@@ -54,7 +54,7 @@ class UploadAnswer:
 
     def summary(self) -> str:
         return (
-            f"{self.file}: {self.rows_in} in, {self.accepted} accepted, {self.unchanged} unchanged, "
+            f"{self.file}: {self.rows_in} rows in, {self.accepted} accepted, {self.unchanged} unchanged, "
             f"{self.rejected} rejected"
         )
 
