@@ -3,7 +3,8 @@
 The dashboard displays published tables; it never fits or scores. Everything is served locally
 (``serve_locally=True``, a local stylesheet, plotly's zh-CN locale passed inline), so it works offline.
 
-Pages are standard Dash pages: each module of ``dashboard/pages/`` calls ``dash.register_page`` and has a
+Pages are standard Dash pages: each module of ``dashboard/pages/`` calls ``dash.register_page`` (through
+:func:`dashboard.routes.register_page`, with its row of the one route table) and has a
 ``layout()`` function and ``@callback``s; Dash imports them from ``pages_folder`` when the app is built.
 Dash keeps pages and ``@callback``s in module globals and hands them to the app that serves first, so there
 is one dashboard app per process (Dash's own rule: plotly/dash#2399); :func:`configure` points it at
@@ -29,6 +30,7 @@ from dashboard.data import PublishedTables
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
 from dashboard.i18n import DEFAULT_LANG, LABELS, t
 from dashboard.plotly_bundle import ASSETS_IGNORE, BUNDLE, pin_script
+from dashboard.routes import NAV
 from dashboard.scope import Viewer
 from dashboard.views import filter_grid, kpi_grid, league_table
 
@@ -36,13 +38,6 @@ log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 PAGES = Path(__file__).resolve().parent / "pages"
-NAV = (
-    ("nav.overview", "/"),
-    ("nav.scenarios", "/scenarios"),
-    ("nav.rounds", "/rounds"),
-    ("nav.models", "/models"),
-    ("nav.data", "/data"),
-)
 
 LOGOUT_PATH = "/logout"  # the service's logout route (POST with the session's csrf_token)
 # Dash routes that answer with data; under the service they are refused without a principal. The index page,

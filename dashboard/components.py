@@ -6,9 +6,10 @@ Everything here builds Dash components; stored text is passed as component text,
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -326,4 +327,68 @@ def load_from_api(prefix: str) -> None:
         Output(f"{prefix}-data", "data"),
         Input(f"{prefix}-refresh", "data"),
         State(f"{prefix}-urls", "data"),
+    )
+
+
+@dataclass(frozen=True)
+class FilteredPage:
+    """A page of controls over a table (the overview's KPI grid, the scenario league table): the parts a
+    control re-renders, each in a div ``<prefix>-<part>``, and a store ``<prefix>-url-sync`` for :func:`sync_url`.
+
+    Top to bottom: the synthetic-data banner, the header, the controls, the count line, the download buttons,
+    the table, then the page's ``more`` parts.
+
+    Attributes:
+        prefix: the page's id prefix.
+        more: the page's own parts after the table (e.g. a chart), by name.
+    """
+
+    prefix: str
+    more: tuple[str, ...] = ()
+    PARTS: ClassVar[tuple[str, ...]] = ("table", "banner", "export", "count")
+
+    def layout(self, header: Any, controls: Any, shown: dict[str, Any], *, page_class: str) -> html.Div:
+        """The page; ``shown`` holds each part's content (:attr:`PARTS` and :attr:`more`)."""
+
+        def part(name: str, class_name: str | None = None) -> html.Div:
+            return html.Div(shown[name], id=f"{self.prefix}-{name}", className=class_name)
+
+        return html.Div(
+            [part("banner"), header, controls, part("count", "text-muted mb-2"), part("export"), part("table"),
+             *[part(name, "mt-4") for name in self.more],
+             dcc.Store(id=f"{self.prefix}-url-sync")],
+            className=f"page {page_class}",
+        )  # fmt: skip
+
+    @staticmethod
+    def unpublished(title: str, table: str, lang: str) -> html.Div:
+        """The page before ``table`` is published: its title and the empty state naming the table."""
+        return html.Div([page_header(title), empty_state(t("empty.table", lang, table=table))])
+
+    def outputs(self) -> list[Output]:
+        """The outputs of the callback that re-renders the parts; it answers with :meth:`contents`."""
+        return [Output(f"{self.prefix}-{part}", "children") for part in (*self.PARTS, *self.more)]
+
+    def contents(self, shown: dict[str, Any]) -> tuple[Any, ...]:
+        """``shown``'s contents in the order of :meth:`outputs`."""
+        return tuple(shown[part] for part in (*self.PARTS, *self.more))
+
+def sync_url(prefix: str, params: Sequence[tuple[str, str, Any]], *, keep: bool = False) -> None:
+    """Register the client-side callback that keeps the address bar's query in step with a page's controls
+    (``url.sync`` of ``assets/url_sync.js``), without re-rendering the page, so the view can be shared.
+
+    Call it once, at the import of a page that has a ``<prefix>-url-sync`` store (the callback's output).
+
+    Args:
+        prefix: the page's id prefix.
+        params: per control, ``(component id, query parameter, default)``: the control's ``value`` goes into
+            the query (a list comma-separated), left out when empty or equal to the default.
+        keep: keep the query's other parameters (else the query holds only these).
+    """
+    spec = json.dumps({"params": [[name, default] for _, name, default in params], "keep": keep})
+    clientside_callback(
+        f"function(...values) {{ return window.dash_clientside.url.sync(...values, {spec}); }}",
+        Output(f"{prefix}-url-sync", "data"),
+        *[Input(component, "value") for component, _, _ in params],
+        prevent_initial_call=True,
     )

@@ -563,6 +563,19 @@ def query_number(text: str | None) -> float:
         return 0.0
 
 
+def query_list(value: Any) -> list[str]:
+    """A URL query list (``a,b``; Dash may pass a list too) as strings, empty items dropped.
+
+    >>> query_list("life,economy"), query_list(["a", 1]), query_list(None), query_list("")
+    (['life', 'economy'], ['a', '1'], [], [])
+    """
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [v for v in str(value).split(",") if v]
+
+
 def fitted_history(
     observations: pl.DataFrame | None, forecasts: pl.DataFrame | None, kpi_id: str, region: str
 ) -> pl.DataFrame:

@@ -6,7 +6,6 @@ import logging
 from pathlib import PurePath
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
@@ -14,13 +13,13 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard import context
 from dashboard.components import GridColumn, empty_state, export_bar, grid, html_attrs, page_header
 from dashboard.i18n import format_size, region_name, t
+from dashboard.routes import register_page
 from dashboard.scope import may_upload, outside_ingest_scope
 from dashboard.uploads import check_upload, decode_upload, too_big_values
 
 log = logging.getLogger(__name__)
 
-PATH = "/data"
-dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.data')}", order=5)
+register_page(__name__)
 PREVIEW_ROWS = 20
 
 

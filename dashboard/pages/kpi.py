@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import context
 from dashboard.components import (
@@ -16,10 +15,12 @@ from dashboard.components import (
     graph,
     obligation_badge,
     status_chip,
+    sync_url,
     synthetic_banner,
 )
 from dashboard.figures import fan_chart
 from dashboard.i18n import bracketed, format_growth, format_pct, format_value, region_name, t
+from dashboard.routes import register_page
 from dashboard.views import (
     added_scenarios_lever,
     added_scenarios_max,
@@ -34,8 +35,7 @@ from dashboard.views import (
     whatif_probability,
 )
 
-PATH_TEMPLATE = "/kpi/<kpi_id>"
-dash.register_page(__name__, path_template=PATH_TEMPLATE, title=f"dtscope · {t('col.kpi')}", order=1)
+register_page(__name__)
 
 
 def _row(frame: pl.DataFrame | None, kpi_id: str, region: str) -> dict[str, Any] | None:
@@ -265,19 +265,5 @@ def update_whatif(growth: float | None, added: float | None, key: dict[str, str]
     return whatif_text(key["kpi_id"], key["region"], float(growth or 0.0), lang, float(added or 0.0))
 
 
-clientside_callback(
-    """
-    function(g, n) {
-        const p = new URLSearchParams(window.location.search);
-        if (g) { p.set("g", g); } else { p.delete("g"); }
-        if (n) { p.set("n", n); } else { p.delete("n"); }
-        const s = p.toString();
-        window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
-        return s;
-    }
-    """,
-    Output("kpi-url-sync", "data"),
-    Input("whatif-growth", "value"),
-    Input("whatif-added", "value"),
-    prevent_initial_call=True,
-)
+# The address bar's query follows the what-if levers (levers at zero are left out; region stays).
+sync_url("kpi", [("whatif-growth", "g", 0), ("whatif-added", "n", 0)], keep=True)

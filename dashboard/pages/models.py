@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
@@ -13,10 +12,10 @@ from dashboard import context
 from dashboard.components import GridColumn, empty_state, export_bar, graph, grid, page_header
 from dashboard.figures import backtest_chart, calibration_chart
 from dashboard.i18n import t
+from dashboard.routes import register_page
 from dashboard.views import SUMMARY_METRICS, champion_table
 
-PATH = "/models"
-dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.models')}", order=4)
+register_page(__name__)
 
 
 def run_columns(alias: dict[str, str]) -> list[GridColumn]:

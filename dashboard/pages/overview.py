@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash import Input, State, callback, dcc, html
 
 from dashboard import context
 from dashboard.components import (
     STATUS_STYLE,
+    FilteredPage,
     GridColumn,
     empty_state,
     export_bar,
@@ -19,13 +19,15 @@ from dashboard.components import (
     obligation_text,
     page_header,
     status_text,
+    sync_url,
     synthetic_banner,
 )
 from dashboard.i18n import bracketed, format_pct, format_value, region_name, t
-from dashboard.views import STATUS_ORDER, filter_grid, kpi_grid, kpi_sentence, target_text
+from dashboard.routes import register_page
+from dashboard.views import STATUS_ORDER, filter_grid, kpi_grid, kpi_sentence, query_list, target_text
 
-PATH = "/"
-dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.overview')}", order=0)
+register_page(__name__)
+PAGE = FilteredPage("overview")
 SORTS = ("p_asc", "p_desc", "status", "name")
 # Rows drawn at once: enough for one district's KPIs several times over; all 16 districts (~400 rows)
 # are a filter or a download away, and the browser stays responsive.
@@ -39,14 +41,6 @@ def grid_frame() -> pl.DataFrame | None:
     if kpis is None:
         return None
     return kpi_grid(kpis, published.read("attainment"), published.read("observations"))
-
-
-def _split(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return [v for v in str(value).split(",") if v]
 
 
 def grid_columns(lang: str) -> list[GridColumn]:
@@ -87,10 +81,11 @@ def render_grid(frame: pl.DataFrame, lang: str) -> html.Div:
 
 def _grid_outputs(
     *, region: str, statuses: list[str], obligation: str, search: str, sort: str, lang: str
-) -> tuple[Any, ...]:
+) -> dict[str, Any]:
+    """The parts of the page the controls change (see :func:`dashboard.components.filtered_page`)."""
     grid = grid_frame()
     if grid is None:
-        return empty_state(t("empty.table", lang, table="kpis")), None, None, ""
+        return {"table": empty_state(t("empty.table", lang, table="kpis")), "banner": None, "export": None, "count": ""}
     if region not in set(grid["region"].to_list()):
         region = "all"  # a region outside what the viewer may see is no filter, and never echoed back
     shown = filter_grid(
@@ -99,7 +94,8 @@ def _grid_outputs(
     banner = synthetic_banner(lang) if shown["synthetic"].any() else None
     counts = {s: shown.filter(pl.col("status") == s).height for s in STATUS_ORDER}
     summary = " · ".join(f"{t(f'status.{s}', lang)} {n}" for s, n in counts.items())
-    return render_grid(shown, lang), banner, export_bar("kpi_grid", lang, region=region, brief=True), summary
+    return {"table": render_grid(shown, lang), "banner": banner,
+            "export": export_bar("kpi_grid", lang, region=region, brief=True), "count": summary}  # fmt: skip
 
 
 def layout(
@@ -117,17 +113,13 @@ def layout(
     published = context.tables()
     kpis = published.read("kpis")
     if kpis is None:
-        return html.Div(
-            [page_header(t("overview.title", lang)), empty_state(t("empty.table", lang, table="kpis"))]
-        )
+        return PAGE.unpublished(t("overview.title", lang), "kpis", lang)
     regions = sorted(set(kpis["region"].to_list()))
     region = region if region in regions else "all"
-    statuses = [s for s in _split(status) if s in (*STATUS_ORDER, "unknown")]
+    statuses = [s for s in query_list(status) if s in (*STATUS_ORDER, "unknown")]
     sort = sort if sort in SORTS else "p_asc"
     obligation = obligation if obligation in ("binding", "expected") else "all"
-    grid, banner, exports, summary = _grid_outputs(
-        region=region, statuses=statuses, obligation=obligation, search=q, sort=sort, lang=lang
-    )
+    shown = _grid_outputs(region=region, statuses=statuses, obligation=obligation, search=q, sort=sort, lang=lang)
     controls = dbc.Row(
         [
             dbc.Col([dbc.Label(t("region.label", lang)), dcc.Dropdown(
@@ -149,25 +141,12 @@ def layout(
         ],
         className="g-2 mb-3 controls",
     )  # fmt: skip
-    return html.Div(
-        [
-            html.Div(banner, id="overview-banner"),
-            page_header(t("overview.title", lang), t("overview.lead", lang)),
-            controls,
-            html.Div(summary, id="overview-summary", className="text-muted mb-2"),
-            html.Div(exports, id="overview-export"),
-            html.Div(grid, id="overview-grid"),
-            dcc.Store(id="overview-url-sync"),
-        ],
-        className="page page-overview",
-    )
+    header = page_header(t("overview.title", lang), t("overview.lead", lang))
+    return PAGE.layout(header, controls, shown, page_class="page-overview")
 
 
 @callback(
-    Output("overview-grid", "children"),
-    Output("overview-banner", "children"),
-    Output("overview-export", "children"),
-    Output("overview-summary", "children"),
+    *PAGE.outputs(),
     Input("overview-region", "value"),
     Input("overview-status", "value"),
     Input("overview-obligation", "value"),
@@ -182,7 +161,7 @@ def update_grid(*args: Any) -> tuple[Any, ...]:
     Dash passes (region, statuses, obligation, search, sort, lang) positionally.
     """
     region, statuses, obligation, search, sort, lang = args
-    return _grid_outputs(
+    shown = _grid_outputs(
         region=region or "all",
         statuses=statuses or [],
         obligation=obligation or "all",
@@ -190,28 +169,12 @@ def update_grid(*args: Any) -> tuple[Any, ...]:
         sort=sort or "p_asc",
         lang=lang,
     )
+    return PAGE.contents(shown)
 
 
-# Keep the URL in step with the controls without re-rendering the page, so the link can be shared.
-clientside_callback(
-    """
-    function(region, statuses, obligation, q, sort) {
-        const p = new URLSearchParams();
-        if (region && region !== "all") { p.set("region", region); }
-        if (statuses && statuses.length) { p.set("status", statuses.join(",")); }
-        if (obligation && obligation !== "all") { p.set("obligation", obligation); }
-        if (q) { p.set("q", q); }
-        if (sort && sort !== "p_asc") { p.set("sort", sort); }
-        const s = p.toString();
-        window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
-        return s;
-    }
-    """,
-    Output("overview-url-sync", "data"),
-    Input("overview-region", "value"),
-    Input("overview-status", "value"),
-    Input("overview-obligation", "value"),
-    Input("overview-search", "value"),
-    Input("overview-sort", "value"),
-    prevent_initial_call=True,
-)
+# The address bar's query follows the controls (a shared link opens the same view); defaults are left out.
+sync_url(
+    "overview",
+    [("overview-region", "region", "all"), ("overview-status", "status", None),
+     ("overview-obligation", "obligation", "all"), ("overview-search", "q", ""), ("overview-sort", "sort", "p_asc")],
+)  # fmt: skip

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import (
@@ -59,9 +58,9 @@ from dashboard.rounds_view import (
     scenario_progress,
     scores_frame,
 )
+from dashboard.routes import register_page
 
-PATH_TEMPLATE = "/rounds/<round_id>"
-dash.register_page(__name__, path_template=PATH_TEMPLATE, title=f"dtscope · {t('nav.rounds')}", order=5)
+register_page(__name__)
 HIDDEN = {"display": "none"}
 
 

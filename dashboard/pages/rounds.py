@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import polars as pl
 from dash import Input, Output, State, callback, html
 
@@ -16,9 +15,9 @@ from dashboard import context
 from dashboard.components import GridColumn, api_stores, empty_state, grid, load_from_api, page_header
 from dashboard.i18n import region_name, t
 from dashboard.rounds_view import API, body, problem
+from dashboard.routes import register_page
 
-PATH = "/rounds"
-dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.rounds')}", order=4)
+register_page(__name__)
 
 
 def state_text(state: str | None, lang: str) -> str:

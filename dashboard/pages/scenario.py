@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
@@ -13,10 +12,10 @@ from dashboard import context
 from dashboard.components import empty_state, export_bar, graph, synthetic_banner
 from dashboard.figures import contributions_chart, efficacy_chart, grade_probability_chart, radar_chart
 from dashboard.i18n import bracketed, format_number, format_value, region_name, t
+from dashboard.routes import register_page
 from dashboard.views import dimension_columns, is_synthetic, league_table
 
-PATH_TEMPLATE = "/scenarios/<scenario_id>"
-dash.register_page(__name__, path_template=PATH_TEMPLATE, title=f"dtscope · {t('col.scenario')}", order=3)
+register_page(__name__)
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:

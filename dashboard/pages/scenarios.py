@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash import Input, State, callback, dcc, html
 
 from dashboard import context
 from dashboard.components import (
+    FilteredPage,
     GridColumn,
     empty_state,
     export_bar,
@@ -18,14 +18,15 @@ from dashboard.components import (
     grid,
     page_header,
     rank_bar_spans,
+    sync_url,
     synthetic_banner,
 )
 from dashboard.figures import sensitivity_heatmap
 from dashboard.i18n import format_number, region_name, t
-from dashboard.views import is_synthetic, league_table
+from dashboard.routes import register_page
+from dashboard.views import is_synthetic, league_table, query_list
 
-PATH = "/scenarios"
-dash.register_page(__name__, path=PATH, title=f"dtscope · {t('nav.scenarios')}", order=2)
+register_page(__name__)
 FILTERS = ("domain", "region", "street", "category", "owner")  # region is shown as "district"
 FILTER_LABELS = {"domain": "filter.domain", "region": "filter.district", "street": "filter.street",
                  "category": "filter.category", "owner": "filter.owner"}  # fmt: skip
@@ -37,14 +38,7 @@ URL_KEYS = {
     "owner": "owner",
 }
 SENSITIVITY_TOP = 15
-
-
-def _split(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return [v for v in str(value).split(",") if v]
+PAGE = FilteredPage("scen", more=("sensitivity",))
 
 
 def _rank_bar(row: dict[str, Any], n_total: int) -> dict[str, Any]:
@@ -82,11 +76,13 @@ def render_league(league: pl.DataFrame, n_total: int, lang: str) -> html.Div:
     return grid(league, columns, lang, max_rows=300, grid_id="league-table")
 
 
-def _outputs(filters: dict[str, list[str]], lang: str) -> tuple[Any, ...]:
+def _outputs(filters: dict[str, list[str]], lang: str) -> dict[str, Any]:
+    """The parts of the page the filters change (see :func:`dashboard.components.filtered_page`)."""
     published = context.tables()
     scores = published.read("scores")
     if scores is None:
-        return empty_state(t("empty.table", lang, table="scores")), None, None, "", None
+        return {"table": empty_state(t("empty.table", lang, table="scores")), "banner": None, "export": None,
+                "count": "", "sensitivity": None}  # fmt: skip
     scenarios = published.read("scenarios")
     full = league_table(scores, scenarios)
     league = league_table(scores, scenarios, filters=filters)
@@ -108,13 +104,8 @@ def _outputs(filters: dict[str, list[str]], lang: str) -> tuple[Any, ...]:
     every = context.all_tables().read("scores")
     top_rank = every["rank"].max() if every is not None and every.height else None
     n_total = max(full.height, int(top_rank) if isinstance(top_rank, int | float) else 0)
-    return (
-        render_league(league, n_total, lang),
-        banner,
-        exports,
-        t("scen.count", lang, n=league.height),
-        sens,
-    )
+    return {"table": render_league(league, n_total, lang), "banner": banner, "export": exports,
+            "count": t("scen.count", lang, n=league.height), "sensitivity": sens}  # fmt: skip
 
 
 def layout(lang: str = "zh", **query: Any) -> html.Div:
@@ -123,13 +114,11 @@ def layout(lang: str = "zh", **query: Any) -> html.Div:
     published = context.tables()
     scores = published.read("scores")
     if scores is None:
-        return html.Div(
-            [page_header(t("scen.title", lang)), empty_state(t("empty.table", lang, table="scores"))]
-        )
+        return PAGE.unpublished(t("scen.title", lang), "scores", lang)
     options = league_table(scores, published.read("scenarios"))
     # only values that exist in what the viewer may see (a shared link may name another district)
     chosen = {
-        col: [v for v in _split(query.get(URL_KEYS[col])) if v in set(options[col].drop_nulls().to_list())]
+        col: [v for v in query_list(query.get(URL_KEYS[col])) if v in set(options[col].drop_nulls().to_list())]
         for col in FILTERS
     }
     controls = []
@@ -156,28 +145,13 @@ def layout(lang: str = "zh", **query: Any) -> html.Div:
                 md=True,
             )
         )
-    table, banner, exports, count, sens = _outputs(chosen, lang)
-    return html.Div(
-        [
-            html.Div(banner, id="scen-banner"),
-            page_header(t("scen.title", lang), t("scen.lead", lang)),
-            dbc.Row(controls, className="g-2 mb-3 controls"),
-            html.Div(count, id="scen-count", className="text-muted mb-2"),
-            html.Div(exports, id="scen-export"),
-            html.Div(table, id="scen-league"),
-            html.Div(sens, id="scen-sensitivity", className="mt-4"),
-            dcc.Store(id="scen-url-sync"),
-        ],
-        className="page page-scenarios",
-    )
+    header = page_header(t("scen.title", lang), t("scen.lead", lang))
+    row = dbc.Row(controls, className="g-2 mb-3 controls")
+    return PAGE.layout(header, row, _outputs(chosen, lang), page_class="page-scenarios")
 
 
 @callback(
-    Output("scen-league", "children"),
-    Output("scen-banner", "children"),
-    Output("scen-export", "children"),
-    Output("scen-count", "children"),
-    Output("scen-sensitivity", "children"),
+    *PAGE.outputs(),
     *[Input(f"scen-filter-{col}", "value") for col in FILTERS],
     State("lang", "value"),
     prevent_initial_call=True,
@@ -185,21 +159,8 @@ def layout(lang: str = "zh", **query: Any) -> html.Div:
 def update_league(*args: Any) -> tuple[Any, ...]:
     """Re-filter the league table and the sensitivity view when a filter changes."""
     *values, lang = args
-    return _outputs({col: list(v or []) for col, v in zip(FILTERS, values, strict=True)}, lang)
+    return PAGE.contents(_outputs({col: list(v or []) for col, v in zip(FILTERS, values, strict=True)}, lang))
 
 
-clientside_callback(
-    """
-    function(domain, region, street, category, owner) {
-        const p = new URLSearchParams();
-        const pairs = [["domain", domain], ["district", region], ["street", street], ["category", category], ["owner", owner]];
-        for (const [k, v] of pairs) { if (v && v.length) { p.set(k, v.join(",")); } }
-        const s = p.toString();
-        window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
-        return s;
-    }
-    """,
-    Output("scen-url-sync", "data"),
-    *[Input(f"scen-filter-{col}", "value") for col in FILTERS],
-    prevent_initial_call=True,
-)
+# The address bar's query follows the filters (a shared link opens the same view).
+sync_url("scen", [(f"scen-filter-{col}", URL_KEYS[col], None) for col in FILTERS])

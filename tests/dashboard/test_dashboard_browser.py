@@ -149,6 +149,18 @@ def test_scenario_radar_is_drawn_without_polar_traces(dash_server: str, browser:
     assert severe(browser) == []
 
 
+def test_scenario_filters_follow_into_the_url(dash_server: str, browser: Any) -> None:
+    open_page(browser, dash_server, "/scenarios?district=pudong", LEAGUE_ROWS)
+    assert query(browser.current_url) == {"district": ["pudong"]}
+    browser.find_element(By.CSS_SELECTOR, "#scen-filter-domain").click()
+    option = "//*[@role='listbox']//*[@role='option'][normalize-space()='经济']"
+    WebDriverWait(browser, 5).until(ec.element_to_be_clickable((By.XPATH, option))).click()
+    # every filter goes into the query, the district one under its URL name
+    WebDriverWait(browser, 10).until(lambda d: "domain" in query(d.current_url))
+    assert query(browser.current_url) == {"domain": ["economy"], "district": ["pudong"]}
+    assert severe(browser) == []
+
+
 def test_scenario_filters_and_drill_down(
     dash_server: str, browser: Any, published_tables: dict[str, pl.DataFrame]
 ) -> None:

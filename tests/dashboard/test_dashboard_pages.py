@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import dash
 import polars as pl
 import pytest
 
@@ -17,6 +18,7 @@ from dashboard.app import create_app, export_frame
 from dashboard.contract import ENUMS, TABLES, conform
 from dashboard.data import PublishedTables
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
+from dashboard.routes import ROUTES
 from dashboard.uploads import check_upload, decode_upload
 from dashboard.views import SUMMARY_METRICS, champion_table, kpi_grid, whatif_probability
 from tests.dashboard.conftest import SCENARIO, SHARE, layout_json
@@ -72,6 +74,13 @@ def test_reader_returns_none_for_a_missing_table_and_rereads_a_changed_file(
 def test_there_is_one_app_per_process(dash_app: Any, published_dir: Path) -> None:
     with pytest.raises(RuntimeError, match="configure"):
         create_app(published_dir)
+
+
+def test_every_page_is_registered_at_its_route(dash_app: Any) -> None:
+    registered = {module.rpartition(".")[2]: page["path_template"] or page["path"]
+                  for module, page in dash.page_registry.items()}  # fmt: skip
+    assert registered == {name: route.path for name, route in ROUTES.items()}
+    assert [module.rpartition(".")[2] for module in dash.page_registry] == list(ROUTES)  # Dash orders by `order`
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
