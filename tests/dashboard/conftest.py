@@ -113,10 +113,11 @@ def world_settings(confirm_recorder: ConfirmRecorder) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def dash_app(published_dir: Path, world_settings: dict[str, Any]) -> Any:
-    """The process's one dashboard app on the published world."""
-    from dashboard.app import create_app
+    """The process's one dashboard app on the published world (re-pointed when a service test built it first:
+    ``tests/service/test_authorization_matrix.py`` serves it)."""
+    from dashboard.app import app_for
 
-    return create_app(published_dir, **world_settings)
+    return app_for(published_dir, **world_settings)
 
 
 @pytest.fixture(scope="session")

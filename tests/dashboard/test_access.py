@@ -1,6 +1,9 @@
-"""Who sees what: every page, callback, export and the brief filtered to the principal's regions, on the
-published world; refusal without a principal under the service; uploads only for owners/admins in scope;
-formula cells neutralised in exports; the reliability sentence equals the calibration table's row."""
+"""Who sees what, the browser-free checks that are not rows of the authorisation matrix: every page and
+callback, called through the service per role and region, is a row of the one table in
+``tests/service/test_authorization_matrix.py``. Here: every export and the brief filtered to the principal's
+regions, an owner's department, the Dash app's own refusal without a principal, the account bar, the upload
+offered only to owners/admins, formula cells neutralised in exports, the reliability sentence equal to the
+calibration table's row."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,34 +24,17 @@ from dashboard.contract import TABLES
 from dashboard.exports import leadership_brief_html, to_csv_bytes, to_excel_bytes
 from dashboard.scope import PRINCIPAL_ENVIRON_KEY
 from dashboard.views import MIN_RELIABILITY_N, kpi_grid, reliability_sentence, shows_probability
-
-PUDONG_WORDS = ("pudong", "浦东", "Pudong")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Stands in for ``service.Principal`` (same attributes and rules; the dashboard may not import it)."""
-
-    name: str
-    role: str
-    regions: tuple[str, ...]
-    department: str | None = None
-    csrf_token: str | None = "csrf-test-token"
-
-    def can_read_region(self, region: str) -> bool:
-        return "*" in self.regions or region in self.regions
-
-    def can_ingest_region(self, region: str) -> bool:
-        return self.role in ("owner", "admin") and self.can_read_region(region)
-
-    @property
-    def can_promote(self) -> bool:
-        return self.role == "data_scientist"
+from service.principal import Principal, Role
 
 
-HK_EVALUATOR = Principal("hk-eval", "evaluator", ("hongkou",))
-PD_LEADER = Principal("pd-lead", "leader", ("pudong",))
-ADMIN = Principal("admin", "admin", ("*",))
+def viewer(name: str, role: Role, regions: tuple[str, ...], department: str | None = None) -> Principal:
+    """A signed-in principal as the service's session check makes it (with a session CSRF token)."""
+    return Principal(0, name, role, regions, department, via="session", csrf_token="csrf-test-token")
+
+
+HK_EVALUATOR = viewer("hk-eval", "evaluator", ("hongkou",))
+PD_LEADER = viewer("pd-lead", "leader", ("pudong",))
+ADMIN = viewer("admin", "admin", ("*",))
 
 
 @contextmanager
@@ -63,55 +48,12 @@ def dump(component: Any) -> str:
     return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
 
 
-def page_calls(published_tables: dict[str, pl.DataFrame], pages: SimpleNamespace) -> dict[str, tuple[Any, dict[str, str]]]:
-    hk_scenario = published_tables["scenarios"].filter(pl.col("region") == "hongkou")["scenario_id"][0]
-    return {
-        "overview": (pages.overview.layout, {}),
-        "overview-pudong": (pages.overview.layout, {"region": "pudong"}),
-        "kpi-pudong": (pages.kpi.layout, {"kpi_id": "online_handling_share", "region": "pudong"}),
-        "scenarios": (pages.scenarios.layout, {}),
-        "scenarios-pudong": (pages.scenarios.layout, {"district": "pudong"}),
-        "scenario": (pages.scenario.layout, {"scenario_id": hk_scenario}),
-        "models": (pages.models.layout, {}),
-        "data": (pages.data.layout, {}),
-    }
-
-
-def pudong_scenario_names(published_tables: dict[str, pl.DataFrame]) -> set[str]:
-    pd_rows = published_tables["scenarios"].filter(pl.col("region") == "pudong")
-    return set(pd_rows["name_zh"].to_list()) | set(pd_rows["name_en"].to_list())
-
-
-def test_a_hongkou_evaluator_sees_no_pudong_row_on_any_page(
-    dash_app: Any, pages: SimpleNamespace, published_tables: dict[str, pl.DataFrame]
-) -> None:
-    names = pudong_scenario_names(published_tables)
-    pd_kpi_names = set(published_tables["kpis"].filter(pl.col("region") == "pudong")["name_zh"].to_list()) - set(
-        published_tables["kpis"].filter(pl.col("region") != "pudong")["name_zh"].to_list()
-    )
-    assert names and pd_kpi_names
-    for label, (fn, kwargs) in page_calls(published_tables, pages).items():
-        with as_(dash_app, HK_EVALUATOR):
-            text = dump(fn(**kwargs))
-        assert not any(w in text for w in PUDONG_WORDS), label
-        assert not [n for n in names | pd_kpi_names if n in text], label
-    # the same pages in development mode do show Pudong (so the checks above can fail)
-    with as_(dash_app, None):
-        assert "浦东" in dump(pages.overview.layout()) and any(n in dump(pages.scenarios.layout()) for n in names)
-
-
-def test_callbacks_and_exports_are_filtered_too(
-    dash_app: Any, pages: SimpleNamespace, published_tables: dict[str, pl.DataFrame]
-) -> None:
+def test_every_export_and_the_brief_are_filtered_too(dash_app: Any, published_tables: dict[str, pl.DataFrame]) -> None:
     with as_(dash_app, HK_EVALUATOR):
-        grid = dump(pages.overview.update_grid("pudong", [], "all", "", "p_asc", "zh"))
-        league = dump(pages.scenarios.update_league(["life", "governance", "economy"], ["pudong"], [], [], [], "zh"))
         frames = {name: export_frame(name, "all") for name in (*TABLES, "kpi_grid", "league")}
         grid_frame = export_frame("kpi_grid", "all")
         assert grid_frame is not None
         brief = leadership_brief_html(grid_frame, None, None, "zh")
-    assert "浦东" not in grid and "pudong" not in grid
-    assert not [n for n in pudong_scenario_names(published_tables) if n in league]
     hk_ids = set(published_tables["scenarios"].filter(pl.col("region") == "hongkou")["scenario_id"].to_list())
     for name, frame in frames.items():
         if frame is None:
@@ -132,7 +74,7 @@ def test_an_owner_sees_its_department_s_scenarios_only(
     scenarios = published_tables["scenarios"].filter(pl.col("region") == "hongkou")
     department = scenarios.group_by("owner").len().sort("len", descending=True)["owner"][0]
     mine = set(scenarios.filter(pl.col("owner") == department)["scenario_id"].to_list())
-    owner = Principal("hk-owner", "owner", ("hongkou",), department=department)
+    owner = viewer("hk-owner", "owner", ("hongkou",), department=department)
     with as_(dash_app, owner):
         frames = {name: export_frame(name, "all") for name in ("scenarios", "scores", "efficacy", "explanations", "league")}
         other = scenarios.filter(pl.col("owner") != department).row(0, named=True)
@@ -187,8 +129,8 @@ def test_the_account_bar_logs_out_with_the_session_s_csrf_token(dash_app: Any) -
 
 @pytest.mark.parametrize(
     ("principal", "offered"),
-    [(PD_LEADER, False), (HK_EVALUATOR, False), (Principal("ds", "data_scientist", ("*",)), False),
-     (Principal("hk-owner", "owner", ("hongkou",), "区卫生健康委"), True), (ADMIN, True), (None, True)],
+    [(PD_LEADER, False), (HK_EVALUATOR, False), (viewer("ds", "data_scientist", ("*",)), False),
+     (viewer("hk-owner", "owner", ("hongkou",), "区卫生健康委"), True), (ADMIN, True), (None, True)],
 )  # fmt: skip
 def test_the_upload_is_offered_only_to_owners_and_admins(
     dash_app: Any, pages: SimpleNamespace, principal: Principal | None, offered: bool
@@ -197,50 +139,6 @@ def test_the_upload_is_offered_only_to_owners_and_admins(
         text = dump(pages.data.layout())
     assert ('"id": "upload"' in text) is offered
     assert ('"id": "upload-off"' in text) is not offered
-
-
-def dash_post(app: Any, principal: Principal, output_part: str, inputs: list[dict[str, Any]],
-              state: list[dict[str, Any]]) -> str:
-    """Call the callback whose output names ``output_part`` through ``/_dash-update-component``, as the browser does."""
-    client = app.server.test_client()
-    client.get("/_dash-dependencies")  # Dash fills the callback map on the first request
-    from dash._callback import GLOBAL_CALLBACK_MAP  # callbacks not yet moved into the app's map
-
-    key = next(k for k in {**GLOBAL_CALLBACK_MAP, **app.callback_map} if output_part in k)
-    spec = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
-    body = {"output": key, "outputs": spec, "inputs": inputs, "state": state,
-            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
-    response = client.post(
-        "/_dash-update-component", json=body, environ_base={PRINCIPAL_ENVIRON_KEY: principal}
-    )
-    assert response.status_code in (200, 204), response.get_data(as_text=True)[:500]
-    return response.get_data(as_text=True)
-
-
-def test_upload_callbacks_refuse_those_not_offered_it_and_regions_out_of_scope(dash_app: Any) -> None:
-    import base64
-
-    csv = "kpi_id,region,period,value\n5g_coverage,pudong,2022,97.5\n"
-    contents = "data:text/csv;base64," + base64.b64encode(csv.encode()).decode()
-    pending = {"filename": "x.csv", "contents": contents}
-    lang = {"id": "lang", "property": "value", "value": "en"}
-
-    def validate(principal: Principal) -> str:
-        return dash_post(dash_app, principal, "upload-result.children",
-                         [{"id": "upload", "property": "contents", "value": contents},
-                          {"id": "upload-refused", "property": "data", "value": None}],
-                         [{"id": "upload", "property": "filename", "value": "x.csv"}, lang])  # fmt: skip
-
-    def confirm(principal: Principal) -> str:
-        return dash_post(dash_app, principal, "upload-confirmed.children",
-                         [{"id": "upload-confirm", "property": "n_clicks", "value": 1}],
-                         [{"id": "upload-pending", "property": "data", "value": pending}, lang])  # fmt: skip
-
-    for principal, refusal in ((PD_LEADER, "for the owners and admins"),
-                               (Principal("hk-owner", "owner", ("hongkou",), "d"), "may not upload data for: Pudong")):  # fmt: skip
-        assert refusal in validate(principal) and refusal in confirm(principal), principal
-    ok = validate(Principal("pd-owner", "owner", ("pudong",), "d"))
-    assert "upload-accepted" in ok and "may not upload" not in ok
 
 
 def test_exports_neutralise_formula_cells(published_copy: Path, dash_app: Any, pointed_at: Any) -> None:

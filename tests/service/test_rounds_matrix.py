@@ -1,5 +1,6 @@
 """The rounds' rows of the authorisation table (:data:`tests.service.test_authorization_matrix.EXPECTED`), run
-against rounds in the state each route needs: a Pudong round (in scope) and a Hongkou round (out of scope)."""
+case by case from its one generator (:func:`~tests.service.test_authorization_matrix.cases`) against rounds in
+the state each route needs: a Pudong round (in scope) and a Hongkou round (out of scope)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from service.principal import ROLES
-from tests.service.test_authorization_matrix import EXPECTED, IN_SCOPE, OUT_OF_SCOPE
+from tests.service.test_authorization_matrix import IN_SCOPE, OUT_OF_SCOPE, cases, rows_of
 
 Service = Any
 SAATY_3 = [[1, 3, 5], ["1/3", 1, 3], ["1/5", "1/3", 1]]
@@ -59,8 +60,8 @@ def _call(svc: Service, method: str, path: str, rid: int, region: str, token: st
         return svc.client.put(url, json=body, headers=headers)
     if url == "/api/v1/rounds":
         return svc.client.post(url, json={"scheme": "default", "period": "2024", "regions": [region]}, headers=headers)
-    body = {"reason": "matrix test"} if url.endswith(("/return", "/revisions")) else None
-    return svc.client.post(url, json=body, headers=headers)
+    reason = {"reason": "matrix test"} if url.endswith(("/return", "/revisions")) else None
+    return svc.client.post(url, json=reason, headers=headers)
 
 
 @pytest.fixture(scope="module")
@@ -70,27 +71,24 @@ def rounds_matrix_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory
 
 def test_rounds_authorisation_matrix(make_service: Any, rounds_matrix_home: Path) -> None:
     svc = make_service(rounds_matrix_home)
-    tok = {role: svc.user(f"{role}-pd", role, department="区科经委" if role == "owner" else None) for role in ROLES}
+    tok: dict[str, str] = {role: svc.user(f"{role}-pd", role, department="区科经委" if role == "owner" else None)
+                           for role in ROLES}  # fmt: skip
     tok["lead-all"] = svc.user("lead-all", "leader", regions=("*",))
     tok[f"ev-{IN_SCOPE}"] = svc.user("ev-helper-pd", "evaluator")
     tok[f"ev-{OUT_OF_SCOPE}"] = svc.user("ev-helper-hk", "evaluator", regions=(OUT_OF_SCOPE,))
-    rows = {k: v for k, v in EXPECTED.items() if k[1].startswith("/api/v1/rounds")}
+    rows = rows_of(lambda k: k[1].startswith("/api/v1/rounds"))
     assert len(rows) == 20
+    rounds: dict[tuple[str, str], dict[str, int]] = {}
     failures = []
-    for (method, path), (anonymous, by_role) in rows.items():
-        rounds = {region: _prepare(svc, tok, path, region) for region in (IN_SCOPE, OUT_OF_SCOPE)}
-        got = _call(svc, method, path, rounds[IN_SCOPE], IN_SCOPE, None).status_code
-        if got != anonymous:
-            failures.append(f"anonymous {method} {path}: {got} != {anonymous}")
-        for role in ROLES:
-            for region, expected in zip((IN_SCOPE, OUT_OF_SCOPE), by_role[role], strict=True):
-                response = _call(svc, method, path, rounds[region], region, tok[role])
-                if response.status_code != expected:
-                    failures.append(f"{role} {method} {path} {region}: {response.status_code} != {expected} "
-                                    f"{response.text[:200]}")
-                elif expected >= 400:
-                    assert response.headers["content-type"].startswith("application/problem+json")
-        if path == "/api/v1/rounds" and method == "GET":
-            listed = svc.client.get(path, headers=_bearer(tok["leader"])).json()
-            assert listed and {tuple(r["regions"]) for r in listed} == {(IN_SCOPE,)}
+    for (method, path), who, region, expected in cases(rows):
+        if (method, path) not in rounds:  # a Pudong and a Hongkou round in the state the route needs
+            rounds[method, path] = {g: _prepare(svc, tok, path, g) for g in (IN_SCOPE, OUT_OF_SCOPE)}
+        response = _call(svc, method, path, rounds[method, path][region], region, tok.get(who))
+        if response.status_code != expected:
+            failures.append(f"{who} {method} {path} {region}: {response.status_code} != {expected} "
+                            f"{response.text[:200]}")
+        elif response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+    listed = svc.client.get("/api/v1/rounds", headers=_bearer(tok["leader"])).json()
+    assert listed and {tuple(r["regions"]) for r in listed} == {(IN_SCOPE,)}
     assert not failures, "\n".join(failures)
