@@ -17,7 +17,7 @@ from dashboard.i18n import format_pct, format_value, t
 
 # Imported with the app, not on the first what-if: it pulls in scipy (~1.5 s), which made the first
 # KPI page a visitor opened after a restart take over 2 s on the server.
-from evaluation.forecasting.attainment import what_if
+from evaluation.forecasting.attainment import Target, what_if
 from evaluation.likelihood import likelihood_key
 
 STATUS_ORDER = ("off_track", "at_risk", "on_track", "achieved")
@@ -274,51 +274,6 @@ def kpi_sentence(row: dict[str, Any], lang: str) -> str:
     )
 
 
-def meets_target(
-    values: np.ndarray,
-    *,
-    target_kind: str,
-    target_value: float,
-    target_high: float | None = None,
-    upper: float | None = None,
-    precision: float | None = None,
-) -> np.ndarray:
-    """Which values reach the target, after rounding to the reporting precision.
-
-    Args:
-        values: any shape of floats.
-        target_kind: ``at_least`` | ``at_most`` | ``more_than`` | ``range`` | ``full`` | ``level``.
-        target_value: the target (for ``full``, the bound to cover, usually 100).
-        target_high: upper end of a ``range`` target.
-        upper: the KPI's natural upper bound (used by ``full`` when ``target_value`` is missing).
-        precision: reporting precision; a value counts as reached when it rounds to the target.
-
-    Returns:
-        A boolean array of ``values``' shape.
-
-    >>> meets_target(np.array([99.96, 99.9]), target_kind="full", target_value=100.0, precision=0.1).tolist()
-    [True, False]
-    """
-    v = np.asarray(values, dtype=float)
-    if precision:
-        v = np.round(v / precision) * precision
-    tol = (precision or 0.0) * 1e-6
-    if target_kind in ("at_least", "level"):
-        return v >= target_value - tol
-    if target_kind == "full":
-        return v >= (target_value if target_value is not None else (upper or 100.0)) - tol
-    if target_kind == "at_most":
-        return v <= target_value + tol
-    if target_kind == "more_than":
-        return v > target_value + tol
-    if target_kind == "range":
-        high = target_high if target_high is not None else np.inf
-        return (v >= target_value - tol) & (v <= high + tol)
-    raise ValueError(
-        f"unknown target_kind {target_kind!r}; expected at_least, at_most, more_than, range, full or level"
-    )
-
-
 def whatif_probability(
     draws: np.ndarray,
     *,
@@ -372,14 +327,10 @@ def whatif_probability(
     return what_if(
         probs,
         values,
+        Target(target_kind, target_value, high=target_high, precision=precision or 0.0, upper=upper),
         steps=max(years_ahead, 0.0),  # type: ignore[arg-type]
         extra_growth=growth,
-        target_kind=target_kind,
-        target_value=target_value,
-        target_high=target_high,
-        precision=precision or 0.0,
         lower=lower,
-        upper=upper,
         added_per_step=added_per_year,
     )
 

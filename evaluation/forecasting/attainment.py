@@ -92,89 +92,75 @@ def status(
     return "at_risk" if p_reach >= risk else "off_track"
 
 
-def reach_interval(
-    target_kind: str,
-    target_value: float,
-    *,
-    target_high: float | None = None,
-    precision: float = 0.0,
-    upper: float | None = None,
-) -> tuple[float, float]:
-    """The event "reached" as an interval ``[lo, hi)`` of the true value (see the module table).
+@dataclass(frozen=True)
+class Target:
+    """A target as the registry states it, and the event "reached" it defines (see the module table).
 
-    >>> reach_interval("at_least", 80, precision=1)
+    Attributes:
+        kind: one of :data:`TARGET_KINDS`.
+        value: the target value (for ``range`` its low end; for ``level`` the 0-based ordinal level).
+        high: the high end of a ``range`` target.
+        precision: the KPI's reporting precision (the reported figure is the value rounded to it).
+        upper: the KPI's natural upper bound (a ``full`` target reaches it; nothing exceeds it).
+
+    >>> Target("at_least", 80, precision=1).interval()
     (79.5, inf)
-    >>> reach_interval("full", 100, precision=0.1, upper=100)
+    >>> Target("full", 100, precision=0.1, upper=100).interval()
     (99.95, inf)
-    """
-    half = precision / 2
-    if target_kind == "at_least":
-        return target_value - half, math.inf
-    if target_kind == "more_than":
-        return target_value + max(half, 0.0), math.inf
-    if target_kind == "at_most":
-        return -math.inf, target_value + half
-    if target_kind == "range":
-        if target_high is None or target_high < target_value:
-            raise ValueError("a range target needs target_high ≥ target_value")
-        return target_value - half, target_high + half
-    if target_kind == "full":
-        bound = target_value if upper is None else upper
-        return bound - half, math.inf
-    if target_kind == "level":
-        return target_value - 0.5, math.inf
-    raise ValueError(f"unknown target kind {target_kind!r}; use one of {', '.join(TARGET_KINDS)}")
-
-
-def is_reached(
-    value: float,
-    target_kind: str,
-    target_value: float,
-    *,
-    target_high: float | None = None,
-    precision: float = 0.0,
-    upper: float | None = None,
-) -> bool:
-    """Whether an observed value reaches the target (on its reported precision).
-
-    >>> is_reached(99.96, "full", 100, precision=0.1, upper=100), is_reached(500, "more_than", 500, precision=1)
+    >>> Target("full", 100, precision=0.1, upper=100).reached(99.96), Target("more_than", 500, precision=1).reached(500)
     (True, False)
     """
-    lo, hi = reach_interval(
-        target_kind, target_value, target_high=target_high, precision=precision, upper=upper
-    )
-    return lo <= value < hi
+
+    kind: str
+    value: float
+    high: float | None = None
+    precision: float = 0.0
+    upper: float | None = None
+
+    def interval(self) -> tuple[float, float]:
+        """The event "reached" as an interval ``[lo, hi)`` of the true value."""
+        half = self.precision / 2
+        if self.kind == "at_least":
+            return self.value - half, math.inf
+        if self.kind == "more_than":
+            return self.value + max(half, 0.0), math.inf
+        if self.kind == "at_most":
+            return -math.inf, self.value + half
+        if self.kind == "range":
+            if self.high is None or self.high < self.value:
+                raise ValueError("a range target needs target_high ≥ target_value")
+            return self.value - half, self.high + half
+        if self.kind == "full":
+            bound = self.value if self.upper is None else self.upper
+            return bound - half, math.inf
+        if self.kind == "level":
+            return self.value - 0.5, math.inf
+        raise ValueError(f"unknown target kind {self.kind!r}; use one of {', '.join(TARGET_KINDS)}")
+
+    def reached(self, value: float) -> bool:
+        """Whether an observed value reaches the target (on its reported precision)."""
+        lo, hi = self.interval()
+        return lo <= value < hi
 
 
-def p_reach(
-    probs: np.ndarray,
-    quantiles: np.ndarray,
-    target_kind: str,
-    target_value: float,
-    *,
-    target_high: float | None = None,
-    precision: float = 0.0,
-    upper: float | None = None,
-) -> float:
+def p_reach(probs: np.ndarray, quantiles: np.ndarray, target: Target) -> float:
     """Probability of reaching the target from one row of predictive quantiles.
 
     Args:
         probs: shape ``(k,)`` increasing probabilities. quantiles: shape ``(k,)`` matching quantiles.
-        target_kind: one of :data:`TARGET_KINDS`. The other arguments as in :func:`reach_interval`.
+        target: the target.
 
     >>> probs = np.array([0.1, 0.5, 0.9]); q = np.array([70.0, 80.0, 90.0])
-    >>> round(p_reach(probs, q, "at_least", 80), 3), round(p_reach(probs, q, "at_most", 80), 3)
+    >>> round(p_reach(probs, q, Target("at_least", 80)), 3), round(p_reach(probs, q, Target("at_most", 80)), 3)
     (0.5, 0.5)
-    >>> round(p_reach(probs, q, "range", 70, target_high=90), 3)
+    >>> round(p_reach(probs, q, Target("range", 70, high=90)), 3)
     0.8
-    >>> p_reach(probs, q, "more_than", 100, upper=100)
+    >>> p_reach(probs, q, Target("more_than", 100, upper=100))
     0.0
     """
-    if target_kind == "more_than" and upper is not None and target_value >= upper:
+    if target.kind == "more_than" and target.upper is not None and target.value >= target.upper:
         return 0.0  # strictly above the natural upper bound cannot happen, whatever the quantile tails say
-    lo, hi = reach_interval(
-        target_kind, target_value, target_high=target_high, precision=precision, upper=upper
-    )
+    lo, hi = target.interval()
     f_hi = 1.0 if math.isinf(hi) else cdf_from_quantiles(hi, probs, quantiles)
     f_lo = 0.0 if math.isinf(lo) else cdf_from_quantiles(lo, probs, quantiles)
     return float(min(max(f_hi - f_lo, 0.0), 1.0))
@@ -225,15 +211,11 @@ def sdg_rule(anticipated: float, required: float, direction: str = ">=") -> floa
 def expected_period(
     periods: np.ndarray,
     medians: np.ndarray,
-    target_kind: str,
-    target_value: float,
+    target: Target,
     *,
     last_period: float,
     last_value: float,
     anticipated: float,
-    target_high: float | None = None,
-    precision: float = 0.0,
-    upper: float | None = None,
     max_years: int = 50,
 ) -> float:
     """First period the median forecast reaches the target; beyond the forecast, extrapolate growth.
@@ -246,16 +228,11 @@ def expected_period(
     Returns:
         The period, or NaN when the target is not reached within ``max_years`` at that growth.
 
-    >>> expected_period(np.array([2022.0, 2023.0]), np.array([70.0, 85.0]), "at_least", 80,
+    >>> expected_period(np.array([2022.0, 2023.0]), np.array([70.0, 85.0]), Target("at_least", 80),
     ...                 last_period=2021, last_value=60, anticipated=0.1)
     2023.0
     """
-
-    def reached(v: float) -> bool:
-        return is_reached(
-            v, target_kind, target_value, target_high=target_high, precision=precision, upper=upper
-        )
-
+    reached, upper = target.reached, target.upper
     if reached(last_value):
         return float(last_period)
     for per, med in zip(periods, medians, strict=True):
@@ -278,15 +255,11 @@ def expected_period(
 def what_if(
     probs: np.ndarray,
     quantiles: np.ndarray,
+    target: Target,
     *,
     steps: int,
     extra_growth: float,
-    target_kind: str,
-    target_value: float,
-    target_high: float | None = None,
-    precision: float = 0.0,
     lower: float | None = None,
-    upper: float | None = None,
     added_per_step: float = 0.0,
 ) -> float:
     """The probability of reaching the target if the KPI grew ``extra_growth`` more per year.
@@ -296,7 +269,7 @@ def what_if(
     year to a cumulative count), and clipped to the natural bounds.
 
     >>> probs = np.array([0.1, 0.5, 0.9]); q = np.array([70.0, 80.0, 90.0])
-    >>> kw = {"steps": 1, "target_kind": "at_least", "target_value": 85}
+    >>> kw = {"steps": 1, "target": Target("at_least", 85)}
     >>> what_if(probs, q, extra_growth=0.0, **kw) < what_if(probs, q, extra_growth=0.1, **kw)
     True
     >>> round(what_if(probs, q, extra_growth=0.0, added_per_step=5.0, **kw), 3)  # the median moves to 85
@@ -305,7 +278,6 @@ def what_if(
     0.5
     """
     shifted = np.asarray(quantiles, dtype=float) * (1 + extra_growth) ** steps + added_per_step * steps
+    upper = target.upper
     shifted = np.clip(shifted, -np.inf if lower is None else lower, np.inf if upper is None else upper)
-    return p_reach(
-        probs, shifted, target_kind, target_value, target_high=target_high, precision=precision, upper=upper
-    )
+    return p_reach(probs, shifted, target)

@@ -458,13 +458,13 @@ def attainment(
         spec = by_key.get((t["kpi_id"], t["region"]))
         if spec is None:
             continue
-        kw = {"target_high": t["target_high"], "precision": float(t["precision"]), "upper": t["upper"]}
         last_year, last_value = spec.last()
         years = np.array(spec.years, dtype=float)
         vals = np.array(spec.values)
         ok = np.isfinite(vals)
         tyear = int(t["target_year"])
         kind, tval = t["target_kind"], float(t["target_value"])
+        target = att.Target(kind, tval, high=t["target_high"], precision=float(t["precision"]), upper=t["upper"])
         anticipated, required = att.growth_view(years[ok], vals[ok], tyear, tval)
         fc = forecasts.filter((pl.col("kpi_id") == spec.kpi_id) & (pl.col("region") == spec.region)).sort(
             "period"
@@ -474,7 +474,7 @@ def attainment(
         if tyear <= last_year:
             at_year = vals[ok][years[ok] <= tyear]
             observed = float(at_year[-1]) if at_year.size else last_value
-            achieved = att.is_reached(observed, kind, tval, **kw)
+            achieved = target.reached(observed)
             p = 1.0 if achieved else 0.0
             model = "observed"
         else:
@@ -487,22 +487,20 @@ def attainment(
                 .sort("draw")["value"]
                 .to_numpy()
             )
-            p = att.p_reach(DENSE, np.sort(draws), kind, tval, **kw) if draws.size else float("nan")
+            p = att.p_reach(DENSE, np.sort(draws), target) if draws.size else float("nan")
             if recalibration is not None and spec.kind in recalibration and math.isfinite(p):
                 p = float(recalibration[spec.kind].apply(np.array([p]))[0])
-            if spec.cumulative and att.is_reached(last_value, kind, tval, **kw) and kind != "range":
+            if spec.cumulative and target.reached(last_value) and kind != "range":
                 achieved, p = True, 1.0
         medians = fc["q0.5"].to_numpy() if fc.height else np.empty(0)
         periods = fc["period"].to_numpy().astype(float) if fc.height else np.empty(0)
         expected = att.expected_period(
             periods,
             medians,
-            kind,
-            tval,
+            target,
             last_period=float(last_year),
             last_value=last_value,
             anticipated=anticipated,
-            **kw,
         )
         gap = (last_value - tval) if kind == "at_most" else (tval - last_value)
         rows.append(

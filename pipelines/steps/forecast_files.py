@@ -30,9 +30,9 @@ import numpy as np
 import polars as pl
 
 from evaluation.forecasting.attainment import (
+    Target,
     expected_period,
     growth_view,
-    is_reached,
     p_reach,
     status,
 )
@@ -444,7 +444,7 @@ def attain_file(in_path: Path, targets_path: Path, out_path: Path) -> pl.DataFra
     cols: dict[str, list[object]] = {c: [] for c in ATTAIN_COLUMNS}
     for row, sid, tstep, value, direction in targets:
         s = by_id[sid]
-        tkind = "at_least" if direction == ">=" else "at_most"
+        target = Target("at_least" if direction == ">=" else "at_most", value)
         obs_steps = s.start + np.arange(s.values.size) * panel.step
         ok = np.isfinite(s.values)
         years, vals = _years(panel, obs_steps[ok]), s.values[ok]
@@ -464,21 +464,20 @@ def attain_file(in_path: Path, targets_path: Path, out_path: Path) -> pl.DataFra
                     "no observation at this past period",
                     "target a period after the last observation or one that was observed",
                 )
-            prob = 1.0 if is_reached(float(observed), tkind, value) else 0.0
+            prob = 1.0 if target.reached(float(observed)) else 0.0
             stat = "achieved" if prob == 1.0 else "off_track"
         else:
             k = (tstep - last_step) // panel.step - 1
-            prob = p_reach(fc.probs, fc.quantiles[k], tkind, value)
+            prob = p_reach(fc.probs, fc.quantiles[k], target)
             stat = status(prob)
-        hits = [float(y) for y, v in zip(years, vals, strict=True) if is_reached(float(v), tkind, value)]
+        hits = [float(y) for y, v in zip(years, vals, strict=True) if target.reached(float(v))]
         exp = (
             hits[0]
             if hits and tstep <= last_step
             else expected_period(
                 _years(panel, fsteps),
                 medians,
-                tkind,
-                value,
+                target,
                 last_period=float(years[-1]),
                 last_value=float(vals[-1]),
                 anticipated=anticipated,

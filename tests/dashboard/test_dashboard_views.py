@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -18,7 +17,6 @@ from dashboard.views import (
     filter_grid,
     kpi_grid,
     kpi_sentence,
-    meets_target,
     whatif_probability,
 )
 from evaluation.likelihood import likelihood_key
@@ -41,10 +39,10 @@ def test_whatif_is_monotone_in_growth(draws: np.ndarray, target: float, g1: floa
 @given(draws=draws_strategy, target=st.floats(0, 1000))
 def test_whatif_without_growth_is_the_published_probability(draws: np.ndarray, target: float) -> None:
     # The pipeline published p_reach from the same draws, read as equal-probability quantiles.
-    from evaluation.forecasting.attainment import p_reach
+    from evaluation.forecasting.attainment import Target, p_reach
 
     probs = np.arange(1, draws.size + 1) / (draws.size + 1)
-    published = p_reach(probs, np.sort(draws), "at_least", target)
+    published = p_reach(probs, np.sort(draws), Target("at_least", target))
     p = whatif_probability(draws, growth=0.0, years_ahead=3, target_kind="at_least", target_value=target)
     assert p == pytest.approx(published)
 
@@ -136,25 +134,6 @@ def test_whatif_refuses_impossible_growth_and_empty_samples() -> None:
         whatif_probability(np.ones(3), growth=-1.0, years_ahead=1, target_kind="at_least", target_value=1)
     with pytest.raises(ValueError, match="forecast_samples"):
         whatif_probability(np.array([]), growth=0.0, years_ahead=1, target_kind="at_least", target_value=1)
-
-
-@pytest.mark.parametrize(
-    ("target", "expected"),
-    [
-        ({"target_kind": "at_least", "target_value": 80, "precision": 0.1}, [True, True, True, True]),
-        ({"target_kind": "at_least", "target_value": 80, "precision": 0.01}, [False, True, True, True]),
-        ({"target_kind": "range", "target_value": 80, "target_high": 90}, [False, True, True, False]),
-        ({"target_kind": "more_than", "target_value": 80, "precision": 0.1}, [False, False, True, True]),
-    ],
-)
-def test_meets_target_kinds_and_precision(target: dict[str, Any], expected: list[bool]) -> None:
-    v = np.array([79.96, 80.0, 85.0, 96.0])
-    assert meets_target(v, **target).tolist() == expected
-
-
-def test_meets_target_refuses_an_unknown_kind() -> None:
-    with pytest.raises(ValueError, match="target_kind"):
-        meets_target(np.array([80.0]), target_kind="roughly", target_value=80)
 
 
 @given(p1=st.floats(0, 1), p2=st.floats(0, 1))

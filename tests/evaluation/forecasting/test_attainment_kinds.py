@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from evaluation.forecasting.attainment import (
     StatusThresholds,
+    Target,
     expected_period,
     growth_view,
-    is_reached,
     likelihood_term,
     p_reach,
     sdg_rule,
@@ -42,32 +42,46 @@ UNIFORM = 60 + 40 * PROBS
 def test_every_target_kind_on_a_uniform(
     kind: str, value: float, high: float | None, precision: float, upper: float | None, expected: float
 ) -> None:
-    p = p_reach(PROBS, UNIFORM, kind, value, target_high=high, precision=precision, upper=upper)
+    p = p_reach(PROBS, UNIFORM, Target(kind, value, high=high, precision=precision, upper=upper))
     assert p == pytest.approx(expected, abs=0.011)
 
 
 def test_unknown_kind_and_bad_range_raise() -> None:
     with pytest.raises(ValueError, match="unknown target kind"):
-        p_reach(PROBS, UNIFORM, "about", 1.0)
+        p_reach(PROBS, UNIFORM, Target("about", 1.0))
     with pytest.raises(ValueError, match="target_high"):
-        p_reach(PROBS, UNIFORM, "range", 90, target_high=80)
+        p_reach(PROBS, UNIFORM, Target("range", 90, high=80))
 
 
 def test_ordinal_level_on_a_point_mass() -> None:
     probs = np.array([0.1, 0.5, 0.9])
-    assert p_reach(probs, np.array([2.0, 2.0, 2.0]), "level", 2) > 0.9
-    assert p_reach(probs, np.array([1.0, 1.0, 1.0]), "level", 2) < 0.1
+    assert p_reach(probs, np.array([2.0, 2.0, 2.0]), Target("level", 2)) > 0.9
+    assert p_reach(probs, np.array([1.0, 1.0, 1.0]), Target("level", 2)) < 0.1
 
 
 def test_full_coverage_uses_reporting_precision() -> None:
-    assert is_reached(99.96, "full", 100, precision=0.1, upper=100)
-    assert not is_reached(99.94, "full", 100, precision=0.1, upper=100)
+    full = Target("full", 100, precision=0.1, upper=100)
+    assert full.reached(99.96)
+    assert not full.reached(99.94)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (Target("at_least", 80, precision=0.1), [True, True, True, True]),  # 79.96 is reported as 80.0
+        (Target("at_least", 80, precision=0.01), [False, True, True, True]),
+        (Target("range", 80, high=90), [False, True, True, False]),
+        (Target("more_than", 80, precision=0.1), [False, False, True, True]),
+    ],
+)
+def test_reached_on_the_reported_figure(target: Target, expected: list[bool]) -> None:
+    assert [target.reached(v) for v in (79.96, 80.0, 85.0, 96.0)] == expected
 
 
 def test_cumulative_count_already_at_target_is_certain() -> None:
     # a cumulative forecast is non-decreasing and starts at the last value (1600 ≥ 1500 target)
     q = np.linspace(1600, 2000, PROBS.size)
-    assert p_reach(PROBS, q, "at_least", 1500, precision=1) == pytest.approx(1.0, abs=0.01)
+    assert p_reach(PROBS, q, Target("at_least", 1500, precision=1)) == pytest.approx(1.0, abs=0.01)
 
 
 def test_status_thresholds_stricter_for_binding() -> None:
@@ -91,15 +105,14 @@ def test_growth_view_and_sdg_rule() -> None:
 
 def test_expected_period_inside_and_beyond_horizon() -> None:
     kw = {"last_period": 2021.0, "last_value": 50.0, "anticipated": 0.1}
-    assert expected_period(np.array([2022.0, 2023.0]), np.array([60.0, 70.0]), "at_least", 65, **kw) == 2023.0
+    assert expected_period(np.array([2022.0, 2023.0]), np.array([60.0, 70.0]), Target("at_least", 65), **kw) == 2023.0
     # beyond: 70 · 1.1^k ≥ 80 first at k = 2 → 2025
-    assert expected_period(np.array([2022.0, 2023.0]), np.array([60.0, 70.0]), "at_least", 80, **kw) == 2025.0
+    assert expected_period(np.array([2022.0, 2023.0]), np.array([60.0, 70.0]), Target("at_least", 80), **kw) == 2025.0
     assert math.isnan(
         expected_period(
             np.array([2022.0]),
             np.array([60.0]),
-            "at_least",
-            80,
+            Target("at_least", 80),
             last_period=2021.0,
             last_value=50.0,
             anticipated=-0.1,
@@ -110,7 +123,7 @@ def test_expected_period_inside_and_beyond_horizon() -> None:
 @settings(max_examples=60, deadline=None)
 @given(extra=st.floats(0.0, 0.5), target=st.floats(50, 120), steps=st.integers(1, 5))
 def test_what_if_more_growth_never_lowers_the_probability(extra: float, target: float, steps: int) -> None:
-    kw = {"steps": steps, "target_kind": "at_least", "target_value": target}
+    kw = {"steps": steps, "target": Target("at_least", target)}
     base = what_if(PROBS, UNIFORM, extra_growth=0.0, **kw)
     more = what_if(PROBS, UNIFORM, extra_growth=extra, **kw)
     assert more >= base - 1e-12
