@@ -1,16 +1,18 @@
-"""The authorisation matrix: every route — API route, dashboard page and dashboard callback — × every role ×
-in-scope / out-of-scope region × anonymous.
+"""The authorisation matrix: every route — API route, the service's own pages, dashboard page and dashboard
+callback — × every role × in-scope / out-of-scope region × anonymous.
 
 Generated from ONE table, :data:`EXPECTED`, by ONE generator, :func:`cases`. A route of the served app without
-an entry (an API route, a Dash page in ``dash.page_registry``, a server callback in the app's callback map)
-fails :func:`test_every_route_has_an_entry`, so a new route cannot ship without deciding who may call it.
-All accounts are scoped to Pudong; "out of scope" asks for (or sends) Hongkou.
+an entry (a route of the service, a Dash page in ``dash.page_registry``, a server callback in the app's
+callback map) fails :func:`test_every_route_has_an_entry`, so a new route cannot ship without deciding who
+may call it. All accounts are scoped to Pudong; "out of scope" asks for (or sends) Hongkou.
 
-Keys: ``(METHOD, path)`` for the API; ``("PAGE", path template)`` for a Dash page (anonymous: the GET of the
-page; signed in: the page's content, which Dash renders through its routing callback); ``("CALLBACK",
-module.function)`` for a server callback, posted to ``/_dash-update-component`` as dash-renderer does, with
-the session cookie and the session's CSRF token. For pages and callbacks every out-of-scope answer is also
-searched for Hongkou rows (there must be none); see :func:`hongkou_rows`.
+Keys: ``(METHOD, path)`` for the API and the service's own pages (health, the API's documents, sign-in and
+sign-out); ``("PAGE", path template)`` for a Dash page (anonymous: the GET of the page; signed in: the page's
+content, which Dash renders through its routing callback); ``("CALLBACK", module.function)`` for a server
+callback, posted to ``/_dash-update-component`` as dash-renderer does, with the session cookie and the
+session's CSRF token. For pages and callbacks every out-of-scope answer is also searched for Hongkou rows
+(there must be none; see :func:`region_rows`), and the search is shown to find them in an all-regions
+account's answers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy import select
 from dashboard.i18n import LABELS
 from service.principal import ROLES
 from service.store.models import AuditEvent
+from tests.service.conftest import PASSWORD
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -113,7 +116,16 @@ EXPECTED: dict[Key, Row] = {
     ("CALLBACK", "dashboard.pages.data.validate_upload"): (401, UPLOAD),
     ("CALLBACK", "dashboard.pages.data.confirm_upload"): (401, UPLOAD),
 }
-SKIP = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect", "/api/v1/{rest:path}"}
+# The service's own pages: health probes, the API's documents, sign-in and sign-out (no region in them).
+PUBLIC = (200, NO_REGION)
+EXPECTED |= {
+    **dict.fromkeys([("GET", p) for p in ("/healthz", "/readyz", "/login", "/static/login.css", "/api/v1/openapi.json",
+                                          "/api/v1/docs", "/api/v1/docs/oauth2-redirect")], PUBLIC),
+    ("POST", "/login"): (403, each((303, 303))),  # without the sign-in form's token: refused; each account signs in
+    ("POST", "/logout"): (401, each((303, 303))),  # a session ends with its CSRF token
+}
+DOCUMENTS = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}  # not in the OpenAPI paths
+CATCH_ALL = "/api/v1/{rest:path}"  # 404 for every unknown API address
 
 
 def cases(rows: dict[Key, Row]) -> Iterator[tuple[Key, str, str, Expect]]:
@@ -130,7 +142,12 @@ def rows_of(kind: Callable[[Key], bool]) -> dict[Key, Row]:
 
 
 def is_api(key: Key) -> bool:
-    return key[1].startswith("/api/v1")
+    return key[1].startswith("/api/v1") and key[1] not in DOCUMENTS
+
+
+def is_session(key: Key) -> bool:
+    """The service's own pages (health, documents, sign-in and out): HTTP rows outside the API's data."""
+    return key[0] not in ("PAGE", "CALLBACK") and not is_api(key)
 
 
 def _walk(routes: Any, prefix: str = "") -> Any:
@@ -144,12 +161,13 @@ def _walk(routes: Any, prefix: str = "") -> Any:
                 yield method, prefix + getattr(route, "path", "")
 
 
+def service_routes(app: Any) -> set[Key]:
+    """Every (method, path) the service answers itself (the dashboard mounted at ``/`` aside)."""
+    return {(m, p) for m, p in _walk(app.fastapi.routes) if p != CATCH_ALL and m not in ("HEAD", "OPTIONS")}
+
+
 def api_routes(app: Any) -> set[Key]:
-    return {
-        (method, path)
-        for method, path in _walk(app.fastapi.routes)
-        if path.startswith("/api/v1") and path not in SKIP and method not in ("HEAD", "OPTIONS")
-    }
+    return {k for k in service_routes(app) if is_api(k)}
 
 
 def served_dash_app() -> Any:
@@ -191,7 +209,7 @@ def test_every_route_has_an_entry(make_service: Any, matrix_home: Path) -> None:
     assert reader.get("/_dash-dependencies").status_code == 200  # Dash moves @callback into the app's map
     dash_app = served_dash_app()
     assert any(s.get("callback") and s["callback"].__module__ == "dash.dash" for s in dash_app.callback_map.values())
-    routes = api_routes(svc.app) | dashboard_routes(dash_app)
+    routes = service_routes(svc.app) | dashboard_routes(dash_app)
     assert {k[0] for k in routes} >= {"GET", "POST", "PUT", "PAGE", "CALLBACK"}, routes
     missing = routes - EXPECTED.keys()
     assert not missing, f"routes without an entry in the authorisation table: {sorted(missing)}"
@@ -231,6 +249,31 @@ def test_authorisation_matrix(make_service: Any, matrix_home: Path) -> None:
                 assert body["accepted"] + body["unchanged"] == 1, body
         elif body["items"] and "region" in body["items"][0]:
             assert {i["region"] for i in body["items"]} == {region}
+    assert not failures, "\n".join(failures)
+
+
+def test_session_routes_matrix(make_service: Any, matrix_home: Path) -> None:
+    svc = make_service(matrix_home)
+    for role in ROLES:
+        svc.user(f"{role}-pd", role, department="区科经委" if role == "owner" else None)
+    reader: dict[str, TestClient] = {role: signed_in(svc, f"{role}-pd") for role in ROLES}
+    failures = []
+    for (method, path), who, region, expected in cases(rows_of(is_session)):
+        client = TestClient(svc.app, raise_server_exceptions=False)
+        if (method, path) == ("POST", "/login"):
+            if who == ANONYMOUS:  # the right password, but not through the sign-in form
+                response = client.post(path, data={"name": "leader-pd", "password": PASSWORD, "csrf_token": "x"})
+            else:
+                response = dataclasses.replace(svc, client=client).login(f"{who}-pd")
+        elif method == "POST":  # sign-out ends the session it is sent with: a session of its own
+            client = client if who == ANONYMOUS else signed_in(svc, f"{who}-pd")
+            response = client.post(path, data={"csrf_token": client.cookies.get("_csrf_token", "")}, follow_redirects=False)
+            if response.status_code == 303:
+                assert client.get("/_dash-layout").status_code == 401, "the session outlived its sign-out"
+        else:
+            response = (client if who == ANONYMOUS else reader[who]).get(path, follow_redirects=False)
+        if response.status_code != expected:
+            failures.append(f"{who} {method} {path} region={region}: {response.status_code} != {expected}")
     assert not failures, "\n".join(failures)
 
 
