@@ -7,11 +7,21 @@ panel on which the recalibration's prior weight was chosen) and the 16-district 
 tables. It writes ``evaluation/bench/panels.md``. Goals (issue 16): every reliability bin with
 ``n ≥ 100`` within ±5 points; every kind's 80 %/95 % coverage within ±3 points of nominal; MSIS finite.
 Everything in the written file is measured in this run.
+
+**What a panel's n can show.** Each figure comes with its binomial standard error under calibration:
+``√(p(1 − p)/n)`` for a bin of mean probability ``p`` and for a coverage at nominal ``p``. With ``n = 96``
+a calibrated 80 % interval's coverage has a standard error of 4.1 points, so it lands outside ±3 of
+nominal about half the time, and a 95 % interval's (2.2 points) about a sixth of the time: on a kind with
+96 rows ±3 can flag a gross miscalibration, not certify a good one. Rows are not independent either (the
+same series at neighbouring origins, one year's shock shared by every series), so the true uncertainty
+is larger than the binomial one. The columns ``within 2 SE`` say whether the gap is within what
+sampling alone explains.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import subprocess
 import sys
 import tempfile
@@ -40,26 +50,42 @@ def tables(home: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     return cal, metrics.pivot(on="metric", index="kind", values="value").sort("kind")
 
 
+def binomial_se(p: float, n: float) -> float:
+    """Standard error, in points, of a frequency over ``n`` independent events of probability ``p``.
+
+    >>> round(binomial_se(0.8, 96), 1), round(binomial_se(0.95, 96), 1)
+    (4.1, 2.2)
+    """
+    return 100 * math.sqrt(p * (1 - p) / n) if n > 0 else math.inf
+
+
 def render(label: str, cal: pl.DataFrame, kinds: pl.DataFrame, seconds: float) -> list[str]:
     lines = [f"## {label}", "", f"`dtscope run` {seconds:.0f} s.", ""]
     lines += [
-        "| bin | predicted | observed | n | gap (points) | within ±5 |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| bin | predicted | observed | n | gap (points) | SE | within ±5 | within 2 SE |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in cal.sort("bin_lo").iter_rows(named=True):
         gap = 100 * (r["observed_freq"] - r["predicted_mean"])
+        se = binomial_se(r["predicted_mean"], r["n"])
         ok = ("yes" if abs(gap) <= 5 else "**no**") if r["n"] >= 100 else "(n < 100)"
         lines.append(
             f"| {r['bin_lo']:.1f}–{r['bin_hi']:.1f} | {r['predicted_mean']:.3f} | {r['observed_freq']:.3f} | "
-            f"{r['n']} | {gap:+.1f} | {ok} |"
+            f"{r['n']} | {gap:+.1f} | {se:.1f} | {ok} | {'yes' if abs(gap) <= 2 * se else 'no'} |"
         )
-    lines += ["", "| kind | n | cov 80 % | cov 95 % | within ±3 | MSIS | CRPS | Brier | MASE |"]
-    lines += ["| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "| kind | n | cov 80 % (SE) | cov 95 % (SE) | within ±3 | within 2 SE | MSIS | CRPS | Brier | MASE |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in kinds.iter_rows(named=True):
+        se80, se95 = binomial_se(0.8, r["n"]), binomial_se(0.95, r["n"])
         ok = abs(r["coverage80"] - 80) <= 3 and abs(r["coverage95"] - 95) <= 3
+        ok_se = abs(r["coverage80"] - 80) <= 2 * se80 and abs(r["coverage95"] - 95) <= 2 * se95
         lines.append(
-            f"| {r['kind']} | {r['n']:.0f} | {r['coverage80']:.1f} | {r['coverage95']:.1f} | "
-            f"{'yes' if ok else '**no**'} | {r['msis']:.2f} | {r['crps']:.3f} | {r['brier']:.4f} | {r['mase']:.3f} |"
+            f"| {r['kind']} | {r['n']:.0f} | {r['coverage80']:.1f} ({se80:.1f}) | {r['coverage95']:.1f} "
+            f"({se95:.1f}) | {'yes' if ok else '**no**'} | {'yes' if ok_se else 'no'} | {r['msis']:.2f} | "
+            f"{r['crps']:.3f} | {r['brier']:.4f} | {r['mase']:.3f} |"
         )
     return [*lines, ""]
 

@@ -257,6 +257,57 @@ def test_small_pool_leaves_room_beyond_its_extremes() -> None:
     np.testing.assert_allclose(q_big[1:-1], np.quantile(big, probs[1:-1]), atol=0.02)
 
 
+def test_reference_width_is_learned_from_the_panel_as_errors_accumulate() -> None:
+    """A smooth KPI's errors are a fraction of the random walk's 1.25·√h; a pool under ``min_count`` used
+    to get exactly that reference. With a scale prior the reference's width moves from 1.25 towards the
+    panel's own root mean square error with weight n / (n + ν₀), and its tails are Student-t."""
+    rng = np.random.default_rng(11)
+    probs = np.array([0.1, 0.9])
+    widths = []
+    for n in (0, 6, 24, 400):
+        h = np.tile([1, 2, 3], n // 3 + 1)[:n]
+        e = rng.normal(0, 0.3, n) * np.sqrt(h)  # σ = 0.3 per unit √h
+        cal = PooledConformal(min_count=1000, prior_weight=2.0, scale_prior=2.0).fit(h, e)
+        q = cal.error_quantiles(3, probs)
+        widths.append(float(q[0, 1] - q[0, 0]))
+        sd, df = cal.reference()
+        assert df == 2.0 + n
+        if n == 400:
+            assert abs(sd - 0.3) < 0.05
+        np.testing.assert_allclose(q[2], q[0] * np.sqrt(3))  # one scale, widened by √h
+    fixed = PooledConformal(min_count=1000).fit(np.ones(6, int), np.zeros(6)).error_quantiles(1, probs)[0]
+    # no errors: the random walk's width with t tails of ν₀ degrees of freedom (no narrower than the normal)
+    assert widths[0] == pytest.approx(2 * 1.25 * 1.886, rel=0.01) and widths[0] > fixed[1] - fixed[0]
+    assert widths[0] > widths[1] > widths[2] > widths[3]  # narrower as the panel's own errors accumulate
+    assert widths[3] == pytest.approx(2 * 1.2816 * 0.3, rel=0.1)
+
+
+def test_scale_prior_leaves_a_large_pool_and_the_default_alone() -> None:
+    rng = np.random.default_rng(12)
+    probs = np.array([0.025, 0.1, 0.5, 0.9, 0.975])
+    big = rng.normal(0, 0.4, 5000)
+    fixed = PooledConformal(prior_weight=2.0).fit(np.ones(5000, int), big).error_quantiles(1, probs)[0]
+    learned = (
+        PooledConformal(prior_weight=2.0, scale_prior=2.0)
+        .fit(np.ones(5000, int), big)
+        .error_quantiles(1, probs)[0]
+    )
+    np.testing.assert_allclose(learned, fixed, atol=0.01)
+    assert PooledConformal().fit(np.ones(3, int), np.zeros(3)).reference() == (1.25, float("inf"))
+    with pytest.raises(ValueError, match="scale_prior"):
+        PooledConformal(scale_prior=0.0)
+
+
+def test_group_widths_shrink_towards_the_all_groups_width() -> None:
+    rng = np.random.default_rng(13)
+    g = np.repeat([0, 1], [300, 4])
+    e = np.where(g == 0, rng.normal(0, 0.3, g.size), rng.normal(0, 3.0, g.size))
+    cal = PooledConformal(scale_prior=2.0).fit(np.ones(g.size, int), e, g)
+    all_sd, group_sd = cal.reference()[0], cal.reference(1)[0]
+    own = float(np.sqrt(np.mean(e[g == 1] ** 2)))
+    assert all_sd < group_sd < own  # a thin group sits between the panel's width and its own
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     n=st.integers(3, 200),
