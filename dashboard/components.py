@@ -330,6 +330,34 @@ def load_from_api(prefix: str) -> None:
     )
 
 
+def api_writer(prefix: str, csrf_token: str | None) -> list[dcc.Store]:
+    """The stores through which a page writes to the service's API from the browser: ``<prefix>-request`` (a
+    request a Python callback builds: ``{action, method, url, body}``), ``<prefix>-response`` (the answer,
+    ``{action, status, body, at}``) and ``<prefix>-csrf`` (the session's CSRF token, sent as ``X-CSRFToken``);
+    :func:`send_to_api` sends them."""
+    return [
+        dcc.Store(id=f"{prefix}-csrf", data=csrf_token or ""),
+        dcc.Store(id=f"{prefix}-request"),
+        dcc.Store(id=f"{prefix}-response"),
+    ]
+
+
+def send_to_api(prefix: str) -> None:
+    """Register the client-side callback (``rounds.send`` of ``assets/rounds.js``) that sends each request of
+    ``<prefix>-request`` with the session cookie and CSRF token and puts the answer into ``<prefix>-response``.
+
+    Call it once, at the import of the page that shows :func:`api_writer` with that prefix; the API checks
+    role, scope and state and audits the write, so the page keeps no write path of its own.
+    """
+    clientside_callback(
+        ClientsideFunction(namespace="rounds", function_name="send"),
+        Output(f"{prefix}-response", "data"),
+        Input(f"{prefix}-request", "data"),
+        State(f"{prefix}-csrf", "data"),
+        prevent_initial_call=True,
+    )
+
+
 @dataclass(frozen=True)
 class FilteredPage:
     """A page of controls over a table (the overview's KPI grid, the scenario league table): the parts a

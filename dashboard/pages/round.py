@@ -9,41 +9,39 @@ state checks (409), scale checks (422), the audit — and the dashboard imports 
 
 The AHP form's consistency ratio is computed here, live, with the same review the API answers on save
 (:func:`dashboard.rounds_view.ahp_review`); a matrix whose CR is above the scheme's limit cannot be submitted.
+
+Owners see their department's scenarios (``GET …/self-assessment``, which the API filters to the department):
+the metric values the round will score, and per indicator a form for a self-assessment note, evidence links
+and a disputed value with its reason (``PUT …/self-assessment/{scenario}/{indicator}``). The other roles read
+the owners' notes and disputes beside the progress. Notes and links are shown as text, never as markup.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import (
-    ALL,
-    ClientsideFunction,
-    Input,
-    Output,
-    State,
-    callback,
-    clientside_callback,
-    ctx,
-    dcc,
-    html,
-    no_update,
-)
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import context
 from dashboard.components import (
     GridColumn,
     api_stores,
+    api_writer,
     empty_state,
     grid,
     html_attrs,
     load_from_api,
     page_header,
+    send_to_api,
 )
 from dashboard.i18n import format_number, label_or, region_name, t
 from dashboard.pages.rounds import state_text
 from dashboard.rounds_view import (
+    API,
     action_request,
     ahp_request,
     ahp_review,
@@ -59,9 +57,21 @@ from dashboard.rounds_view import (
     scores_frame,
 )
 from dashboard.routes import register_page
+from evaluation.assessment.scheme import SCHEME_DIR, SchemeError, load_scheme
 
 register_page(__name__)
 HIDDEN = {"display": "none"}
+SCHEME_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # the API's pattern of a scheme's name
+
+
+def page_urls(round_id: int) -> dict[str, str]:
+    """What the round page reads from the API: :func:`round_urls`, with the owners' part from
+    ``GET …/self-assessment`` (notes, evidence and disputes; owners get only their department's scenarios).
+
+    >>> page_urls(7)["owners"]
+    '/api/v1/rounds/7/self-assessment'
+    """
+    return {**round_urls(round_id), "owners": f"{API}/{round_id}/self-assessment"}
 
 
 def _name_of(lang: str) -> dict[str, str]:
@@ -209,6 +219,108 @@ def render_review(result: dict[str, Any], order: list[str], lang: str) -> list[A
     return parts
 
 
+@functools.lru_cache(maxsize=16)
+def _indicator_names(scheme: str) -> dict[str, tuple[str, str]]:
+    """Indicator id → (name_zh, name_en) of the registry's scheme ``scheme`` (empty when it is not there)."""
+    if not SCHEME_NAME.match(scheme):
+        return {}
+    try:
+        spec = load_scheme(SCHEME_DIR / f"{scheme}.yaml").spec
+    except (SchemeError, OSError):
+        return {}
+    return {i: (x.name_zh, x.name_en) for i, x in spec.indicators.items()}
+
+
+def indicator_label(doc: dict[str, Any], indicator_id: str, lang: str) -> str:
+    """An indicator's name in ``lang`` (from the round's scheme), else its id."""
+    names = _indicator_names(str(doc.get("scheme") or ""))
+    found = names.get(indicator_id)
+    return indicator_id if found is None else (found[0] if lang == "zh" else found[1])
+
+
+def _sheet(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The owners' part the browser fetched (``GET …/self-assessment`` items), or none."""
+    found = body(data.get("owners"))
+    return list(found.get("items") or []) if isinstance(found, dict) else []
+
+
+def owner_entry(items: list[dict[str, Any]], scenario_id: str | None, indicator_id: str | None) -> dict[str, Any]:
+    """The saved self-assessment of one indicator of one scenario (empty when there is none).
+
+    >>> items = [{"scenario_id": "S1", "indicators": [{"indicator_id": "a", "note": "ok"}]}]
+    >>> owner_entry(items, "S1", "a")["note"], owner_entry(items, "S2", "a")
+    ('ok', {})
+    """
+    for x in items:
+        if x.get("scenario_id") == scenario_id:
+            return next((i for i in x.get("indicators") or [] if i.get("indicator_id") == indicator_id), {})
+    return {}
+
+
+def evidence_links(text: str | None) -> list[str]:
+    """The evidence field's links: one per line, blank lines dropped (the API checks each is http(s)).
+
+    >>> evidence_links(" https://a.example/1 \\n\\nhttps://b.example/2")
+    ['https://a.example/1', 'https://b.example/2']
+    """
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def self_assessment_request(round_id: int, scenario_id: str, indicator_id: str, *, note: str | None,
+                            evidence: str | None, disputed: bool, reason: str | None) -> dict[str, Any]:
+    """The ``PUT …/self-assessment/{scenario}/{indicator}`` request of the owner's form.
+
+    >>> r = self_assessment_request(3, "S1", "usage_cases", note=" fine ", evidence="https://a.example/r.pdf",
+    ...                             disputed=False, reason="x")
+    >>> r["url"], r["body"]
+    ('/api/v1/rounds/3/self-assessment/S1/usage_cases', {'note': 'fine', 'evidence': ['https://a.example/r.pdf'], \
+'disputed': False, 'dispute_reason': None})
+    """
+    reason = (reason or "").strip()
+    doc = {"note": (note or "").strip() or None, "evidence": evidence_links(evidence), "disputed": bool(disputed),
+           "dispute_reason": (reason or None) if disputed else None}  # fmt: skip
+    return {"action": "self_assessment", "method": "PUT",
+            "url": f"{API}/{round_id}/self-assessment/{scenario_id}/{indicator_id}", "body": doc}  # fmt: skip
+
+
+def _note_row(x: dict[str, Any]) -> dict[str, Any]:
+    """The text of a saved self-assessment: note, evidence links, dispute reason, author."""
+    return {"note": x.get("note"), "evidence": " · ".join(str(e) for e in x.get("evidence") or []) or None,
+            "dispute": (x.get("dispute_reason") or "✔") if x.get("disputed") else None, "author": x.get("author")}  # fmt: skip
+
+
+NOTE_COLUMNS = [GridColumn("note", "col.note"), GridColumn("evidence", "col.evidence"),
+                GridColumn("dispute", "col.dispute"), GridColumn("author", "col.author")]  # fmt: skip
+NOTE_SCHEMA = dict.fromkeys(("indicator", "note", "evidence", "dispute", "author"), pl.String)
+
+
+def render_owner_sheet(doc: dict[str, Any], entry: dict[str, Any], lang: str) -> Any:
+    """One scenario's indicators: how each is scored, the value the round will score, and the saved notes."""
+    rows = [{"indicator": indicator_label(doc, str(x["indicator_id"]), lang),
+             "judged_by": t("round.judged" if x.get("judged") else "round.measured", lang),
+             "value": None if x.get("value") is None else format_number(x["value"], lang), **_note_row(x)}
+            for x in entry.get("indicators") or []]  # fmt: skip
+    frame = pl.DataFrame(rows, schema={**NOTE_SCHEMA, "judged_by": pl.String, "value": pl.String})
+    cols = [GridColumn("indicator", "col.indicator"), GridColumn("judged_by", "col.judged_by"),
+            GridColumn("value", "col.value"), *NOTE_COLUMNS]  # fmt: skip
+    return grid(frame, cols, lang, grid_id="owner-sheet-table")
+
+
+def render_owner_notes(doc: dict[str, Any], items: list[dict[str, Any]], lang: str) -> Any:
+    """The owners' notes and disputes (for evaluators and leaders, who read them before rating and signing)."""
+    names = _name_of(lang)
+    rows = [{"scenario": names.get(x["scenario_id"], x["scenario_id"]),
+             "indicator": indicator_label(doc, str(i["indicator_id"]), lang), **_note_row(i)}
+            for x in items for i in x.get("indicators") or []
+            if i.get("note") or i.get("evidence") or i.get("disputed")]  # fmt: skip
+    if not rows:
+        return None
+    frame = pl.DataFrame(rows, schema={"scenario": pl.String, **NOTE_SCHEMA})
+    cols = [GridColumn("scenario", "col.scenario"), GridColumn("indicator", "col.indicator"), *NOTE_COLUMNS]
+    return _section(t("round.owner_notes", lang), grid(frame, cols, lang, grid_id="round-owner-notes-table"),
+                    section_id="owner-notes-section")  # fmt: skip
+
+
 # ----------------------------------------------------------------------------------------------- layout
 def _section(title: str, *children: Any, section_id: str, style: dict[str, str] | None = None) -> html.Div:
     return html.Div([html.H4(title), *children], id=section_id, className="round-section mb-4", style=style)
@@ -256,6 +368,32 @@ def leader_sections(lang: str) -> list[Any]:
     )]  # fmt: skip
 
 
+def owner_sections(lang: str) -> list[Any]:
+    """The owner's section: its department's scenarios, the values the round scores, the self-assessment form."""
+    return [_section(
+        t("round.owner", lang),
+        html.P(t("round.owner_lead", lang), className="text-muted"),
+        html.Div(id="owner-status"),
+        dbc.Row([dbc.Label(t("round.owner_scenario", lang), md=2),
+                 dbc.Col(dcc.Dropdown(id="owner-scenario", clearable=False), md=6)], className="mb-2"),
+        html.Div(id="owner-sheet", className="mb-3"),
+        html.Div([
+            dbc.Row([dbc.Label(t("round.owner_indicator", lang), md=2),
+                     dbc.Col(dcc.Dropdown(id="owner-indicator", clearable=False), md=6)], className="mb-2"),
+            dbc.Label(t("round.owner_note", lang), html_for="owner-note"),
+            dcc.Textarea(id="owner-note", className="form-control mb-2", maxLength=4000),
+            dbc.Label(t("round.owner_evidence", lang), html_for="owner-evidence"),
+            dcc.Textarea(id="owner-evidence", className="form-control mb-2", maxLength=20 * 2001),
+            dcc.Checklist(id="owner-disputed", options=[{"label": t("round.owner_disputed", lang), "value": "yes"}],
+                          value=[], inputClassName="me-1", className="mb-2"),
+            dcc.Textarea(id="owner-reason", placeholder=t("round.owner_reason", lang), className="form-control mb-2",
+                         maxLength=2000),
+            html.Button(t("round.owner_save", lang), id="owner-save", className="btn btn-primary"),
+        ], id="owner-form", style=HIDDEN),
+        section_id="owner-section",
+    )]  # fmt: skip
+
+
 def report_links(rid: int, lang: str) -> html.P:
     """Links to the round's report (``GET /api/v1/rounds/{id}/report``) as a page and as a workbook."""
     urls = report_urls(rid, lang)
@@ -284,15 +422,15 @@ def layout(round_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
         role_sections = evaluator_sections(lang)
     elif viewer.role == "leader":
         role_sections = leader_sections(lang)
+    elif viewer.role == "owner":
+        role_sections = owner_sections(lang)
     return html.Div(
         [
             back,
             dcc.Store(id="round-id", data=rid),
             dcc.Store(id="round-me", data={"name": viewer.name, "role": viewer.role}),
-            dcc.Store(id="round-csrf", data=viewer.csrf_token or ""),
-            *api_stores("round", round_urls(rid)),
-            dcc.Store(id="round-request"),
-            dcc.Store(id="round-response"),
+            *api_stores("round", page_urls(rid)),
+            *api_writer("round", viewer.csrf_token),
             html.Div(html.Div(t("rounds.loading", lang), className="text-muted"), id="round-head"),
             report_links(rid, lang),
             html.Div(id="round-message"),
@@ -301,6 +439,7 @@ def layout(round_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
             _section(t("round.scenario_progress", lang), html.Div(id="round-scen-progress"), section_id="scen-section"),
             _section(t("round.scores", lang), html.Div(id="round-scores"), section_id="scores-section"),
             html.Div(id="round-agreement"),
+            html.Div(id="round-owner-notes"),
         ],
         className="page page-round",
     )
@@ -308,13 +447,7 @@ def layout(round_id: str = "", lang: str = "zh", **_: Any) -> html.Div:
 
 # -------------------------------------------------------------------------------------------- callbacks
 load_from_api("round")
-clientside_callback(
-    ClientsideFunction(namespace="rounds", function_name="send"),
-    Output("round-response", "data"),
-    Input("round-request", "data"),
-    State("round-csrf", "data"),
-    prevent_initial_call=True,
-)
+send_to_api("round")
 
 
 def _items(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -328,21 +461,24 @@ def _items(data: dict[str, Any]) -> list[dict[str, Any]]:
     Output("round-scen-progress", "children"),
     Output("round-scores", "children"),
     Output("round-agreement", "children"),
+    Output("round-owner-notes", "children"),
     Input("round-data", "data"),
     State("round-me", "data"),
     State("lang", "value"),
     prevent_initial_call=True,
 )
 def show_round(data: dict[str, Any] | None, me: dict[str, str], lang: str) -> tuple[Any, ...]:
-    """Render what the browser fetched: head, progress per evaluator and per scenario, scores, agreement."""
+    """Render what the browser fetched: head, progress per evaluator and per scenario, scores, agreement, and
+    (for the roles other than owners, who have their own section) the owners' notes and disputes."""
     lang = lang or "zh"
     data = data or {}
     doc = body(data.get("round"))
     if doc is None:
-        return empty_state(t("rounds.failed", lang, detail=problem(data.get("round")) or "")), None, None, None, None
+        return empty_state(t("rounds.failed", lang, detail=problem(data.get("round")) or "")), None, None, None, None, None
     prog, scen = render_progress(doc, _items(data), me["name"], lang)
+    notes = None if me.get("role") == "owner" else render_owner_notes(doc, _sheet(data), lang)
     return (render_head(doc, lang), prog, scen, render_scores(data.get("scores"), lang),
-            render_agreement(data.get("agreement"), lang))  # fmt: skip
+            render_agreement(data.get("agreement"), lang), notes)  # fmt: skip
 
 
 @callback(
@@ -556,5 +692,85 @@ def show_answer(answer: dict[str, Any] | None, refresh: int | None, lang: str) -
         return dcc.Location(id="round-goto", href=f"/rounds/{doc['id']}"), no_update
     else:
         text = t("round.done", lang, action=t(f"round.{answer.get('action')}", lang)
-                 if answer.get("action") in ("submit", "approve", "return") else str(answer.get("action")))  # fmt: skip
+                 if answer.get("action") in ("submit", "approve", "return", "self_assessment")
+                 else str(answer.get("action")))  # fmt: skip
     return dbc.Alert(text, color="success", id="round-done"), (refresh or 0) + 1
+
+
+@callback(
+    Output("owner-scenario", "options"),
+    Output("owner-scenario", "value"),
+    Output("owner-form", "style"),
+    Output("owner-status", "children"),
+    Input("round-data", "data"),
+    State("owner-scenario", "value"),
+    State("round-me", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def owner_controls(data: dict[str, Any] | None, scenario: str | None, me: dict[str, str], lang: str) -> tuple[Any, ...]:
+    """The owner's scenarios in the round (the API sent only its department's); the form while it may write."""
+    lang = lang or "zh"
+    doc = body((data or {}).get("round"))
+    sids = [str(x["scenario_id"]) for x in _sheet(data or {})]
+    if doc is None or not sids:
+        return [], None, HIDDEN, html.P(t("round.owner_none", lang), className="text-muted") if doc else None
+    names = _name_of(lang)
+    options = [{"label": f"{names.get(s, s)} ({s})", "value": s} for s in sids]
+    editable = "self_assess" in allowed_actions(me["role"], me["name"], doc)
+    closed = None if editable else html.P(t("round.owner_closed", lang), className="text-muted", id="owner-closed")
+    return options, scenario if scenario in sids else sids[0], {} if editable else HIDDEN, closed
+
+
+@callback(
+    Output("owner-sheet", "children"),
+    Output("owner-indicator", "options"),
+    Output("owner-indicator", "value"),
+    Output("owner-note", "value"),
+    Output("owner-evidence", "value"),
+    Output("owner-disputed", "value"),
+    Output("owner-reason", "value"),
+    Input("owner-scenario", "value"),
+    Input("owner-indicator", "value"),
+    Input("round-data", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def show_owner_sheet(scenario: str | None, indicator: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
+    """The chosen scenario's indicators with their values and notes; the form filled with the chosen
+    indicator's saved self-assessment (after a save, what the API now holds)."""
+    lang = lang or "zh"
+    doc = body((data or {}).get("round"))
+    items = _sheet(data or {})
+    entry = next((x for x in items if x.get("scenario_id") == scenario), None)
+    if doc is None or entry is None:
+        return None, [], None, "", "", [], ""
+    ids = [str(i["indicator_id"]) for i in entry.get("indicators") or []]
+    options = [{"label": indicator_label(doc, i, lang), "value": i} for i in ids]
+    indicator = indicator if indicator in ids else (ids[0] if ids else None)
+    saved = owner_entry(items, scenario, indicator)
+    return (render_owner_sheet(doc, entry, lang), options, indicator, saved.get("note") or "",
+            "\n".join(saved.get("evidence") or []), ["yes"] if saved.get("disputed") else [],
+            saved.get("dispute_reason") or "")  # fmt: skip
+
+
+@callback(
+    Output("round-request", "data", allow_duplicate=True),
+    Input("owner-save", "n_clicks"),
+    State("owner-scenario", "value"),
+    State("owner-indicator", "value"),
+    State("owner-note", "value"),
+    State("owner-evidence", "value"),
+    State("owner-disputed", "value"),
+    State("owner-reason", "value"),
+    State("round-id", "data"),
+    prevent_initial_call=True,
+)
+def save_self_assessment(*args: Any) -> Any:
+    """Build the PUT of the owner's form (the browser sends it; the API checks department, state and links)."""
+    clicks, scenario, indicator, note, evidence, disputed, reason, rid = args
+    viewer = context.principal()
+    if not clicks or not scenario or not indicator or viewer is None or viewer.role != "owner":
+        return no_update
+    return self_assessment_request(rid, scenario, indicator, note=note, evidence=evidence, disputed=bool(disputed),
+                                   reason=reason)

@@ -110,7 +110,11 @@ EXPECTED: dict[Key, Row] = {
         "pages.round.show_round", "pages.round.evaluator_controls", "pages.round.show_judge_fields",
         "pages.round.save_judgement", "pages.round.show_ahp_matrix", "pages.round.review_ahp",
         "pages.round.save_ahp", "pages.round.submit", "pages.round.leader_controls",
-        "pages.round.leader_action", "pages.round.show_answer")], (401, SEEN)),
+        "pages.round.leader_action", "pages.round.show_answer",
+        # the open-a-round form (offered to leaders and admins; the request it builds goes to the API's
+        # POST /api/v1/rounds row above) and the owners' self-assessment form (owners; the API's PUT row)
+        "pages.rounds.open_round", "pages.rounds.show_opened", "pages.round.owner_controls",
+        "pages.round.show_owner_sheet", "pages.round.save_self_assessment")], (401, SEEN)),
     # uploads: owners and admins of the region (in scope the preview / the stored rows); everyone else, and
     # any file with rows out of scope, gets the page's refusal and nothing is written
     ("CALLBACK", "dashboard.pages.data.validate_upload"): (401, UPLOAD),
@@ -429,6 +433,21 @@ CALLS: dict[str, DashCall] = {
     "dashboard.pages.round.show_answer": DashCall(
         lambda w, r, g: {"round-response.data": {"status": 200, "action": "submit", "body": w.rounds[g]["round"]["body"]},
                          "round-refresh.data": 0, "lang.value": "zh"}, "round-response.data", echoes=True),
+    "dashboard.pages.rounds.open_round": DashCall(
+        lambda w, r, g: {"rounds-open-button.n_clicks": 1, "rounds-open-scheme.value": "default",
+                         "rounds-open-period.value": "2024", "rounds-open-regions.value": [g], "lang.value": "zh"},
+        "rounds-open-button.n_clicks", echoes=True),
+    "dashboard.pages.rounds.show_opened": DashCall(
+        lambda w, r, g: {"rounds-response.data": {"status": 201, "action": "open", "body": w.rounds[g]["round"]["body"]},
+                         "rounds-refresh.data": 0, "lang.value": "zh"}, "rounds-response.data", echoes=True),
+    "dashboard.pages.round.owner_controls": DashCall(_round, "round-data.data", shows=True, echoes=True),
+    "dashboard.pages.round.show_owner_sheet": DashCall(
+        lambda w, r, g: _round(w, r, g, **{"owner-scenario.value": w.scenario(g)}), "owner-scenario.value",
+        echoes=True),
+    "dashboard.pages.round.save_self_assessment": DashCall(
+        lambda w, r, g: _round(w, r, g, **{"owner-save.n_clicks": 1, "owner-scenario.value": w.scenario(g),
+                                           "owner-indicator.value": "usage_cases", "owner-note.value": "matrix test"}),
+        "owner-save.n_clicks", echoes=True),
     "dashboard.pages.data.validate_upload": DashCall(
         lambda w, r, g: {"upload.contents": _upload(g), "upload.filename": f"{g}.csv", "lang.value": "zh"},
         "upload.contents"),
@@ -528,7 +547,8 @@ def test_dashboard_authorisation_matrix(make_service: Any, matrix_home: Path) ->
         assert opened.status_code == 201, opened.text
         rid = opened.json()["id"]
         data[region] = {part: {"status": 200, "body": svc.client.get(f"/api/v1/rounds/{rid}{tail}", headers=auth).json()}
-                        for part, tail in (("round", ""), ("judgements", "/judgements"))}  # fmt: skip
+                        for part, tail in (("round", ""), ("judgements", "/judgements"),
+                                           ("owners", "/self-assessment"))}  # fmt: skip
     published = matrix_home / "published_tables"
     w = World(pl.read_parquet(published / "scenarios.parquet"), data, whatif_kpis(published))
     assert w.names(IN_SCOPE) and w.names(OUT_OF_SCOPE)
