@@ -29,7 +29,7 @@ import logging
 import os
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,6 +50,8 @@ H = 6
 KS = (0.5, 1.0, 1.5)
 OUT = Path(__file__).with_name("forecast.md")
 UNTOLD = "dtscope variant: not told the M3 category"
+MEDIAN_ROW = "dtscope champion, point = q0.5 (what forecast-file writes)"
+GATED_ROW = "dtscope variant: median correction checked out of time"
 Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 
 
@@ -162,6 +164,7 @@ def run_champion(
             "centre": champ.centre,
             "q50": qr[:, :, col[0.5]],
             "champion": champ,
+            "location_check": champ.location_check,
         },
     )
 
@@ -366,8 +369,10 @@ def sanity_case(config: ChampionConfig) -> list[str]:
     ]
 
 
+GATED = "the same, median correction checked out of time (location_gate=3)"
 VALIDATION_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
     ("default (linear pool of every centre, told the M3 category)", ChampionConfig(), True),
+    (GATED, ChampionConfig(location_gate=3), True),
     ("the same, category as a feature only (no pool per category)", ChampionConfig(kind_pools=False), True),
     ("the same, not told the category (default until 2026-11-23)", ChampionConfig(), False),
     ("linear pool without median correction, no category", ChampionConfig(location=False), False),
@@ -399,6 +404,7 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     briers: dict[str, list[float]] = {label: [] for label, _, _ in VALIDATION_CONFIGS}
+    medians: list[tuple[int, str, float, float, float | None, str, float]] = []
     parts: list[tuple[int, dict[str, float], tuple[float, float]]] = []
     goal: list[tuple[int, float, str, float]] = []
     lengths: list[tuple[str, str, int, float, str, float]] = []
@@ -427,6 +433,7 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
             for row in by_length(np.array([y.size for y in short]), outcome, default_probs, peer_probs)
         ]
         table = score([r for _, r in runs], [r[0] for r in rows], short, held, outcome)
+        medians += median_rows(cut, runs, configs=briers, short=short, held=held, table=table)
         for (label, r), m in zip(runs, table.iter_rows(named=True), strict=True):
             brier = float(m["Brier"])
             if label in briers:
@@ -470,6 +477,7 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
         "",
         *_length_table(lengths),
     ]
+    lines += ["", *_median_table(medians)]
     lines += [
         "",
         f"Where the default's Brier score comes from in each window: {DECOMPOSITION_TEXT}",
@@ -479,6 +487,67 @@ def validation_split(ids: list[str], train: list[np.ndarray], categories: list[s
     return [*lines, ""]
 
 
+def median_rows(
+    cut: int,
+    runs: list[tuple[str, Result]],
+    *,
+    configs: dict[str, list[float]],
+    short: list[np.ndarray],
+    held: np.ndarray,
+    table: pl.DataFrame,
+) -> list[tuple[int, str, float, float, float | None, str, float]]:
+    """Per configuration in one window: ``(c, label, MASE of q0.5, sMAPE of q0.5, the median correction's
+    out-of-time check, best Auto model, its MASE)``; the point forecast the product writes is q0.5."""
+    scale = np.array([float(np.mean(np.abs(np.diff(y)))) for y in short])
+    auto = table.filter(pl.col("method").is_in(list(AUTO_MODELS)))
+    best = auto.sort("MASE").row(0, named=True)
+    out = []
+    for label, r in runs:
+        if label not in configs:
+            continue
+        q50 = r.extra["q50"]
+        assert isinstance(q50, np.ndarray)
+        mase = float((np.abs(held - q50).mean(axis=1) / scale).mean())
+        smape = float((200 * np.abs(held - q50) / (np.abs(held) + np.abs(q50))).mean())
+        check = r.extra.get("location_check")
+        out.append(
+            (
+                cut,
+                label,
+                mase,
+                smape,
+                check if isinstance(check, float) else None,
+                best["method"],
+                best["MASE"],
+            )
+        )
+    return out
+
+
+def _median_table(rows: list[tuple[int, str, float, float, float | None, str, float]]) -> list[str]:
+    labels = list(dict.fromkeys(r[1] for r in rows))
+    means = {lab: float(np.mean([r[2] / r[6] for r in rows if r[1] == lab])) for lab in labels}
+    return [
+        "The point forecast the product writes (`q0.5`, the predictive median; `dtscope forecast-file` writes it "
+        "as `mean` too) in each window, against the best single statsforecast Auto model there (issue 16, item "
+        "4). The median correction's out-of-time check (`ChampionConfig.location_gate`): its error ratio on the "
+        "3 most recent backtest origins when learnt on the older rows (computed by the gated configuration only, "
+        "where 1 or more switches the correction off).",
+        "",
+        "| window c | configuration | MASE q0.5 | sMAPE q0.5 | correction check | best Auto | its MASE | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *[
+            f"| {c} | {lab} | {m:.3f} | {sm:.2f} | {_fmt(chk, 3)} | {best} | {bm:.3f} | {m / bm:.3f} |"
+            for c, lab, m, sm, chk, best, bm in rows
+        ],
+        "",
+        "Mean over the windows of the ratio q0.5 MASE / best Auto MASE: "
+        + "; ".join(f"{lab}: {v:.3f}" for lab, v in means.items())
+        + ".",
+    ]
+
+
+AUTO_MODELS = ("statsforecast AutoETS", "statsforecast AutoTheta", "statsforecast AutoARIMA")
 LENGTH_BANDS: tuple[tuple[int, int | None], ...] = ((8, 13), (14, 19), (20, None))  # None: no upper end
 
 
@@ -647,6 +716,15 @@ def district_panels(train: list[np.ndarray], n_panels: int = 40, size: int = 25,
     return [*lines, ""]
 
 
+def _gate_check(results: list[Result]) -> float | None:
+    """The out-of-time check of the median correction in the gated variant's run (``None``: not run)."""
+    for r in results:
+        check = r.extra.get("location_check")
+        if r.name == GATED_ROW and isinstance(check, float):
+            return check
+    return None
+
+
 def _told_sentence(table: pl.DataFrame) -> str:
     """How the champion told the M3 category compares on this test part with the same one not told."""
     untold = table.filter(pl.col("method") == UNTOLD)
@@ -743,7 +821,12 @@ def render(
         "category (default until 2026-11-23), the single pooled-model centre "
         '(`centre=Member("pooled")`) and the first one (`centre="chosen", location=False`, the '
         "distribution centred on the point configuration, no median correction). The validation windows at the "
-        "end of this page (training data only) are where they were compared.",
+        "end of this page (training data only) are where they were compared. The row "
+        f'"{MEDIAN_ROW}" is the same champion with its predictive median as the point forecast (the goals '
+        "are read on the first row, the chosen candidate's points); the row \"dtscope variant: median correction "
+        'checked out of time" is the option `ChampionConfig(location_gate=3)`, not the default (see its '
+        "docstring and the validation windows); its check here: "
+        f"{_fmt(_gate_check(results), 3)} (below 1 keeps the correction).",
         "",
         "| goal | measured | verdict |",
         "| --- | --- | --- |",
@@ -836,9 +919,19 @@ def main(argv: list[str] | None = None) -> int:
     config = ChampionConfig()
     log.info("champion …")
     results = [run_champion(train, tg, config, kinds=categories)]
+    q50 = results[0].extra["q50"]
+    assert isinstance(q50, np.ndarray)
+    results.append(replace(results[0], name=MEDIAN_ROW, points=q50))
     log.info("champion variants: earlier defaults …")
     variants = [
         run_champion(train, tg, config, UNTOLD),
+        run_champion(
+            train,
+            tg,
+            ChampionConfig(location_gate=3),
+            GATED_ROW,
+            kinds=categories,
+        ),
         run_champion(
             train, tg, ChampionConfig(centre=Member("pooled")), "dtscope variant: single pooled-model centre"
         ),

@@ -94,6 +94,18 @@ class ChampionConfig(BaseModel):
             most where the future is least certain, which is what the pool passes on.
         location: with ``adaptive``, also learn the median of the difficulty-scaled errors from the
             window features (cross-fitted) and shift the distribution by it.
+        location_gate: keep that median correction only if it held up out of time in the panel's own
+            backtest (:func:`models.champion.selection.location_holds`): learnt on the backtest rows
+            whose targets lie at or before the cutoff of origin ``location_gate`` and checked on the
+            rows of the ``location_gate`` most recent origins, it must lower the mean absolute scaled
+            error there of the mean of the centres (the chosen candidate and, with ``centre="pool"``,
+            every member); otherwise the panel is calibrated without it. ``None`` (default): always
+            kept. Why it is not the default: on the M3 yearly validation windows (training data only,
+            ``evaluation/bench/forecast.md``) the correction lowered the median's MASE on every window,
+            and the check (3 origins) switched it off on one of them (c = 10, check 1.05), costing
+            that window 6 % of MASE; a panel's own recent origins are too few to tell a correction
+            that travels from one that does not. On Tourism yearly (reporting only,
+            ``evaluation/bench/heldout.md``) the check fails and switching the correction off helps.
         prior_weight: weight, in errors, of the reference normal blended into each pool's empirical
             distribution (:class:`models.calibration.PooledConformal`), so a small pool's extreme
             errors are not taken as the edge of what can happen.
@@ -148,6 +160,7 @@ class ChampionConfig(BaseModel):
     calib_lag: int | None = Field(default=None, ge=1)
     centre: Literal["pool", "chosen"] | Member | Combination = "pool"
     location: bool = True
+    location_gate: int | None = Field(default=None, ge=1)
     prior_weight: float = Field(default=2.0, ge=0)
     kind_features: bool = True
     kind_pools: bool = True

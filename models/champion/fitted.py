@@ -26,6 +26,7 @@ from models.champion.candidates import Candidate, Member, Selection, default_can
 from models.champion.config import ChampionConfig
 from models.champion.members import difficulty_features, error_scale, member_points, trend_share
 from models.champion.plausible import cap_quantiles
+from models.champion.selection import location_holds
 from models.pooled import PooledGrowth
 from models.transforms import Scale
 
@@ -49,6 +50,9 @@ class Champion:
         group_edges: trend-share edges of the calibration groups (empty: one pool).
         kinds: the series kinds seen in fitting, in the order of their one-hot columns (empty: the
             champion was fitted without kinds, or ``kind_features`` and ``kind_pools`` were off).
+        location_check: the out-of-time check of the median correction (``ChampionConfig.location_gate``,
+            :func:`~models.champion.selection.location_holds`): its error ratio on the most recent
+            origins; 1 or more switched the correction off. ``None``: not checked.
     """
 
     candidate: Candidate
@@ -61,6 +65,7 @@ class Champion:
     kinds: tuple[str, ...] = ()
     recalibration: Recalibration = field(default_factory=Recalibration)
     pooled_model: PooledGrowth | None = None
+    location_check: float | None = None
 
     @property
     def name(self) -> str:
@@ -255,6 +260,18 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
         groups = np.searchsorted(edges, bt.trend)[keep]
     elif vocabulary and cfg.kind_pools:
         groups = reduced.codes[keep]
+    check = None
+    if cfg.adaptive and cfg.location and cfg.location_gate is not None and large:
+        # checked on the mean of the centres whose distributions make the prediction (the pool)
+        pool = [best_pts if c == best else points_of(c, bt.points) for c in centres(cfg, best, large)]
+        check = location_holds(bt, np.mean(pool, axis=0), cfg.location_gate)
+        if check is not None and check >= 1:
+            log.info(
+                "median correction off: on the %d most recent origins it raised the error (×%.3f)",
+                cfg.location_gate,
+                check,
+            )
+            cfg = cfg.model_copy(update={"location": False})
     shared = _Calibration(bt, best, best_pts, cfg, large, keep, groups)
     components = tuple(mapper(_calibrate, centres(cfg, best, large), shared))
     scores = pl.DataFrame({"candidate": [str(r[0]) for r in scored], "score": [r[1] for r in scored]})
@@ -275,7 +292,17 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
         groups=groups,
     )
     return Champion(
-        best, scores, components, cfg, choice, tf, edges, vocabulary, recal, pooled_model=plan.pooled.get(0)
+        best,
+        scores,
+        components,
+        plan.config,
+        choice,
+        tf,
+        edges,
+        vocabulary,
+        recal,
+        pooled_model=plan.pooled.get(0),
+        location_check=check,
     )
 
 

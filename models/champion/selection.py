@@ -78,3 +78,25 @@ def per_series_choice(bt: MemberBacktest, members: Sequence[Member]) -> dict[int
         rows = bt.series == s
         choice[int(s)] = min(members, key=lambda m: float(err[m][rows].mean()))
     return choice
+
+
+def location_holds(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows: int = 100) -> float | None:
+    """Whether a median correction learnt on older backtest rows held up on the most recent origins.
+
+    A :class:`models.calibration.LocationModel` is fitted to the scaled errors ``(actual − pts) / s`` of
+    the rows whose targets lie at or before the cutoff of origin ``recent`` (``offset − h ≥ recent``)
+    and checked on the rows of origins ``1 … recent``, which it never saw. Returns the ratio of the mean
+    absolute scaled error with the correction to the one without (below 1: it held up), or ``None``
+    when either side has fewer than ``min_rows`` rows (too few to tell).
+    """
+    from models.calibration import LocationModel
+
+    errors = (bt.actual - pts) / bt.scale
+    older = (bt.offset - bt.h) >= recent
+    newer = bt.offset <= recent
+    if older.sum() < min_rows or newer.sum() < min_rows:
+        return None
+    model = LocationModel().fit(bt.feats[older], bt.h[older], errors[older])
+    corrected = errors[newer] - model.predict(bt.feats[newer], bt.h[newer])
+    plain = float(np.abs(errors[newer]).mean())
+    return float(np.abs(corrected).mean()) / plain if plain > 0 else None

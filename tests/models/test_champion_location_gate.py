@@ -1,0 +1,97 @@
+"""The median correction is kept only when it held up out of time in the panel's own backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.champion import ChampionConfig, Member, MemberBacktest, fit_champion
+from models.champion.selection import location_holds
+from models.transforms import Scale
+
+N_SERIES, N_ORIGINS, H = 300, 6, 4
+
+
+def _backtest(bias_recent: float, seed: int = 0) -> tuple[MemberBacktest, np.ndarray]:
+    """A synthetic backtest whose errors carry a bias of ``+1`` per unit of the first feature on the
+    older rows and ``bias_recent`` per unit on the rows of the 3 most recent origins."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        (s, o, h) for s in range(N_SERIES) for o in range(1, N_ORIGINS + 1) for h in range(1, min(H, o) + 1)
+    ]
+    series, offset, h = (np.array(c) for c in zip(*rows, strict=True))
+    x = rng.uniform(-1, 1, N_SERIES)[series]
+    feats = np.column_stack([x, rng.normal(size=series.size)])
+    slope = np.where(offset <= 3, bias_recent, 1.0)
+    actual = slope * x + rng.normal(0, 0.3, series.size)
+    pts = np.zeros(series.size)
+    ones = np.ones(series.size)
+    bt = MemberBacktest(series, offset, h, actual, ones, ones, ones * 0.5, {Member("naive"): pts}, feats)
+    return bt, pts
+
+
+def test_a_bias_that_persists_passes_the_check() -> None:
+    bt, pts = _backtest(bias_recent=1.0)
+    ratio = location_holds(bt, pts, 3)
+    assert ratio is not None and ratio < 0.7
+
+
+def test_a_bias_that_flips_in_the_recent_origins_fails_it() -> None:
+    bt, pts = _backtest(bias_recent=-1.0)
+    ratio = location_holds(bt, pts, 3)
+    assert ratio is not None and ratio > 1.0
+
+
+def test_too_few_rows_on_either_side_says_nothing() -> None:
+    bt, pts = _backtest(bias_recent=1.0)
+    few = bt.take(bt.series < 5)
+    assert location_holds(few, pts[bt.series < 5], 3) is None
+
+
+def _panel(n: int = 120, seed: int = 1) -> list[np.ndarray]:
+    """Log-scale yearly series of 12–16 points with trends and noise of different sizes."""
+    rng = np.random.default_rng(seed)
+    return [
+        np.log(100.0)
+        + np.cumsum(rng.normal(rng.normal(0.05, 0.04), rng.uniform(0.02, 0.1), int(rng.integers(12, 17))))
+        for _ in range(n)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ratio", [0.8, 1.2])
+def test_the_champion_keeps_the_correction_only_when_the_check_passes(
+    ratio: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+
+    def check(bt: MemberBacktest, pts: np.ndarray, recent: int) -> float:
+        seen.append(recent)
+        return ratio
+
+    monkeypatch.setattr("models.champion.fitted.location_holds", check)
+    cfg = ChampionConfig(
+        n_origins=6,
+        min_train=4,
+        adaptive_min_rows=500,
+        members=(Member("theta_np"), Member("drift"), Member("naive")),
+        location_gate=3,
+    )
+    champ = fit_champion(_panel(), H, cfg, Scale("log"))
+    assert seen == [3]
+    assert champ.location_check == ratio
+    assert all(bool(c.location) == (ratio < 1) for c in champ.components)
+    assert champ.config.location  # the settings are reported as given; the check decided
+
+
+@pytest.mark.slow
+def test_by_default_nothing_is_checked() -> None:
+    cfg = ChampionConfig(
+        n_origins=6,
+        min_train=4,
+        adaptive_min_rows=500,
+        members=(Member("theta_np"), Member("drift"), Member("naive")),
+    )
+    champ = fit_champion(_panel(), H, cfg, Scale("log"))
+    assert champ.location_check is None
+    assert all(c.location for c in champ.components)
