@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.bench.forecast import (
+    AUTO_MODELS,
     Result,
     _fmt,
     run_champion,
@@ -49,7 +50,7 @@ from models.transforms import Scale
 log = logging.getLogger("evaluation.bench.heldout")
 
 OUT = Path(__file__).with_name("heldout.md")
-AUTO = ("statsforecast AutoETS", "statsforecast AutoTheta", "statsforecast AutoARIMA")
+AUTO = AUTO_MODELS
 FILE_LABEL = "dtscope champion, forecast-file settings (q0.5)"
 
 
@@ -220,18 +221,26 @@ def run_panel(panel: Panel) -> tuple[list[str], dict[str, float]]:
     return lines, ratios
 
 
+def _panel_keys(text: str) -> list[str]:
+    """``m1,tourism`` → the panel keys, each checked."""
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in PANELS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(f"unknown panel(s) {unknown}; use {', '.join(PANELS)}")
+    return keys
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--panels", type=_panel_keys, default="m1,tourism", help="comma-separated: m1, tourism"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--panels", default="m1,tourism", help="comma-separated: m1, tourism")
     args = parser.parse_args(argv)
+    keys: list[str] = args.panels
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     import statsforecast
 
-    keys = [k.strip() for k in args.panels.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in PANELS]
-    if unknown:
-        parser.error(f"unknown panel(s) {unknown}; use {', '.join(PANELS)}")
     t0 = time.perf_counter()
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
