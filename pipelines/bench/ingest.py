@@ -1,8 +1,10 @@
-"""Bench: peak memory and wall time of ``dtscope ingest`` on large files and on two compression bombs.
+"""Bench: peak memory and wall time of ``dtscope ingest`` on large files and on three compression bombs.
 
 ``python -m pipelines.bench.ingest [--rows 1000000 2600000] [--out pipelines/bench/ingest.md]`` generates
 the inputs in a temporary folder, runs ``dtscope ingest`` on each in its own process (peak RSS from
-``wait4``, so the numbers do not mix) into a fresh home, and writes a markdown table.
+``wait4``, so the numbers do not mix) into a fresh home, and writes a markdown table. A first row times
+the interpreter and the CLI's imports alone (``import pipelines.cli.app``), the floor under every refusal;
+each row notes the machine's load average when it started (the machine is shared).
 
 Inputs:
 - ``long-<N>.csv``: N valid rows of the long layout (distinct keys: KPI × region × month × source);
@@ -165,6 +167,7 @@ def measure(path: Path, home: Path) -> dict[str, object]:
         "--show-rejects",
         "0",
     ]
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
@@ -179,9 +182,30 @@ def measure(path: Path, home: Path) -> dict[str, object]:
         "seconds": wall,
         "peak_mb": usage.ru_maxrss / 1024,
         "exit": proc.returncode,
+        "load": load,
+        # an error, else the summary table's first data row
         "said": next(
-            (ln for ln in lines if "error" in ln.lower() or "limit" in ln.lower()), lines[-1] if lines else ""
+            (ln for ln in lines if "error" in ln.lower() or "limit" in ln.lower()),
+            next((ln for ln in lines if ln.startswith("│")), lines[-1] if lines else ""),
         ),
+    }
+
+
+def measure_startup() -> dict[str, object]:
+    """The interpreter and the CLI's imports alone: the floor under every command, refusals included."""
+    cmd = [sys.executable, "-c", "import pipelines.cli.app"]
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return {
+        "file": "(start-up: import pipelines.cli.app)",
+        "size_mb": 0.0,
+        "seconds": time.perf_counter() - start,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "exit": os.waitstatus_to_exitcode(status),
+        "load": load,
+        "said": "",
     }
 
 
@@ -199,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
             write_rows_xlsx(tmp / "bomb-rows.xlsx"),
             write_forged_xlsx(tmp / "bomb-forged.xlsx"),
         ]
+        results.append(measure_startup())
         for i, path in enumerate(inputs):
             results.append(measure(path, tmp / f"home{i}"))
             path.unlink()
@@ -207,15 +232,16 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"`python -m pipelines.bench.ingest` on {os.cpu_count()} cores; each file into a fresh home, in its own",
         "process (peak = max RSS of that process). Goals: large CSVs under 1 GB and flat; bombs refused in",
-        "under 5 s and under 300 MB.",
+        "under 5 s and under 300 MB. `load` is the machine's 1-minute load average when the run started.",
         "",
-        "| file | size MB | seconds | peak MB | exit | said |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| file | size MB | seconds | peak MB | exit | load | said |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         said = str(r["said"]).replace("|", "/")[:160]
         lines.append(
-            f"| {r['file']} | {r['size_mb']:.1f} | {r['seconds']:.1f} | {r['peak_mb']:.0f} | {r['exit']} | {said} |"
+            f"| {r['file']} | {r['size_mb']:.1f} | {r['seconds']:.1f} | {r['peak_mb']:.0f} | {r['exit']} "
+            f"| {r['load']:.1f} | {said} |"
         )
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     sys.stdout.write("\n".join(lines) + "\n")

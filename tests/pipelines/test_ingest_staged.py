@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -80,3 +81,23 @@ def test_a_failure_while_reading_a_later_part_leaves_the_warehouse_as_it_was(tmp
         wh.ingest_stream(breaking(), file="long.csv", file_sha256="d" * 64)
     after = (wh.observations(all_vintages=True), wh.table("rejects"), wh.table("ingests"))
     assert all(a.equals(b) for a, b in zip(before, after, strict=True))
+
+
+def test_an_ingest_works_beside_a_connection_of_the_same_process_that_spilled(tmp_path: Path) -> None:
+    # A process's connections to one file share one DuckDB database, which refuses a new temp_directory once
+    # it has spilled ("Cannot switch temporary directory"): the writer must not set one.
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).ingest_stream(
+        _parts(write_long_csv(tmp_path / "a.csv", 50)), file="a.csv", file_sha256="e" * 64
+    )
+    held = duckdb.connect(str(path))
+    try:
+        held.execute("SET memory_limit = '8MB'")
+        held.execute("CREATE TEMP TABLE big AS SELECT repeat('x', 60) || range AS s FROM range(400000)")
+        assert held.execute("SELECT sum(temporary_storage_bytes) FROM duckdb_memory()").fetchall()[0][0] > 0
+        s = Warehouse(path).ingest_stream(
+            _parts(write_long_csv(tmp_path / "b.csv", 100)), file="b.csv", file_sha256="f" * 64
+        )
+        assert (s.rows_in, s.accepted + s.unchanged) == (100, 100)
+    finally:
+        held.close()
