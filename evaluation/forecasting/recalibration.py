@@ -115,12 +115,29 @@ def reference_pairs(path: Path = REFERENCE) -> tuple[np.ndarray, np.ndarray, np.
     )
 
 
+Reference = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _pseudo_data(
+    p: np.ndarray, outcome: np.ndarray, prior: float, reference: Reference | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    """Features, outcomes and weights of the panel's pairs (those with ``0 < p < 1``) followed by ``prior``
+    pseudo-pairs over the reference; the number of own pairs and their credibility weight."""
+    p = np.asarray(p, dtype=float).ravel()
+    e = np.asarray(outcome, dtype=float).ravel()
+    ok = np.isfinite(p) & np.isfinite(e) & (p > 0) & (p < 1)
+    p, e = p[ok], e[ok]
+    ref_p, ref_f, ref_n = reference if reference is not None else reference_pairs()
+    w_ref = prior * ref_n / ref_n.sum() if ref_n.sum() > 0 else np.zeros_like(ref_n)
+    x = _features(np.concatenate([p, ref_p]))
+    y = np.concatenate([e, ref_f])
+    w = np.concatenate([np.ones(p.size), w_ref])
+    weight = float(p.size / (p.size + prior)) if p.size + prior > 0 else 0.0
+    return x, y, w, int(p.size), weight
+
+
 def fit_map(
-    p: np.ndarray,
-    outcome: np.ndarray,
-    *,
-    prior: float = DEFAULT_PRIOR,
-    reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    p: np.ndarray, outcome: np.ndarray, *, prior: float = DEFAULT_PRIOR, reference: Reference | None = None
 ) -> BetaMap:
     """Fit the map on pairs ``(p, outcome)`` plus ``prior`` pseudo-pairs over the ``reference`` (default: shipped).
 
@@ -138,16 +155,7 @@ def fit_map(
     >>> round(m.weight, 3)
     0.998
     """
-    p = np.asarray(p, dtype=float).ravel()
-    e = np.asarray(outcome, dtype=float).ravel()
-    ok = np.isfinite(p) & np.isfinite(e) & (p > 0) & (p < 1)
-    p, e = p[ok], e[ok]
-    ref_p, ref_f, ref_n = reference if reference is not None else reference_pairs()
-    w_ref = prior * ref_n / ref_n.sum() if ref_n.sum() > 0 else np.zeros_like(ref_n)
-    x = _features(np.concatenate([p, ref_p]))
-    y = np.concatenate([e, ref_f])
-    w = np.concatenate([np.ones(p.size), w_ref])
-    weight = float(p.size / (p.size + prior)) if p.size + prior > 0 else 0.0
+    x, y, w, n, weight = _pseudo_data(p, outcome, prior, reference)
     if w.sum() == 0:
         return BetaMap()
     c, a, b = _newton(x, y, w, np.array([0.0, 1.0, 1.0]))
@@ -158,15 +166,11 @@ def fit_map(
         if v < 0:
             (c,) = _newton(x[:, :1], y, w, np.array([0.0]))
             a = b = 0.0
-    return BetaMap(float(a), float(b), float(c), int(p.size), weight)
+    return BetaMap(float(a), float(b), float(c), n, weight)
 
 
 def fit_platt(
-    p: np.ndarray,
-    outcome: np.ndarray,
-    *,
-    prior: float = DEFAULT_PRIOR,
-    reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    p: np.ndarray, outcome: np.ndarray, *, prior: float = DEFAULT_PRIOR, reference: Reference | None = None
 ) -> BetaMap:
     """Platt's map (``a = b``) on the same pseudo-data as :func:`fit_map` (the design it replaced; kept to
     compare against).
@@ -175,19 +179,11 @@ def fit_platt(
     >>> m.a == m.b
     True
     """
-    p = np.asarray(p, dtype=float).ravel()
-    e = np.asarray(outcome, dtype=float).ravel()
-    ok = np.isfinite(p) & np.isfinite(e) & (p > 0) & (p < 1)
-    p, e = p[ok], e[ok]
-    ref_p, ref_f, ref_n = reference if reference is not None else reference_pairs()
-    w_ref = prior * ref_n / ref_n.sum() if ref_n.sum() > 0 else np.zeros_like(ref_n)
-    x = _features(np.concatenate([p, ref_p]))
-    w = np.concatenate([np.ones(p.size), w_ref])
-    c, s = _newton(
-        np.column_stack([x[:, 0], x[:, 1] + x[:, 2]]), np.concatenate([e, ref_f]), w, np.array([0.0, 1.0])
-    )
-    weight = float(p.size / (p.size + prior)) if p.size + prior > 0 else 0.0
-    return BetaMap(float(s), float(s), float(c), int(p.size), weight)
+    x, y, w, n, weight = _pseudo_data(p, outcome, prior, reference)
+    if w.sum() == 0:
+        return BetaMap()
+    c, s = _newton(np.column_stack([x[:, 0], x[:, 1] + x[:, 2]]), y, w, np.array([0.0, 1.0]))
+    return BetaMap(float(s), float(s), float(c), n, weight)
 
 
 def _loglik(design: np.ndarray, y: np.ndarray, w: np.ndarray, theta: np.ndarray) -> float:
