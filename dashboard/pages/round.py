@@ -719,7 +719,8 @@ def owner_controls(data: dict[str, Any] | None, scenario: str | None, me: dict[s
     options = [{"label": f"{names.get(s, s)} ({s})", "value": s} for s in sids]
     editable = "self_assess" in allowed_actions(me["role"], me["name"], doc)
     closed = None if editable else html.P(t("round.owner_closed", lang), className="text-muted", id="owner-closed")
-    return options, scenario if scenario in sids else sids[0], {} if editable else HIDDEN, closed
+    # the same scenario is left alone, so a reload (after a save, or a refused one) keeps what the owner typed
+    return options, no_update if scenario in sids else sids[0], {} if editable else HIDDEN, closed
 
 
 @callback(
@@ -738,7 +739,8 @@ def owner_controls(data: dict[str, Any] | None, scenario: str | None, me: dict[s
 )
 def show_owner_sheet(scenario: str | None, indicator: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
     """The chosen scenario's indicators with their values and notes; the form filled with the chosen
-    indicator's saved self-assessment (after a save, what the API now holds)."""
+    indicator's saved self-assessment when the owner picks a scenario or an indicator (a reload of the round
+    alone re-renders the table and keeps the form as typed: a refused save loses nothing)."""
     lang = lang or "zh"
     doc = body((data or {}).get("round"))
     items = _sheet(data or {})
@@ -747,6 +749,9 @@ def show_owner_sheet(scenario: str | None, indicator: str | None, data: dict[str
         return None, [], None, "", "", [], ""
     ids = [str(i["indicator_id"]) for i in entry.get("indicators") or []]
     options = [{"label": indicator_label(doc, i, lang), "value": i} for i in ids]
+    picked = {"owner-scenario.value", "owner-indicator.value"} & set(ctx.triggered_prop_ids)
+    if indicator in ids and not picked:
+        return (render_owner_sheet(doc, entry, lang), options, *[no_update] * 5)
     indicator = indicator if indicator in ids else (ids[0] if ids else None)
     saved = owner_entry(items, scenario, indicator)
     return (render_owner_sheet(doc, entry, lang), options, indicator, saved.get("note") or "",
