@@ -39,7 +39,7 @@ from dashboard.components import (
     send_to_api,
 )
 from dashboard.i18n import format_number, label_or, region_name, t
-from dashboard.pages.rounds import state_text
+from dashboard.pages.rounds import refusal, state_text
 from dashboard.rounds_view import (
     API,
     action_request,
@@ -681,10 +681,9 @@ def show_answer(answer: dict[str, Any] | None, refresh: int | None, lang: str) -
     lang = lang or "zh"
     if not answer:
         return no_update, no_update
-    detail = problem(answer)
-    if detail is not None:
-        return dbc.Alert(t("round.refused", lang, status=answer.get("status"), detail=detail), color="danger",
-                         id="round-refused"), (refresh or 0) + 1  # fmt: skip
+    refused = refusal(answer, lang, "round-refused")
+    if refused is not None:
+        return refused, (refresh or 0) + 1
     doc = answer.get("body") or {}
     if answer.get("action") == "ahp":
         text = t("round.ahp_saved", lang, node=_node_label(str(doc.get("node")), lang), cr=f"{doc.get('cr', 0):.4f}")

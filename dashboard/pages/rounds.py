@@ -173,6 +173,15 @@ def show_rounds(data: dict[str, Any] | None, lang: str) -> Any:
     return render_list((data or {}).get("rounds"), lang or "zh")
 
 
+def refusal(answer: dict[str, Any], lang: str, dom_id: str) -> dbc.Alert | None:
+    """The API's refusal of a request a page sent (status and problem+json detail) as an alert, or None when
+    the API did it."""
+    detail = problem(answer)
+    if detail is None:
+        return None
+    return dbc.Alert(t("round.refused", lang, status=answer.get("status"), detail=detail), color="danger", id=dom_id)
+
+
 def open_request(scheme: str | None, period: str | None, regions: list[str] | None) -> tuple[dict[str, Any] | None, str | None]:
     """The ``POST /api/v1/rounds`` request of the form, or the label key of what is missing.
 
@@ -227,10 +236,9 @@ def show_opened(answer: dict[str, Any] | None, refresh: int | None, lang: str) -
     lang = lang or "zh"
     if not answer:
         return no_update, no_update
-    detail = problem(answer)
-    if detail is not None:
-        return dbc.Alert(t("round.refused", lang, status=answer.get("status"), detail=detail), color="danger",
-                         id="rounds-open-refused"), no_update  # fmt: skip
+    refused = refusal(answer, lang, "rounds-open-refused")
+    if refused is not None:
+        return refused, no_update
     doc = answer.get("body") or {}
     rid = doc.get("id")
     return dbc.Alert([t("rounds.opened", lang, id=rid, n=len(doc.get("scenarios") or [])), " ",

@@ -3,18 +3,15 @@
 ``/rounds/<id>`` that then reads back through the API; an evaluator is offered neither form and reads the
 owner's note as text.
 
-The server, accounts and login come from ``test_service_browser``'s machinery (as in ``test_rounds_browser``);
-the read-backs use an API token of the leader, never the page's own state.
+The served world, its accounts (a leader, an evaluator and an owner of Pudong's 区科经委) and the leader's API
+token are ``test_rounds_browser``'s ``round_service``; the read-backs use that token, never the page's own state.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
-import subprocess
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,37 +19,18 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.serving import add_accounts, served
-
 pytestmark = pytest.mark.browser
 
-_spec = importlib.util.spec_from_file_location("_service_browser", Path(__file__).with_name("test_service_browser.py"))
+_spec = importlib.util.spec_from_file_location("_rounds_browser", Path(__file__).with_name("test_rounds_browser.py"))
 assert _spec is not None and _spec.loader is not None
-sb = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sb)
-
-DEPARTMENT = "区科经委"
-ACCOUNTS = {
-    "pd_lead": ("leader", "pudong", None),
-    "pd_eval": ("evaluator", "pudong", None),
-    "pd_owner": ("owner", "pudong", DEPARTMENT),
-}
+rb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rb)
+sb = rb.sb
+round_service = rb.round_service  # the fixture, for this module too (it also opens a round of its own)
+DEPARTMENT = rb.ACCOUNTS["pd_owner"][2]
 NOTE = "<img src=x onerror=alert(1)> 覆盖率按街镇台账核对"  # stored text: must show as these characters
 LINKS = ["https://example.org/evidence/ledger-2024.pdf", "https://example.org/evidence/photos"]
 REASON = "街镇台账比平台统计多 3 个点位"
-
-
-@pytest.fixture(scope="module")
-def forms_service(published_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """``dtscope serve`` on a copy of the published world with a leader, an evaluator and an owner of Pudong."""
-    home = tmp_path_factory.mktemp("round-forms") / "home"
-    shutil.copytree(published_home, home, symlinks=True)
-    cli = sb._service_cli()
-    add_accounts(cli, home, ACCOUNTS, sb.PASSWORD, env=sb._env())
-    made = subprocess.run([*cli, "tokens", "create", "pd_lead", "--home", str(home)], capture_output=True, text=True,
-                          env=sb._env(), check=True)  # fmt: skip
-    with served(cli, home, env=sb._env()) as base:
-        yield {"base": base, "token": made.stdout.strip().splitlines()[-1]}
 
 
 def api(svc: dict[str, Any], path: str) -> Any:
@@ -73,9 +51,9 @@ def type_into(driver: Any, dom_id: str, text: str) -> None:
 
 
 def test_a_leader_opens_a_round_an_owner_self_assesses_an_evaluator_sees_neither_form(
-    forms_service: dict[str, Any], browser: Any
+    round_service: dict[str, Any], browser: Any
 ) -> None:
-    svc = forms_service
+    svc = round_service
     before = {r["id"] for r in api(svc, "/api/v1/rounds")}
 
     # the leader opens a round from /rounds: the form offers the registry's schemes and only Pudong
