@@ -228,7 +228,7 @@ def _origin(obj: object) -> tuple[str, str]:
 
 # The modules whose classes register themselves in MODELS. They are imported on first use, not with the
 # package, so that light readers of ``models.base`` (quantile arithmetic) never load statsmodels or prophet.
-FAMILIES = ("arima", "ets", "pooled", "prophet_model", "saturation", "simple", "theta")
+FAMILIES = ("arima", "ets", "pooled", "prophet_model", "saturation", "simple", "theta", "theta_auto")
 
 
 def load_families() -> dict[str, ModelFactory]:
