@@ -13,7 +13,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
@@ -23,25 +23,26 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines.cli import display
-from pipelines.io.warehouse import Warehouse
 from pipelines.settings import HOME_ENV, Settings, resolve_settings
+
+if TYPE_CHECKING:  # the heavy rooms (DuckDB, the table contracts) load inside the commands that use them
+    from pipelines.io.warehouse import Warehouse
 
 
 class _Commands(typer.core.TyperGroup):
     """Turns the failures every command can meet (a damaged warehouse) into one clear message, no traceback."""
 
     def invoke(self, ctx: typer.core._click.Context) -> object:
-        from pipelines.io.warehouse import WarehouseBusy, WarehouseDamaged
-
         try:
             return super().invoke(ctx)
-        except WarehouseDamaged as exc:
-            console.print(f"[bold red]error:[/bold red] {exc}")
-            raise typer.Exit(4) from None
-        except WarehouseBusy as exc:
-            console.print(f"[bold red]error:[/bold red] {exc}")
-            raise typer.Exit(3) from None
+        except Exception as exc:
+            # only a command that loaded the warehouse module can raise its errors; a command that did not (an
+            # ingest refusing a bomb) must not pay for loading it here
+            warehouse = sys.modules.get("pipelines.io.warehouse")
+            if warehouse is not None and isinstance(exc, warehouse.WarehouseDamaged | warehouse.WarehouseBusy):
+                console.print(f"[bold red]error:[/bold red] {exc}")
+                raise typer.Exit(4 if isinstance(exc, warehouse.WarehouseDamaged) else 3) from None
+            raise
 
 
 app = typer.Typer(
@@ -98,6 +99,7 @@ def _settings(home: Path | None) -> Settings:
 
 
 def _warehouse(settings: Settings) -> Warehouse:
+    from pipelines.io.warehouse import Warehouse
 
     return Warehouse(
         settings.warehouse_path,
@@ -205,7 +207,21 @@ def ingest(
     ``rejects`` table with file, row, column and reason). Exit code 1 when no row of any file was valid,
     2 when a file could not be read at all.
     """
-    from pipelines.io.catalog import InputFileError, file_sha256, iter_table
+    from pipelines.io.limits import InputFileError, check_input
+
+    unreadable = 0
+    readable = []
+    for path in files:  # a missing file or one over a limit (a bomb) is refused before polars, DuckDB or pandera load
+        try:
+            check_input(path, str(path))
+            readable.append(path)
+        except InputFileError as exc:
+            console.print(f"[bold red]error:[/bold red] {exc}")
+            unreadable += 1
+    if not readable:
+        raise typer.Exit(2)
+
+    from pipelines.io.catalog import file_sha256, iter_table
     from pipelines.io.kpi_registry import RegistryError, load_registry
     from pipelines.io.warehouse import WarehouseBusy
     from pipelines.steps.ingest import validate_parts
@@ -217,16 +233,13 @@ def ingest(
         raise _fail(str(exc)) from exc
     warehouse = _warehouse(settings)
     summaries = []
-    unreadable = 0
     with _progress() as progress:
-        task = progress.add_task("ingesting", total=len(files))
-        for path in files:
+        task = progress.add_task("ingesting", total=len(readable))
+        for path in readable:
             progress.update(task, description=f"ingesting {path.name}")
             try:
                 # streamed: batches are validated and staged in the warehouse inside the one transaction, so
                 # memory is bounded by a batch, not the file; a file over a limit is refused whole
-                if not path.is_file():  # before hashing it; the readers say the same for a path they open
-                    raise InputFileError(f"{path}: no such file")
                 summary = warehouse.ingest_stream(
                     validate_parts(iter_table(path, sheet=sheet), registry, file_label=path.name),
                     file=str(path),
@@ -341,6 +354,8 @@ def score(
     With ``--round ID`` it only prints that round's scores from the service's store (frozen inputs plus
     the submitted ratings; an approved round's stored scores, checked against a recomputation).
     """
+    from pipelines.cli import display
+
     if round_id is not None:
         import json
 
@@ -513,6 +528,8 @@ def rejects(
 @app.command()
 def status(home: HomeOpt = None) -> None:
     """Summarise the warehouse: ingests, vintages, observations by source, rejects by reason."""
+    from pipelines.cli import display
+
     settings = _settings(home)
     wh = _warehouse(settings)
     obs = wh.observations()
@@ -546,6 +563,7 @@ def run(
     With --config the run is a challenger: tracked and registered, compared with the production version, nothing
     published. A second run on the same data vintage and configuration publishes nothing new.
     """
+    from pipelines.cli import display
     from pipelines.run.pipeline import RunConfig, run_pipeline
 
     settings = _settings(home)
@@ -629,6 +647,7 @@ app.add_typer(models_app, name="models")
 @models_app.command("list")
 def models_list(home: HomeOpt = None) -> None:
     """Registered kpi-forecaster versions with aliases and backtest scores per data vintage."""
+    from pipelines.cli import display
     from pipelines.tracking.tracker import Tracker
 
     versions = Tracker(_settings(home)).versions()

@@ -24,9 +24,8 @@ from pipelines.io.limits import (
     InputFileError,
     LimitExceeded,
     Limits,
-    check_file_size,
+    check_input,
     check_shape,
-    check_xlsx,
 )
 
 __all__ = ["InputFileError", "LimitExceeded", "iter_table", "neutralise_formulas", "read_table"]
@@ -195,16 +194,13 @@ def iter_table(
         LimitExceeded: over one of the :mod:`pipelines.io.limits` (the limit is named).
     """
     name = label or str(path)
-    if not path.exists():
-        raise InputFileError(f"{name}: no such file")
+    check_input(path, name, limits)
     suffix = path.suffix.lower()
-    check_file_size(name, path.stat().st_size, limits.max_file_bytes)
     if suffix in (".csv", ".txt"):
         yield from _csv_batches(path, name, limits, batch_rows)
         return
     try:
         if suffix in (".xlsx", ".xlsm"):
-            check_xlsx(path, name, limits)
             frame = (
                 pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
                 if sheet

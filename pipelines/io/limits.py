@@ -92,6 +92,19 @@ def check_file_size(name: str, size: int, limit: int, what: str = "max_file_byte
         )
 
 
+def check_input(path: Path, name: str, limits: Limits = LIMITS) -> None:
+    """The checks a file meets before any reader opens it: it exists, its size, and an xlsx's zip (bombs).
+
+    Needs nothing heavier than the standard library, so a command can refuse a hostile file before it loads
+    polars, DuckDB or the table contracts (:func:`pipelines.io.catalog.iter_table` runs it first too).
+    """
+    if not path.is_file():
+        raise InputFileError(f"{name}: no such file")
+    check_file_size(name, path.stat().st_size, limits.max_file_bytes)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_xlsx(path, name, limits)
+
+
 def check_xlsx(path: Path, name: str, limits: Limits = LIMITS) -> None:
     """Refuse an xlsx that is, or could be, a compression bomb, before any spreadsheet reader opens it.
 
