@@ -66,6 +66,7 @@ bench: install browser
 	$(BIN)/python -m evaluation.bench.assessment
 	$(BIN)/python -m evaluation.bench.forecast
 	$(BIN)/python -m evaluation.bench.panels
+	$(BIN)/python -m evaluation.bench.heldout
 	$(BIN)/python -m dashboard.bench
 	$(BIN)/python -m pipelines.bench
 	$(BIN)/python -m pipelines.bench.ingest
