@@ -93,7 +93,11 @@ class Champion:
 
     def points(self, histories: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """Point forecasts on the model scale, shape ``(n_series, horizon)``."""
-        pts = member_points(
+        return self._points(self._members(histories, horizon))
+
+    def _members(self, histories: Sequence[np.ndarray], horizon: int) -> dict[Member, np.ndarray]:
+        """Every member's point forecasts on the model scale, with the pooled member fitted at training."""
+        return member_points(
             histories,
             horizon,
             self.config.members,
@@ -101,7 +105,6 @@ class Champion:
             self.scale,
             pooled_model=self.pooled_model,
         )
-        return self._points(pts)
 
     def _points(self, pts: dict[Member, np.ndarray]) -> np.ndarray:
         if not isinstance(self.candidate, Selection):
@@ -127,14 +130,7 @@ class Champion:
         ``kinds``: one per series, required when the champion was fitted with kinds; a kind it never
         saw gets no kind column and the all-kinds pool.
         """
-        members = member_points(
-            histories,
-            horizon,
-            self.config.members,
-            self.config.pooled,
-            self.scale,
-            pooled_model=self.pooled_model,
-        )
+        members = self._members(histories, horizon)
         pts = self._points(members)
         base = np.array([error_scale(z, self.config.error_scale) for z in histories])
         feats = np.stack([difficulty_features(z) for z in histories])
