@@ -212,7 +212,10 @@ class Recalibration:
             return np.asarray(probs, dtype=float)
         from scipy import stats
 
-        return np.asarray(stats.beta.ppf(probs, self.a, self.b))
+        p = np.asarray(probs, dtype=float)
+        u = np.asarray(stats.beta.ppf(p, self.a, self.b), dtype=float)
+        # a symmetric transform keeps the median exactly (ppf is only accurate to ~1e-12 there)
+        return np.where(p == 0.5, 0.5, u) if self.a == self.b else u
 
     def read(self, quantiles: np.ndarray, grid: np.ndarray, probs: np.ndarray) -> np.ndarray:
         """Recalibrated quantiles ``(n, h, len(probs))`` from the pool's ``quantiles`` ``(n, h, len(grid))``.
@@ -237,16 +240,21 @@ def reference_pits() -> np.ndarray:
         return np.array([float(r["u"]) for r in csv.DictReader(fh)])
 
 
-def fit_beta(u: np.ndarray, reference: np.ndarray, prior: float) -> Recalibration:
+def fit_beta(u: np.ndarray, reference: np.ndarray, prior: float, *, symmetric: bool = False) -> Recalibration:
     """Beta(a, b) by maximum likelihood on the PITs ``u`` with ``prior`` pseudo-observations spread over the
     ``reference`` PITs: a credibility weight ``n / (n + prior)`` on the panel's own PITs.
 
     With few own PITs the map is the reference's; as they accumulate it becomes the panel's own.
+    ``symmetric``: fit ``a = b`` only (one parameter), so ``G(½) = ½`` and the median never moves; the
+    transform can only narrow (``a > 1``) or widen (``a < 1``) the distribution around it.
 
     >>> rng = np.random.default_rng(0)
     >>> r = fit_beta(rng.beta(3.0, 3.0, 2000), rng.uniform(size=500), prior=10.0)
     >>> bool(2.5 < r.a < 3.5 and 2.5 < r.b < 3.5), round(r.weight, 3)
     (True, 0.995)
+    >>> s = fit_beta(rng.beta(3.0, 3.0, 2000), rng.uniform(size=500), prior=10.0, symmetric=True)
+    >>> bool(s.a == s.b and 2.5 < s.a < 3.5), float(s.levels(np.array([0.5]))[0].round(9))
+    (True, 0.5)
     """
     from scipy import optimize, stats
 
@@ -261,8 +269,14 @@ def fit_beta(u: np.ndarray, reference: np.ndarray, prior: float) -> Recalibratio
         own = stats.beta.logpdf(u, a, b).sum() if u.size else 0.0
         return -float(own + w_ref * stats.beta.logpdf(ref, a, b).sum())
 
-    res = optimize.minimize(nll, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6})
-    a, b = (float(v) for v in np.exp(res.x))
+    if symmetric:
+        one = optimize.minimize_scalar(lambda t: nll(np.array([t, t])), bounds=(-5.0, 5.0), method="bounded")
+        a = b = float(np.exp(one.x))
+    else:
+        res = optimize.minimize(
+            nll, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6}
+        )
+        a, b = (float(v) for v in np.exp(res.x))
     return Recalibration(a, b, int(u.size), float(u.size / (u.size + prior)) if u.size + prior else 0.0)
 
 
@@ -318,4 +332,4 @@ def recalibrate(
     idx = np.flatnonzero(keep)
     sub = bt.take(idx)
     pits = pool_pits(sub, [p[idx] for p in centre_points], cfg, groups)
-    return fit_beta(pits, reference_pits(), cfg.recal_prior)
+    return fit_beta(pits, reference_pits(), cfg.recal_prior, symmetric=cfg.recalibrate_shape == "symmetric")

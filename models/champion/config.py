@@ -129,6 +129,11 @@ class ChampionConfig(BaseModel):
             the reference's weight low enough to move it the medians moved too (MASE of counts 1.16 →
             1.33); the product recalibrates the attainment probabilities instead
             (:mod:`evaluation.forecasting.recalibration`).
+        recalibrate_shape: the beta transform's shape when ``recalibrate`` applies. ``"free"`` (default):
+            Beta(a, b), which can move the median as well as the width. ``"symmetric"``: ``a = b`` by
+            maximum likelihood on the same PITs with the same ``recal_prior`` shrinkage, so ``G(½) = ½``:
+            the median is never moved, only the width around it (``a > 1`` narrows the middle of the
+            over-dispersed linear pool, Gneiting & Ranjan 2013; ``a < 1`` widens it).
         recal_prior: ``n₀``, the weight in PITs of the shipped reference PITs (M3 yearly training parts,
             ``models/champion/reference_pit.csv``) in that fit: the panel's own PITs weigh
             ``n / (n + n₀)``, so a thin panel borrows the reference's map and a long one its own.
@@ -166,6 +171,7 @@ class ChampionConfig(BaseModel):
     kind_features: bool = True
     kind_pools: bool = True
     recalibrate: Literal["small", "always", "never"] = "never"
+    recalibrate_shape: Literal["free", "symmetric"] = "free"
     recal_prior: float = Field(default=200.0, ge=0)
     tail_multiple: float | None = Field(default=2.0, gt=0)
     max_pool_rows: int = Field(default=200_000, ge=1000)
