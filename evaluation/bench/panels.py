@@ -6,7 +6,10 @@ panel on which the recalibration's prior weight was chosen) and the 16-district 
 ``dtscope run`` there and reads the published ``calibration`` and ``backtest_metrics`` (horizon 0)
 tables. It writes ``evaluation/bench/panels.md``. Goals (issue 16): every reliability bin with
 ``n ≥ 100`` within ±5 points; every kind's 80 %/95 % coverage within ±3 points of nominal; MSIS finite.
-Everything in the written file is measured in this run.
+Everything in the written file is measured in this run. ``--seed N`` draws another demo of each panel
+(validation can look at several draws: the choices documented in ``models.champion`` used the demo's seed
+and seeds 1–6 of the 2-district demo); ``--scale two`` runs the validation panel only (write it elsewhere
+with ``--out``: ``panels.md`` holds the default draws of both panels).
 
 **What a panel's n can show.** Each figure comes with its binomial standard error under calibration:
 ``√(p(1 − p)/n)`` for a bin of mean probability ``p`` and for a coverage at nominal ``p``. With ``n = 96``
@@ -34,10 +37,14 @@ OUT = Path(__file__).with_name("panels.md")
 PANELS = (("2-district demo (validation)", "two"), ("16-district demo (held out)", "all"))
 
 
-def run_panel(scale: str, home: Path) -> float:
-    """Build the demo home and run the pipeline in it; the wall seconds of ``dtscope run``."""
+def run_panel(scale: str, home: Path, seed: int | None = None) -> float:
+    """Build the demo home (``seed``: the demo's own default if ``None``) and run the pipeline in it; the
+    wall seconds of ``dtscope run``."""
     exe = [str(Path(sys.executable).with_name("dtscope"))]  # the console script next to this Python
-    subprocess.run([*exe, "demo", "--scale", scale, "--home", str(home)], check=True, capture_output=True)
+    seeded = [] if seed is None else ["--seed", str(seed)]
+    subprocess.run(
+        [*exe, "demo", "--scale", scale, *seeded, "--home", str(home)], check=True, capture_output=True
+    )
     t0 = time.perf_counter()
     subprocess.run([*exe, "run", "--home", str(home)], check=True, capture_output=True)
     return time.perf_counter() - t0
@@ -93,6 +100,18 @@ def render(label: str, cal: pl.DataFrame, kinds: pl.DataFrame, seconds: float) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="demo seed (default: the demo's own); another draw of each panel",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=("two", "all", "both"),
+        default="both",
+        help="which panel(s) to run (default: both)",
+    )
     args = parser.parse_args(argv)
     lines = [
         "# The product's panels: published calibration and backtest metrics",
@@ -105,10 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for label, scale in PANELS:
+            if args.scale not in (scale, "both"):
+                continue
             home = Path(tmp) / scale
-            seconds = run_panel(scale, home)
+            seconds = run_panel(scale, home, args.seed)
             cal, kinds = tables(home)
-            lines += render(label, cal, kinds, seconds)
+            lines += render(
+                label if args.seed is None else f"{label}, demo seed {args.seed}", cal, kinds, seconds
+            )
     args.out.write_text("\n".join(lines), encoding="utf-8")
     return 0
 
