@@ -1,1 +1,6 @@
-"""Dashboard benchmark: page render and callback latency in headless Chromium (``python -m dashboard.bench``)."""
+"""Dashboard benchmark: page render and callback latency in headless Chromium (``python -m dashboard.bench``).
+
+``pages`` is the table of pages the bench and the browser tests both open.
+"""
+
+__all__ = ["pages"]

@@ -1,1 +1,4 @@
-"""One module per page, each with a ``layout(**kwargs)`` function registered by :func:`dashboard.app.create_app`."""
+"""One module per page, each registered with ``dash.register_page(__name__)`` at the address, title and nav
+entry :mod:`dashboard.routes` gives it, and laid out by its ``layout(**kwargs)``."""
+
+__all__ = ["data", "kpi", "models", "overview", "round", "rounds", "scenario", "scenarios"]

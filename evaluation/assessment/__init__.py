@@ -15,3 +15,5 @@ Modules (pure functions on numpy arrays and polars frames; no file writes, no tr
 
 The plain functions whose signatures DESIGN.md fixes live in :mod:`evaluation.scoring`.
 """
+
+__all__ = ["aggregate", "agreement", "efficacy", "engine", "normalize", "pairwise", "scheme", "uncertainty", "weights"]

@@ -1,1 +1,4 @@
-"""Pipeline benchmarks (``python -m pipelines.bench``)."""
+"""Pipeline benchmarks: ``python -m pipelines.bench`` (a run's steps per executor), ``pipelines.bench.ingest``
+(memory and time of ingest, compression bombs) and ``pipelines.bench.scale`` (many series, several executors)."""
+
+__all__ = ["ingest", "scale"]
