@@ -166,6 +166,7 @@ def run_champion(
             "q50": qr[:, :, col[0.5]],
             "champion": champ,
             "location_check": champ.location_check,
+            "location_slope": champ.location_slope if config.location_shrink is not None else None,
         },
     )
 
@@ -371,6 +372,19 @@ def sanity_case(config: ChampionConfig) -> list[str]:
 
 
 GATED = "the same, median correction checked out of time (location_gate=3)"
+# the median correction shrunk by its out-of-time slope (issue 16, item 4), compared with the default and
+# the binary gate; the rule was declared before the run (`ChampionConfig.location_shrink`)
+LOCATION_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
+    (GATED, ChampionConfig(location_gate=3), True),
+    *(
+        (
+            f"the same, median correction shrunk by its out-of-time slope (location_shrink={k})",
+            ChampionConfig(location_shrink=k),
+            True,
+        )
+        for k in (3, 4)
+    ),
+)
 _THETA_AUTO = (Member("theta_auto"), Member("theta_auto", raw=True))
 _NO_THETA_NP = tuple(m for m in DEFAULT_MEMBERS if m.name != "theta_np")
 # candidate members (issue 16, item 4): the optimised/dynamic Theta family AutoTheta chooses from
@@ -398,7 +412,7 @@ MEMBER_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
 )
 VALIDATION_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
     ("default (linear pool of every centre, told the M3 category)", ChampionConfig(), True),
-    (GATED, ChampionConfig(location_gate=3), True),
+    *LOCATION_CONFIGS,
     ("the same, category as a feature only (no pool per category)", ChampionConfig(kind_pools=False), True),
     ("the same, not told the category (default until 2026-11-23)", ChampionConfig(), False),
     ("linear pool without median correction, no category", ChampionConfig(location=False), False),
@@ -441,7 +455,7 @@ def validation_split(
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     briers: dict[str, list[float]] = {label: [] for label, _, _ in configs}
-    medians: list[tuple[int, str, float, float, float | None, str, float]] = []
+    medians: list[tuple[int, str, float, float, float | None, float | None, str, float]] = []
     parts: list[tuple[int, dict[str, float], tuple[float, float]]] = []
     goal: list[tuple[int, float, str, float]] = []
     lengths: list[tuple[str, str, int, float, str, float]] = []
@@ -532,9 +546,10 @@ def median_rows(
     short: list[np.ndarray],
     held: np.ndarray,
     table: pl.DataFrame,
-) -> list[tuple[int, str, float, float, float | None, str, float]]:
+) -> list[tuple[int, str, float, float, float | None, float | None, str, float]]:
     """Per configuration in one window: ``(c, label, MASE of q0.5, sMAPE of q0.5, the median correction's
-    out-of-time check, best Auto model, its MASE)``; the point forecast the product writes is q0.5."""
+    out-of-time check, the median correction's slope λ, best Auto model, its MASE)``; the point forecast the
+    product writes is q0.5."""
     scale = np.array([float(np.mean(np.abs(np.diff(y)))) for y in short])
     auto = table.filter(pl.col("method").is_in(list(AUTO_MODELS)))
     best = auto.sort("MASE").row(0, named=True)
@@ -546,7 +561,7 @@ def median_rows(
         assert isinstance(q50, np.ndarray)
         mase = float((np.abs(held - q50).mean(axis=1) / scale).mean())
         smape = float((200 * np.abs(held - q50) / (np.abs(held) + np.abs(q50))).mean())
-        check = r.extra.get("location_check")
+        check, slope = r.extra.get("location_check"), r.extra.get("location_slope")
         out.append(
             (
                 cut,
@@ -554,6 +569,7 @@ def median_rows(
                 mase,
                 smape,
                 check if isinstance(check, float) else None,
+                slope if isinstance(slope, float) else None,
                 best["method"],
                 best["MASE"],
             )
@@ -561,21 +577,26 @@ def median_rows(
     return out
 
 
-def _median_table(rows: list[tuple[int, str, float, float, float | None, str, float]]) -> list[str]:
+def _median_table(
+    rows: list[tuple[int, str, float, float, float | None, float | None, str, float]],
+) -> list[str]:
     labels = list(dict.fromkeys(r[1] for r in rows))
-    means = {lab: float(np.mean([r[2] / r[6] for r in rows if r[1] == lab])) for lab in labels}
+    means = {lab: float(np.mean([r[2] / r[7] for r in rows if r[1] == lab])) for lab in labels}
     return [
         "The point forecast the product writes (`q0.5`, the predictive median; `dtscope forecast-file` writes it "
         "as `mean` too) in each window, against the best single statsforecast Auto model there (issue 16, item "
         "4). The median correction's out-of-time check (`ChampionConfig.location_gate`): its error ratio on the "
         "3 most recent backtest origins when learnt on the older rows (computed by the gated configuration only, "
-        "where 1 or more switches the correction off).",
+        "where 1 or more switches the correction off). λ: the factor on the median correction "
+        "(`ChampionConfig.location_shrink`), its out-of-time slope on the k most recent origins (the shrunk "
+        "configurations only).",
         "",
-        "| window c | configuration | MASE q0.5 | sMAPE q0.5 | correction check | best Auto | its MASE | ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| window c | configuration | MASE q0.5 | sMAPE q0.5 | correction check | λ | best Auto | its MASE | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *[
-            f"| {c} | {lab} | {m:.3f} | {sm:.2f} | {_fmt(chk, 3)} | {best} | {bm:.3f} | {m / bm:.3f} |"
-            for c, lab, m, sm, chk, best, bm in rows
+            f"| {c} | {lab} | {m:.3f} | {sm:.2f} | {_fmt(chk, 3)} | {_fmt(lam, 3)} | {best} | {bm:.3f} | "
+            f"{m / bm:.3f} |"
+            for c, lab, m, sm, chk, lam, best, bm in rows
         ],
         "",
         "Mean over the windows of the ratio q0.5 MASE / best Auto MASE: "
@@ -943,8 +964,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--validation-only",
         action="store_true",
-        help="run only the validation windows (training data only) for the default and the candidate members, "
-        "and write that section alone to --out",
+        help="run only the validation windows (training data only) for the default and the candidate rows of "
+        "--rows, and write that section alone to --out",
+    )
+    parser.add_argument(
+        "--rows",
+        choices=("members", "location"),
+        default="members",
+        help="with --validation-only: the candidate members (default) or the median correction's variants "
+        "(the out-of-time gate and the shrinkage)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -952,7 +980,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.out == OUT:
             parser.error("--validation-only writes one section: give --out another file than forecast.md")
         ids, train, _, categories = load_m3()
-        text = "\n".join(validation_split(ids, train, categories, (VALIDATION_CONFIGS[0], *MEMBER_CONFIGS)))
+        rows = MEMBER_CONFIGS if args.rows == "members" else LOCATION_CONFIGS
+        text = "\n".join(validation_split(ids, train, categories, (VALIDATION_CONFIGS[0], *rows)))
         args.out.write_text(text, encoding="utf-8")
         print(text)
         return 0

@@ -107,6 +107,19 @@ class ChampionConfig(BaseModel):
             windows from 0.1801 to 0.1843; a panel's own recent origins are too few to tell a
             correction that travels from one that does not. On Tourism yearly (reporting only,
             ``evaluation/bench/heldout.md``) the check fails and switching the correction off helps.
+        location_shrink: shrink the median correction by its out-of-time calibration slope instead of
+            keeping or dropping it: learnt on the backtest rows whose targets lie at or before the
+            cutoff of origin ``location_shrink`` (difficulty-scaled as the champion learns it, on the
+            mean of the centres) and predicted on the rows of the ``location_shrink`` most recent
+            origins, the realised errors there are regressed on the predicted shifts through the
+            origin by median regression (:func:`models.champion.selection.location_slope`); the slope
+            ``λ``, clipped to ``[0, 1]``, multiplies the shift at forecast time (``c + s·d·(λm + Q)``;
+            the error pools stay those of the full correction). ``None`` (default): ``λ = 1``, today's
+            forecasts exactly. Pre-declared rule (written before the validation run): it becomes the
+            default only if, on the M3 yearly validation windows (training data only), its mean ratio
+            of q0.5 MASE to the best Auto model over the windows is not higher than the default's and
+            its mean attainment Brier score is not higher either; of ``location_shrink`` = 3 and 4,
+            the one with the lower mean ratio among those meeting the rule. Result: not yet measured.
         prior_weight: weight, in errors, of the reference normal blended into each pool's empirical
             distribution (:class:`models.calibration.PooledConformal`), so a small pool's extreme
             errors are not taken as the edge of what can happen.
@@ -174,11 +187,12 @@ class ChampionConfig(BaseModel):
     centre: Literal["pool", "chosen"] | Member | Combination = "pool"
     location: bool = True
     location_gate: int | None = Field(default=None, ge=1)
+    location_shrink: int | None = Field(default=None, ge=1)
     prior_weight: float = Field(default=2.0, ge=0)
     kind_features: bool = True
     kind_pools: bool = True
     recalibrate: Literal["small", "always", "never"] = "never"
-    recalibrate_shape: Literal["free", "symmetric"] = "free"
+    recalibrate_shape: Literal["free", "symmetric", "central"] = "free"
     recal_prior: float = Field(default=200.0, ge=0)
     tail_multiple: float | None = Field(default=2.0, gt=0)
     max_pool_rows: int = Field(default=200_000, ge=1000)

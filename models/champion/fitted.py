@@ -26,7 +26,7 @@ from models.champion.candidates import Candidate, Member, Selection, default_can
 from models.champion.config import ChampionConfig
 from models.champion.members import difficulty_features, error_scale, member_points, trend_share
 from models.champion.plausible import cap_quantiles
-from models.champion.selection import location_holds
+from models.champion.selection import location_holds, location_slope
 from models.pooled import PooledGrowth
 from models.transforms import Scale
 
@@ -53,6 +53,9 @@ class Champion:
         location_check: the out-of-time check of the median correction (``ChampionConfig.location_gate``,
             :func:`~models.champion.selection.location_holds`): its error ratio on the most recent
             origins; 1 or more switched the correction off. ``None``: not checked.
+        location_slope: ``λ``, the factor on the median correction at forecast time
+            (``ChampionConfig.location_shrink``, :func:`~models.champion.selection.location_slope`); 1
+            when not estimated.
     """
 
     candidate: Candidate
@@ -66,6 +69,7 @@ class Champion:
     recalibration: Recalibration = field(default_factory=Recalibration)
     pooled_model: PooledGrowth | None = None
     location_check: float | None = None
+    location_slope: float = 1.0
 
     @property
     def name(self) -> str:
@@ -165,7 +169,7 @@ class Champion:
                 scale = base[:, None] * d.reshape(len(histories), horizon)
                 if comp.location:
                     shift = np.mean([m.predict(x, hh) for m in comp.location], axis=0)
-                    centre = centre + scale * shift.reshape(len(histories), horizon)
+                    centre = centre + scale * (self.location_slope * shift.reshape(len(histories), horizon))
             qs.append(comp.calibrator.apply(centre, scale, grid, groups))
         pooled = qs[0] if len(qs) == 1 else linear_pool(qs, grid)
         # the beta transform reads the pool at recalibrated levels (the identity reads it at probs)
@@ -258,9 +262,7 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
         groups = reduced.codes[keep]
     check = None
     if cfg.adaptive and cfg.location and cfg.location_gate is not None and large:
-        # checked on the mean of the centres whose distributions make the prediction (the pool)
-        pool = [best_pts if c == best else points_of(c, bt.points) for c in centres(cfg, best, large)]
-        check = location_holds(bt, np.mean(pool, axis=0), cfg.location_gate)
+        check = location_holds(bt, _mean_centre(bt, best, best_pts, cfg, large), cfg.location_gate)
         if check is not None and check >= 1:
             log.info(
                 "median correction off: on the %d most recent origins it raised the error (×%.3f)",
@@ -268,6 +270,16 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
                 check,
             )
             cfg = cfg.model_copy(update={"location": False})
+    slope = 1.0
+    if cfg.adaptive and cfg.location and cfg.location_shrink is not None and large:
+        estimate = location_slope(bt, _mean_centre(bt, best, best_pts, cfg, large), cfg.location_shrink)
+        if estimate is not None:
+            slope = estimate
+            log.info(
+                "median correction ×%.3f: its out-of-time slope on the %d most recent origins",
+                slope,
+                cfg.location_shrink,
+            )
     shared = _Calibration(bt, best, best_pts, cfg, large, keep, groups)
     components = tuple(mapper(_calibrate, centres(cfg, best, large), shared))
     scores = pl.DataFrame({"candidate": [str(r[0]) for r in scored], "score": [r[1] for r in scored]})
@@ -299,7 +311,17 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
         recal,
         pooled_model=plan.pooled.get(0),
         location_check=check,
+        location_slope=slope,
     )
+
+
+def _mean_centre(
+    bt: MemberBacktest, best: Candidate, best_pts: np.ndarray, cfg: ChampionConfig, large: bool
+) -> np.ndarray:
+    """The mean of the centres whose distributions make the prediction (the pool), on the backtest rows:
+    what the out-of-time checks of the median correction are run on."""
+    pool = [best_pts if c == best else points_of(c, bt.points) for c in centres(cfg, best, large)]
+    return np.asarray(np.mean(pool, axis=0))
 
 
 @dataclass(frozen=True)

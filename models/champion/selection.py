@@ -100,3 +100,52 @@ def location_holds(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows
     corrected = errors[newer] - model.predict(bt.feats[newer], bt.h[newer])
     plain = float(np.abs(errors[newer]).mean())
     return float(np.abs(corrected).mean()) / plain if plain > 0 else None
+
+
+def median_slope(realised: np.ndarray, predicted: np.ndarray) -> float:
+    """The out-of-time calibration slope of a median correction, clipped to ``[0, 1]``.
+
+    ``λ`` minimises ``Σ |realised − λ · predicted|`` (median regression through the origin), which is the
+    median of the ratios ``realised / predicted`` weighted by ``|predicted|`` (the lower weighted median);
+    the loss is convex in ``λ``, so clipping that minimiser gives the minimiser over ``[0, 1]``. 1: the
+    predicted shifts came true on average; 0: they carried nothing (or pointed the wrong way). Rows
+    predicting no shift carry no information about ``λ``; with none left, 1 (nothing to shrink).
+
+    >>> m = np.array([0.5, -1.0, 2.0, 0.25])
+    >>> median_slope(m, m), median_slope(0.5 * m, m), median_slope(-m, m), median_slope(m, 0 * m)
+    (1.0, 0.5, 0.0, 1.0)
+    """
+    y = np.asarray(realised, dtype=float)
+    m = np.asarray(predicted, dtype=float)
+    use = (m != 0) & np.isfinite(m) & np.isfinite(y)
+    if not use.any():
+        return 1.0
+    ratio, weight = y[use] / m[use], np.abs(m[use])
+    order = np.argsort(ratio, kind="stable")
+    cum = np.cumsum(weight[order])
+    slope = float(ratio[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    return min(max(slope, 0.0), 1.0)
+
+
+def location_slope(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows: int = 100) -> float | None:
+    """How much of a median correction learnt on older backtest rows came true on the most recent origins.
+
+    As the champion learns it (:func:`models.champion.calibration.calibrate`): the scaled errors
+    ``(actual − pts) / s`` are divided by a :class:`models.calibration.DifficultyModel` and a
+    :class:`models.calibration.LocationModel` learns their median from the window features, both fitted
+    on the rows whose targets lie at or before the cutoff of origin ``recent`` (``offset − h ≥ recent``).
+    On the rows of origins ``1 … recent``, which neither saw, the realised difficulty-scaled errors are
+    regressed on the predicted shifts by :func:`median_slope`. Returns that slope ``λ`` in ``[0, 1]``, or
+    ``None`` when either side has fewer than ``min_rows`` rows (too few to tell).
+    """
+    from models.calibration import DifficultyModel, LocationModel
+
+    errors = (bt.actual - pts) / bt.scale
+    older = (bt.offset - bt.h) >= recent
+    newer = bt.offset <= recent
+    if older.sum() < min_rows or newer.sum() < min_rows:
+        return None
+    difficulty = DifficultyModel().fit(bt.feats[older], bt.h[older], errors[older])
+    norm = errors / difficulty.predict(bt.feats, bt.h)
+    model = LocationModel().fit(bt.feats[older], bt.h[older], norm[older])
+    return median_slope(norm[newer], model.predict(bt.feats[newer], bt.h[newer]))
