@@ -29,7 +29,9 @@ def ordinal_backtest(
     min_train: int = 4,
 ) -> pl.DataFrame:
     """One row per (series, origin, h) with an observed actual: ``series, offset, h, y, mean`` (the median
-    level), ``raw_scale``, ``q<p>`` and ``p_k<k>`` / ``event_k<k>``; empty when no series is long enough.
+    level), ``raw_scale``, ``q<p>``, ``pit_lo`` / ``pit_hi`` (``P(level < y)`` and ``P(level ≤ y)``, which the
+    published coverage of a discrete forecast reads: :func:`models.metrics.pit_coverage`) and
+    ``p_k<k>`` / ``event_k<k>``; empty when no series is long enough.
 
     ``p_k<k>`` is the chain's exact ``P(level ≥ target)`` for the integer levels (a level is reached or
     not, so the event on an integer scale is ``level ≥ ⌈target⌉``).
@@ -70,6 +72,10 @@ def ordinal_backtest(
                 }
                 for c, name in enumerate(QUANTILES.values()):
                     row[name] = float(q[j, h - 1, c])
+                # the discrete forecast's PIT range at the actual level (coverage reads it)
+                level = int(np.clip(round(y), 0, n_levels - 1))
+                row["pit_lo"] = float(dist[j, h - 1, :level].sum())
+                row["pit_hi"] = float(dist[j, h - 1, : level + 1].sum())
                 for k in GROWTH_MULTIPLES:
                     target = last * (1 + k * g) ** h
                     reach = int(np.ceil(target - 1e-9))

@@ -46,3 +46,11 @@ def test_level_backtest_rows_are_integer_and_probabilities_exact() -> None:
     assert np.array_equal(q, np.rint(q))
     p = bt["p_k1.0"].to_numpy()
     assert np.all((p >= 0) & (p <= 1)) and all(math.isfinite(v) for v in p)
+
+
+def test_level_backtest_rows_carry_the_pit_range_of_the_actual_level() -> None:
+    bt = forecast_group(_task()).backtest
+    lo, hi = bt["pit_lo"].to_numpy(), bt["pit_hi"].to_numpy()
+    assert np.all((lo >= -1e-12) & (lo <= hi + 1e-12) & (hi <= 1 + 1e-12))
+    # every actual in these series was a level the chain gave some probability to (no drops, one step a year)
+    assert np.all(hi - lo > 0)
