@@ -97,6 +97,10 @@ CONFIGS: tuple[tuple[str, ChampionConfig], ...] = (
         "for information: forecast-file settings, median correction checked out of time (q0.5)",
         ChampionConfig(n_origins=6, min_train=4, location_gate=3),
     ),
+    (
+        "for information: forecast-file settings, median correction shrunk by its out-of-time slope (q0.5)",
+        ChampionConfig(n_origins=6, min_train=4, location_shrink=3),
+    ),
 )
 
 
@@ -212,13 +216,24 @@ def run_panel(panel: Panel) -> tuple[list[str], dict[str, float]]:
         "",
         f"Best Auto model on MASE: {best} ({mase[best]:.3f}). Chosen candidates: "
         + "; ".join(f"{r.name}: `{r.note}`" for r in champs)
-        + ". The median correction's out-of-time check (`ChampionConfig.location_gate`, the last champion "
-        f"row only; 1 or more switches it off): {_fmt(champs[-1].extra.get('location_check'), 3)}.",
+        + ". The median correction's out-of-time check (`ChampionConfig.location_gate`, the checked row only; "
+        f"1 or more switches it off): {_fmt(_extra(champs, 'location_check'), 3)}; its out-of-time slope λ "
+        "(`ChampionConfig.location_shrink`, the shrunk row only; the factor on the correction): "
+        f"{_fmt(_extra(champs, 'location_slope'), 3)}.",
         "",
     ]
     auto = {r.name: r.points for r in results if r.name in AUTO}
     lines += diagnosis(panel, champs[0], auto)
     return lines, ratios
+
+
+def _extra(champs: list[Result], key: str) -> float | None:
+    """The first champion run that reports ``key`` (the gate's check, the shrinkage's slope), or ``None``."""
+    for r in champs:
+        value = r.extra.get(key)
+        if isinstance(value, float):
+            return value
+    return None
 
 
 def _panel_keys(text: str) -> list[str]:
@@ -258,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
             "Written by `python -m evaluation.bench.heldout` from one run; every number below was measured in "
             "that run. Protocol in the module docstring of `evaluation/bench/heldout.py`. These panels are for "
             "reporting only: the champion's design is chosen on M3 yearly training windows "
-            '(`evaluation/bench/forecast.md`), never here. The row "for information: …" is an option that '
-            "is not the default (it lost on the M3 validation windows; see `ChampionConfig.location_gate`).",
+            '(`evaluation/bench/forecast.md`), never here. The rows "for information: …" are options that are '
+            "not defaults (they lost on the M3 validation windows; see `ChampionConfig.location_gate` and "
+            "`ChampionConfig.location_shrink`).",
             "",
             f"Run: {when} · {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()} · "
             f"load average at start {load} · statsforecast {statsforecast.__version__} (n_jobs=1) · "
