@@ -80,6 +80,20 @@ def per_series_choice(bt: MemberBacktest, members: Sequence[Member]) -> dict[int
     return choice
 
 
+def out_of_time(
+    bt: MemberBacktest, pts: np.ndarray, recent: int, min_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The scaled errors ``(actual − pts) / s`` and the masks of the rows a correction may learn from (targets
+    at or before the cutoff of origin ``recent``: ``offset − h ≥ recent``) and of the rows it is checked on
+    (origins ``1 … recent``); ``None`` when either holds fewer than ``min_rows`` rows."""
+    errors = (bt.actual - pts) / bt.scale
+    older = (bt.offset - bt.h) >= recent
+    newer = bt.offset <= recent
+    if older.sum() < min_rows or newer.sum() < min_rows:
+        return None
+    return errors, older, newer
+
+
 def location_holds(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows: int = 100) -> float | None:
     """Whether a median correction learnt on older backtest rows held up on the most recent origins.
 
@@ -91,11 +105,10 @@ def location_holds(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows
     """
     from models.calibration import LocationModel
 
-    errors = (bt.actual - pts) / bt.scale
-    older = (bt.offset - bt.h) >= recent
-    newer = bt.offset <= recent
-    if older.sum() < min_rows or newer.sum() < min_rows:
+    split = out_of_time(bt, pts, recent, min_rows)
+    if split is None:
         return None
+    errors, older, newer = split
     model = LocationModel().fit(bt.feats[older], bt.h[older], errors[older])
     corrected = errors[newer] - model.predict(bt.feats[newer], bt.h[newer])
     plain = float(np.abs(errors[newer]).mean())
@@ -120,7 +133,8 @@ def median_slope(realised: np.ndarray, predicted: np.ndarray) -> float:
     use = (m != 0) & np.isfinite(m) & np.isfinite(y)
     if not use.any():
         return 1.0
-    ratio, weight = y[use] / m[use], np.abs(m[use])
+    with np.errstate(over="ignore"):  # a tiny predicted shift: an infinite ratio of next to no weight
+        ratio, weight = y[use] / m[use], np.abs(m[use])
     order = np.argsort(ratio, kind="stable")
     cum = np.cumsum(weight[order])
     slope = float(ratio[order][np.searchsorted(cum, 0.5 * cum[-1])])
@@ -140,11 +154,10 @@ def location_slope(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows
     """
     from models.calibration import DifficultyModel, LocationModel
 
-    errors = (bt.actual - pts) / bt.scale
-    older = (bt.offset - bt.h) >= recent
-    newer = bt.offset <= recent
-    if older.sum() < min_rows or newer.sum() < min_rows:
+    split = out_of_time(bt, pts, recent, min_rows)
+    if split is None:
         return None
+    errors, older, newer = split
     difficulty = DifficultyModel().fit(bt.feats[older], bt.h[older], errors[older])
     norm = errors / difficulty.predict(bt.feats, bt.h)
     model = LocationModel().fit(bt.feats[older], bt.h[older], norm[older])

@@ -13,9 +13,9 @@ from models.champion import ChampionConfig, Member, MemberBacktest, fit_champion
 from models.champion.chunked import Piece, fit_chunked, forecast_piece
 from models.champion.selection import location_slope, median_slope
 from models.transforms import Scale
+from tests.models.test_champion_location_gate import H, _backtest, _panel
 
 PROBS = np.array([0.025, 0.1, 0.5, 0.9, 0.975])
-N_SERIES, N_ORIGINS, H = 300, 6, 4
 
 shifts = st.lists(
     st.floats(min_value=-5, max_value=5, allow_nan=False).filter(lambda v: abs(v) > 1e-3),
@@ -70,24 +70,6 @@ def test_the_slope_beats_any_other_in_the_unit_interval() -> None:
     assert all(loss(slope) <= loss(lam) + 1e-9 for lam in np.linspace(0, 1, 201))
 
 
-def _backtest(bias_recent: float, seed: int = 0) -> tuple[MemberBacktest, np.ndarray]:
-    """A synthetic backtest whose errors carry a bias of ``+1`` per unit of the first feature on the
-    older rows and ``bias_recent`` per unit on the rows of the 3 most recent origins."""
-    rng = np.random.default_rng(seed)
-    rows = [
-        (s, o, h) for s in range(N_SERIES) for o in range(1, N_ORIGINS + 1) for h in range(1, min(H, o) + 1)
-    ]
-    series, offset, h = (np.array(c) for c in zip(*rows, strict=True))
-    x = rng.uniform(-1, 1, N_SERIES)[series]
-    feats = np.column_stack([x, rng.normal(size=series.size)])
-    slope = np.where(offset <= 3, bias_recent, 1.0)
-    actual = slope * x + rng.normal(0, 0.3, series.size)
-    pts = np.zeros(series.size)
-    ones = np.ones(series.size)
-    bt = MemberBacktest(series, offset, h, actual, ones, ones, ones * 0.5, {Member("naive"): pts}, feats)
-    return bt, pts
-
-
 @pytest.mark.parametrize(("bias_recent", "low", "high"), [(1.0, 0.8, 1.0), (0.5, 0.3, 0.7), (0.0, 0.0, 0.2)])
 def test_the_backtest_slope_follows_how_much_of_the_bias_persisted(
     bias_recent: float, low: float, high: float
@@ -101,16 +83,6 @@ def test_too_few_rows_on_either_side_says_nothing() -> None:
     bt, pts = _backtest(1.0)
     few = bt.series < 5
     assert location_slope(bt.take(few), pts[few], 3) is None
-
-
-def _panel(n: int = 120, seed: int = 1) -> list[np.ndarray]:
-    """Log-scale yearly series of 12–16 points with trends and noise of different sizes."""
-    rng = np.random.default_rng(seed)
-    return [
-        np.log(100.0)
-        + np.cumsum(rng.normal(rng.normal(0.05, 0.04), rng.uniform(0.02, 0.1), int(rng.integers(12, 17))))
-        for _ in range(n)
-    ]
 
 
 SMALL = ChampionConfig(
