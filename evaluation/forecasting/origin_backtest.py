@@ -71,8 +71,10 @@ def champion_backtest(
     Returns:
         One row per (series, origin, h) with an observed actual: ``series`` (index), ``offset`` (cutoff =
         last index − offset), ``h``, ``y``, ``mean`` (median forecast), ``raw_scale`` (mean absolute step of the
-        training window, for MASE), ``q<p>`` columns for the interval bounds, and ``p_k<k>`` / ``event_k<k>``
-        for the attainment events (probability and outcome). Empty when no series is long enough.
+        training window, for MASE), ``q<p>`` columns for the interval bounds, ``pit`` (:func:`pit_of`) and
+        ``qd`` (the quantiles at every ``probs``, for :mod:`evaluation.forecasting.interval_recalibration`),
+        and ``p_k<k>`` / ``event_k<k>`` for the attainment events (probability and outcome). Empty when no
+        series is long enough.
     """
     keep = {0.025: "q0.025", 0.1: "q0.1", 0.5: "q0.5", 0.9: "q0.9", 0.975: "q0.975"}
     rows: list[dict[str, float | int | None]] = []
@@ -116,12 +118,30 @@ def champion_backtest(
                 }
                 for p, name in keep.items():
                     row[name] = float(np.interp(p, probs, row_q))
+                row["pit"] = pit_of(y, probs, row_q)
+                row["qd"] = row_q.tolist()
                 for k in GROWTH_MULTIPLES:
                     target = last * (1 + k * g) ** h
                     row[f"p_k{k}"] = 1.0 - cdf_from_quantiles(target, probs, row_q)
                     row[f"event_k{k}"] = float(y >= target)
                 rows.append(row)
     return pl.DataFrame(rows)
+
+
+def pit_of(y: float, probs: np.ndarray, q: np.ndarray) -> float:
+    """The PIT of ``y`` under one row of quantiles: ``P(value ≤ y)`` (:func:`models.base.cdf_from_quantiles`),
+    or, where ``y`` sits on a point mass (tied quantiles, e.g. a share at its bound), the middle of the
+    mass's range of probabilities, ``(P(value < y) + P(value ≤ y)) / 2`` (the randomised PIT's mean).
+
+    >>> p = np.array([0.1, 0.5, 0.9])
+    >>> pit_of(0.5, p, np.array([-1.0, 0.0, 1.0])), pit_of(1.0, p, np.array([0.0, 1.0, 1.0]))
+    (0.7, 0.7)
+    """
+    upper = cdf_from_quantiles(y, probs, q)
+    tied = np.flatnonzero(q == y)
+    if tied.size < 2:
+        return upper
+    return (float(probs[tied[0]]) + upper) / 2.0
 
 
 def series_summary(frame: pl.DataFrame) -> pl.DataFrame:

@@ -241,7 +241,7 @@ def fold_of(series_id: str) -> int:
     return zlib.crc32(series_id.encode("utf-8")) % 2
 
 
-def _kind(frame: pl.DataFrame) -> str:
+def kind_of(frame: pl.DataFrame) -> str:
     """A backtest frame's kind (its ``kind`` column, one value per frame), ``""`` when it has none."""
     return str(frame["kind"][0]) if "kind" in frame.columns and frame.height else ""
 
@@ -267,8 +267,8 @@ def crossfit(frames: list[pl.DataFrame], *, prior: float = DEFAULT_PRIOR) -> lis
     """
     live = [f for f in frames if f.height and any(c.startswith("p_k") for c in f.columns)]
     maps: dict[tuple[str, int], BetaMap] = {}
-    for kind in sorted({_kind(f) for f in live}):
-        same = [f for f in live if _kind(f) == kind]
+    for kind in sorted({kind_of(f) for f in live}):
+        same = [f for f in live if kind_of(f) == kind]
         for fold in (0, 1):
             other = [
                 f.filter(pl.Series([fold_of(str(s)) != fold for s in f["series_id"].to_list()])) for f in same
@@ -284,7 +284,7 @@ def crossfit(frames: list[pl.DataFrame], *, prior: float = DEFAULT_PRIOR) -> lis
         for c in [c for c in f.columns if c.startswith("p_k")]:
             v = f[c].to_numpy().astype(float).copy()
             for fold in (0, 1):
-                v[folds == fold] = maps[(_kind(f), fold)].apply(v[folds == fold])
+                v[folds == fold] = maps[(kind_of(f), fold)].apply(v[folds == fold])
             new[c] = v
         out.append(f.with_columns(pl.Series(c, v) for c, v in new.items()))
     return out
@@ -293,4 +293,4 @@ def crossfit(frames: list[pl.DataFrame], *, prior: float = DEFAULT_PRIOR) -> lis
 def fit_by_kind(frames: list[pl.DataFrame], *, prior: float = DEFAULT_PRIOR) -> dict[str, BetaMap]:
     """One map per kind, fitted on every attainment pair of that kind's frames (what final probabilities use)."""
     live = [f for f in frames if f.height]
-    return {k: _fit_rows([f for f in live if _kind(f) == k], prior) for k in sorted({_kind(f) for f in live})}
+    return {k: _fit_rows([f for f in live if kind_of(f) == k], prior) for k in sorted({kind_of(f) for f in live})}

@@ -203,7 +203,7 @@ class ChampionConfig(BaseModel):
     kind_features: bool = True
     kind_pools: bool = True
     recalibrate: Literal["small", "always", "never"] = "never"
-    recalibrate_shape: Literal["free", "symmetric", "central", "central_beta"] = "free"
+    recalibrate_shape: Literal["free", "symmetric", "central"] = "free"
     recal_prior: float = Field(default=200.0, ge=0)
     tail_multiple: float | None = Field(default=2.0, gt=0)
     max_pool_rows: int = Field(default=200_000, ge=1000)

@@ -44,6 +44,7 @@ from pipelines.steps.forecast import (
     attainment_recalibration,
     backtest_tables,
     build_specs,
+    calibrate_intervals,
     forecast_group,
     forecast_groups,
     group_tasks,
@@ -339,7 +340,7 @@ def _forecast_step(
         try:
             if progress:
                 progress("forecast", 0, len(specs))
-            results: list[GroupResult] = forecast_groups(tasks, ex, progress=progress)
+            results: list[GroupResult] = calibrate_intervals(forecast_groups(tasks, ex, progress=progress))
         finally:
             ex.close()
         forecasts = pl.concat([r.forecasts for r in results])
@@ -684,7 +685,7 @@ def reproduce(settings: Settings, run_id: str) -> list[TableCheck]:
     tasks = group_tasks(
         specs, targets=_targets(kpis), config=config.champion_config(), n_origins=config.n_origins
     )
-    results = [forecast_group(t) for t in tasks]
+    results = calibrate_intervals([forecast_group(t) for t in tasks])
     forecasts = pl.concat([r.forecasts for r in results])
     samples = pl.concat([r.samples for r in results])
     att = attainment(specs, forecasts, samples, kpis, recalibration=attainment_recalibration(results))

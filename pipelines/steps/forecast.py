@@ -12,7 +12,7 @@ import logging
 import math
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import polars as pl
 
 from evaluation import tables
 from evaluation.forecasting import attainment as att
+from evaluation.forecasting import interval_recalibration as intervals
 from evaluation.forecasting import recalibration as recal
 from evaluation.forecasting.ordinal_backtest import ordinal_backtest
 from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
@@ -100,6 +101,7 @@ class GroupResult:
     backtest: pl.DataFrame
     failures: list[dict[str, str]] = field(default_factory=list)
     candidate_scores: pl.DataFrame | None = None
+    dense: np.ndarray | None = None  # (series forecast, horizon, len(PROBS)): what forecasts were read from
 
 
 def build_specs(
@@ -210,6 +212,7 @@ def _forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = 
     model = f"dtscope:{champ.name}"
     f_rows: list[dict[str, Any]] = []
     s_rows: list[dict[str, Any]] = []
+    dense: list[np.ndarray] = []
     for i, spec in enumerate(task.specs):
         qi = raw_q[i]
         if spec.survey and spec.std_error > 0:
@@ -221,6 +224,7 @@ def _forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = 
         if spec.cumulative:
             qi = monotone_quantiles(qi, last_value)
         qi = np.sort(qi, axis=1)
+        dense.append(qi)
         for h in range(task.horizon):
             period = last_year + h + 1
             row = {
@@ -249,8 +253,10 @@ def _forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = 
         cumulative=[s.cumulative for s in task.specs],
     )
     if bt.height and scale.name == "logit":  # scored as published: the point mass at a share's bound
-        cols = [c for c in bt.columns if c.startswith("q")] + ["mean"]
+        cols = [c for c in bt.columns if c.startswith("q") and c != "qd"] + ["mean"]
         bt = bt.with_columns(pl.Series(c, snap_to_bounds(bt[c].to_numpy(), scale)) for c in cols)
+        qd = snap_to_bounds(np.array(bt["qd"].to_list(), dtype=float), scale)
+        bt = bt.with_columns(pl.Series("qd", qd.tolist()))
     if bt.height:
         ids = [s.key for s in task.specs]
         bt = bt.with_columns(
@@ -264,6 +270,7 @@ def _forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = 
         samples=pl.DataFrame(s_rows, schema=SAMPLE_SCHEMA),
         backtest=bt,
         candidate_scores=champ.scores,
+        dense=np.stack(dense),
     )
 
 
@@ -385,7 +392,51 @@ def forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = C
             if any(p.backtest.height for p in parts)
             else pl.DataFrame(),
             failures=[f for p in parts for f in p.failures],
+            dense=np.concatenate([p.dense for p in parts if p.dense is not None])
+            if all(p.dense is not None for p in parts if p.forecasts.height)
+            and any(p.dense is not None for p in parts)
+            else None,
         )
+
+
+def calibrate_intervals(
+    results: list[GroupResult],
+    *,
+    prior: float | None = intervals.DEFAULT_PRIOR,
+    smooth: bool = intervals.SMOOTH,
+) -> list[GroupResult]:
+    """Every group's forecasts and backtest re-read under the interval recalibration of its kind
+    (:mod:`evaluation.forecasting.interval_recalibration`).
+
+    The forecasts' quantiles and draws use the map fitted on every backtest row of the kind; each backtest
+    row is re-read by the map fitted on the other half of the series (so the published ``backtest_metrics``
+    and the attainment recalibration fitted after it see out-of-sample intervals and probabilities). The
+    median, hence ``mean``, never moves. ``prior=None`` switches it off (the backtests only lose ``qd``).
+    """
+    if prior is None:
+        return [replace(r, backtest=r.backtest.drop("qd", strict=False)) for r in results]
+    maps = intervals.fit_by_kind([r.backtest for r in results], prior=prior, smooth=smooth)
+    crossed = intervals.crossfit([r.backtest for r in results], PROBS, prior=prior, smooth=smooth)
+    out = []
+    for r, bt in zip(results, crossed, strict=True):
+        kind = recal.kind_of(r.backtest)
+        rec = maps.get(kind)
+        if rec is None or r.dense is None or rec.identity or r.forecasts.height == 0:
+            out.append(replace(r, backtest=bt))
+            continue
+        q = intervals.read_levels(r.dense, PROBS, np.array(OUT_PROBS), rec).reshape(-1, len(OUT_PROBS))
+        draws = intervals.read_levels(r.dense, PROBS, DENSE, rec).reshape(-1)
+        if q.shape[0] != r.forecasts.height or draws.size != r.samples.height:
+            raise RuntimeError(f"group {r.name}: forecasts do not line up with the quantiles they came from")
+        forecasts = r.forecasts.with_columns(
+            pl.Series(col, q[:, j]) for j, col in enumerate(QUANTILE_COLUMNS)
+        )
+        out.append(
+            replace(
+                r, forecasts=forecasts, samples=r.samples.with_columns(pl.Series("value", draws)), backtest=bt
+            )
+        )
+    return out
 
 
 def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -464,7 +515,9 @@ def attainment(
         ok = np.isfinite(vals)
         tyear = int(t["target_year"])
         kind, tval = t["target_kind"], float(t["target_value"])
-        target = att.Target(kind, tval, high=t["target_high"], precision=float(t["precision"]), upper=t["upper"])
+        target = att.Target(
+            kind, tval, high=t["target_high"], precision=float(t["precision"]), upper=t["upper"]
+        )
         anticipated, required = att.growth_view(years[ok], vals[ok], tyear, tval)
         fc = forecasts.filter((pl.col("kpi_id") == spec.kpi_id) & (pl.col("region") == spec.region)).sort(
             "period"

@@ -1,0 +1,142 @@
+"""Recalibrating the published predictive distributions on the panel's own backtest PITs, per KPI kind.
+
+The champion's distribution on a district's panel is a linear pool of one calibrated distribution per centre
+(:mod:`models.champion.calibration`): wider than any of them, so its central intervals over-cover, most in the
+middle (80 %) and least in the tails (95 %) (Gneiting & Ranjan 2013). The whole-champion backtest
+(:func:`evaluation.forecasting.origin_backtest.champion_backtest`) says by how much: each row's PIT ``u``
+(where the outcome fell in its forecast distribution). The pool's central interval of nominal level ``c``
+held the outcome when ``|2u − 1| ≤ c``; ``H(c)``, the share of rows for which it did, is the coverage it
+really had. Reading the distribution at ``½ ± H⁻¹(c)/2`` gives central intervals that held ``c`` of the
+outcomes (:func:`models.champion.calibration.fit_central`). The map is symmetric, so the median (the
+published point forecast, ``mean``) never moves, and it reads each level's coverage on its own, so the
+middle can narrow while the tails stay.
+
+**Borrowing strength** as the attainment recalibration does (:mod:`evaluation.forecasting.recalibration`):
+``H`` is estimated from the panel's own PITs plus ``n₀`` pseudo-PITs spread over a reference shipped with
+dtscope (``models/champion/reference_pit.csv``: PITs of the uncalibrated pool on held-out points of
+district-sized panels cut from M3 yearly *training* parts), weight ``n / (n + n₀)`` on the panel's own.
+
+**One map per kind** (shares, counts, amounts, rates are over-covered by different amounts); the ordinal
+``level`` kind is discrete and has no continuous quantiles to re-read, so it keeps its distribution.
+
+**Honest reporting.** Published backtest metrics must not score a map on the rows it was fitted on:
+:func:`crossfit` maps each backtest row with the map fitted on the *other* half of the series (the same
+stable hash of ``series_id`` as the attainment recalibration), re-reading its interval bounds, its PIT and
+its attainment probabilities, which the attainment recalibration then maps in turn. The published forecasts
+use the map fitted on every row of the kind (:func:`fit_by_kind`).
+
+**Choices, on the 2-district demo (validation) only**: see :data:`DEFAULT_PRIOR`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from evaluation.forecasting.recalibration import fold_of, kind_of
+from models.champion.calibration import Recalibration, fit_central, reference_pits
+
+DEFAULT_PRIOR = 25.0
+"""``n₀``, the weight in PITs of the shipped reference (see the module docstring for how it was chosen)."""
+
+DISCRETE_KINDS = frozenset({"level"})
+QUANTILE_COLUMNS = {0.025: "q0.025", 0.1: "q0.1", 0.9: "q0.9", 0.975: "q0.975"}
+
+
+def _live(frame: pl.DataFrame) -> bool:
+    return frame.height > 0 and "pit" in frame.columns and kind_of(frame) not in DISCRETE_KINDS
+
+
+SMOOTH = False
+"""Whether the map is the smooth two-parameter one (``fit_central(smooth=True)``) rather than the empirical."""
+
+
+def fit(pits: np.ndarray, prior: float = DEFAULT_PRIOR, *, smooth: bool = SMOOTH) -> Recalibration:
+    """The central map of one kind from its backtest PITs (the reference's pseudo-PITs weigh ``prior``)."""
+    return fit_central(np.asarray(pits, dtype=float), reference_pits(), prior, smooth=smooth)
+
+
+def fit_by_kind(
+    frames: list[pl.DataFrame], *, prior: float = DEFAULT_PRIOR, smooth: bool = SMOOTH
+) -> dict[str, Recalibration]:
+    """One map per continuous kind, fitted on every backtest PIT of that kind (what published forecasts use)."""
+    live = [f for f in frames if _live(f)]
+    kinds = sorted({kind_of(f) for f in live})
+    return {
+        k: fit(np.concatenate([f["pit"].to_numpy() for f in live if kind_of(f) == k]), prior, smooth=smooth)
+        for k in kinds
+    }
+
+
+def read_levels(
+    dense: np.ndarray, probs: np.ndarray, out_probs: np.ndarray, rec: Recalibration
+) -> np.ndarray:
+    """Quantiles at ``out_probs`` of the recalibrated distribution, from quantiles ``dense`` (``(..., len(probs))``).
+
+    The levels ``rec.levels(out_probs)`` are read off ``dense`` linearly between neighbouring ``probs``
+    (clipped to the grid's ends). The same weights apply to every row, so a path that never decreases over
+    the horizon (a cumulative KPI) or stays inside a bound still does.
+
+    >>> probs = np.array([0.1, 0.5, 0.9])
+    >>> read_levels(np.array([[0.0, 1.0, 2.0]]), probs, np.array([0.1, 0.5]), Recalibration()).tolist()
+    [[0.0, 1.0]]
+    """
+    levels = np.clip(rec.levels(np.asarray(out_probs, dtype=float)), probs[0], probs[-1])
+    idx = np.clip(np.searchsorted(probs, levels), 1, probs.size - 1)
+    w = (levels - probs[idx - 1]) / (probs[idx] - probs[idx - 1])
+    d = np.asarray(dense, dtype=float)
+    return np.asarray(d[..., idx - 1] * (1 - w) + d[..., idx] * w)
+
+
+def apply(frame: pl.DataFrame, rec: Recalibration, probs: np.ndarray) -> pl.DataFrame:
+    """Backtest rows re-read under ``rec``: interval bounds from ``qd``, ``pit`` and ``p_k<k>`` through the map.
+
+    ``P(Y ≥ t) = 1 − F(t)`` becomes ``1 − G(F(t))``, ``G`` the recalibrated CDF (:meth:`Recalibration.cdf`);
+    the median and ``mean`` do not move.
+    """
+    if rec.identity or frame.height == 0:
+        return frame
+    dense = np.array(frame["qd"].to_list(), dtype=float)
+    out = np.array(sorted(QUANTILE_COLUMNS))
+    q = read_levels(dense, probs, out, rec)
+    cols = [pl.Series(QUANTILE_COLUMNS[p], q[:, j]) for j, p in enumerate(out)]
+    cols.append(pl.Series("pit", rec.cdf(frame["pit"].to_numpy())))
+    for c in [c for c in frame.columns if c.startswith("p_k")]:
+        cols.append(pl.Series(c, 1.0 - rec.cdf(1.0 - frame[c].to_numpy())))
+    return frame.with_columns(cols)
+
+
+def _folds(frame: pl.DataFrame) -> np.ndarray:
+    return np.array([fold_of(str(s)) for s in frame["series_id"].to_list()], dtype=int)
+
+
+def crossfit(
+    frames: list[pl.DataFrame], probs: np.ndarray, *, prior: float = DEFAULT_PRIOR, smooth: bool = SMOOTH
+) -> list[pl.DataFrame]:
+    """``frames`` (whole-champion backtest rows with ``series_id``, ``kind``, ``pit`` and ``qd``) with each row
+    re-read by the map of its kind fitted on the other fold of the series; ``qd`` is dropped.
+
+    A frame of a discrete kind, or without PITs, is returned as it is (without ``qd``).
+    """
+    live = [f for f in frames if _live(f)]
+    maps: dict[tuple[str, int], Recalibration] = {}
+    for kind in sorted({kind_of(f) for f in live}):
+        same = [f for f in live if kind_of(f) == kind]
+        u = np.concatenate([f["pit"].to_numpy() for f in same])
+        fo = np.concatenate([_folds(f) for f in same])
+        for fold in (0, 1):
+            maps[(kind, fold)] = fit(u[fo != fold], prior, smooth=smooth)
+    out = []
+    for f in frames:
+        if not _live(f):
+            out.append(f.drop("qd", strict=False))
+            continue
+        rows = _folds(f)
+        parts = [
+            apply(f.filter(pl.Series(rows == fold)), maps[(kind_of(f), fold)], probs).with_columns(
+                pl.Series("_row", np.flatnonzero(rows == fold))
+            )
+            for fold in (0, 1)
+        ]
+        out.append(pl.concat(parts).sort("_row").drop("_row", "qd"))
+    return out
