@@ -129,19 +129,26 @@ def champion_backtest(
 
 
 def pit_of(y: float, probs: np.ndarray, q: np.ndarray) -> float:
-    """The PIT of ``y`` under one row of quantiles: ``P(value ≤ y)`` (:func:`models.base.cdf_from_quantiles`),
-    or, where ``y`` sits on a point mass (tied quantiles, e.g. a share at its bound), the middle of the
-    mass's range of probabilities, ``(P(value < y) + P(value ≤ y)) / 2`` (the randomised PIT's mean).
+    """The PIT of ``y`` under one row of quantiles, as the closed central intervals read it.
+
+    Off a point mass it is ``P(value ≤ y)`` (:func:`models.base.cdf_from_quantiles`). On one (tied quantiles:
+    a share at its bound, forecast to stay there) the outcome's levels are a range ``[P(value < y),
+    P(value ≤ y)]``, and the closed central interval of level ``c`` holds ``y`` as soon as it reaches any of
+    them; the PIT is then the level of the range nearest ``½``, so ``|2u − 1| ≤ c`` says exactly whether
+    that interval held ``y`` (the map of :mod:`evaluation.forecasting.interval_recalibration` is fitted to
+    these coverages).
 
     >>> p = np.array([0.1, 0.5, 0.9])
     >>> pit_of(0.5, p, np.array([-1.0, 0.0, 1.0])), pit_of(1.0, p, np.array([0.0, 1.0, 1.0]))
-    (0.7, 0.7)
+    (0.7, 0.5)
+    >>> pit_of(1.0, p, np.array([0.0, 0.5, 1.0])), pit_of(2.0, p, np.array([0.0, 2.0, 2.0]))
+    (0.9, 0.5)
     """
     upper = cdf_from_quantiles(y, probs, q)
     tied = np.flatnonzero(q == y)
     if tied.size < 2:
         return upper
-    return (float(probs[tied[0]]) + upper) / 2.0
+    return float(np.clip(0.5, float(probs[tied[0]]), upper))
 
 
 def series_summary(frame: pl.DataFrame) -> pl.DataFrame:

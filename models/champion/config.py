@@ -164,7 +164,16 @@ class ChampionConfig(BaseModel):
             95 %: ``recal_prior`` 200 / 50 / 20 moved counts from 89.9 / 94.3 to 88.9 / 93.9, 86.5 / 93.1,
             84.6 / 91.8 and shares from 96.8 / 99.7 to 96.5 / 99.4, 96.2 / 99.4, 95.2 / 99.0 (Brier of
             counts 0.1160 → 0.1158, 0.1158, 0.1157); the 95 % coverage of counts got worse at every
-            weight.
+            weight. ``"central"``: no beta at all, the symmetric map of the pool's central intervals read
+            off the coverage each level had on the PITs (:func:`models.champion.calibration.fit_central`),
+            so the middle can narrow while the tails stay. Not a default either: on the same seven draws
+            (``python -m pipelines.bench.panel_configs``) ``recal_prior = 50`` took counts from 89.9 / 94.3
+            to 85.3 / 94.2 but left the smooth kinds wide (shares 96.8 / 99.7 → 95.2 / 99.4, amounts
+            96.4 / 100 → 95.2 / 100), because the member backtest's PITs inside
+            one fit are not the coverage the published whole-champion backtest measures (on the
+            16-district demo they say counts cover 88 / 97 where the published backtest says 83 / 94.5).
+            The product recalibrates the published intervals on the published backtest's own PITs instead
+            (:mod:`evaluation.forecasting.interval_recalibration`).
         recal_prior: ``n₀``, the weight in PITs of the shipped reference PITs (M3 yearly training parts,
             ``models/champion/reference_pit.csv``) in that fit: the panel's own PITs weigh
             ``n / (n + n₀)``, so a thin panel borrows the reference's map and a long one its own.

@@ -106,3 +106,18 @@ def test_published_forecasts_keep_their_median_bounds_and_order() -> None:
         q, before.forecasts.select("q0.025", "q0.1", "q0.5", "q0.9", "q0.975").to_numpy()
     )
     assert "qd" not in after.backtest.columns and after.backtest.height == before.backtest.height
+
+
+def test_the_backtest_pit_says_what_the_closed_intervals_did_even_at_a_bound() -> None:
+    # shares climbing to 100 % and staying there: the forecasts put a point mass on the bound
+    values = {f"d{i}": [min(100.0, 96.0 + 0.8 * t + 0.1 * i) for t in range(9)] for i in range(10)}
+    task = group_task(
+        "share:logit[0,100]", "4g_coverage", "share", (0.0, 100.0), 0.1, values, first_year=2015, horizon=3
+    )
+    bt = forecast_group(task).backtest
+    at_bound = bt.filter(pl.col("y") == 100.0)
+    assert at_bound.height > 0 and (at_bound["q0.975"] == 100.0).any()
+    v = np.abs(2 * bt["pit"].to_numpy() - 1)
+    rows = ForecastRows.from_frame(bt)
+    assert np.array_equal(v <= 0.95, coverage95(rows) == 100)
+    assert np.array_equal(v <= 0.8, coverage80(rows) == 100)
