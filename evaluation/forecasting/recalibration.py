@@ -293,4 +293,6 @@ def crossfit(frames: list[pl.DataFrame], *, prior: float = DEFAULT_PRIOR) -> lis
 def fit_by_kind(frames: list[pl.DataFrame], *, prior: float = DEFAULT_PRIOR) -> dict[str, BetaMap]:
     """One map per kind, fitted on every attainment pair of that kind's frames (what final probabilities use)."""
     live = [f for f in frames if f.height]
-    return {k: _fit_rows([f for f in live if kind_of(f) == k], prior) for k in sorted({kind_of(f) for f in live})}
+    return {
+        k: _fit_rows([f for f in live if kind_of(f) == k], prior) for k in sorted({kind_of(f) for f in live})
+    }
