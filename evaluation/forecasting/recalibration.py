@@ -1,5 +1,10 @@
 """Recalibrating attainment probabilities on the panel's own backtest outcomes, borrowing when thin.
 
+**Since the published distributions are recalibrated themselves**
+(:mod:`evaluation.forecasting.interval_recalibration`), this map is fitted to their (already mapped)
+probabilities, with ``n₀ = 100`` (:data:`pipelines.steps.forecast.ATTAINMENT_MAP_PRIOR` has the validation
+figures). The figures in the rest of this docstring were measured before that change, with ``n₀ = 25``.
+
 A district's panel is tens of short series: the champion's conformal pools there are a few dozen errors,
 and its probabilities can be pulled towards ½ (or pushed away) in ways no single series reveals. The
 whole-champion backtest (:func:`evaluation.forecasting.origin_backtest.champion_backtest`) gives, for every

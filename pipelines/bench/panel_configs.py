@@ -10,9 +10,11 @@ and 95 % coverage, MSIS, MASE and attainment Brier (``backtest_metrics`` at hori
 and the total absolute coverage gap ``Σ_kinds |cov80 − 80| + |cov95 − 95|`` over the continuous kinds, with
 the row-weighted CRPS and Brier score. The key ``interval_prior`` sets the pipeline's interval recalibration
 (:func:`pipelines.steps.forecast.calibrate_intervals`; ``null`` switches it off) and ``interval_smooth`` its
-shape, instead of a champion setting.
+shape, and ``attainment_prior`` the attainment recalibration's reference weight (``null``: unmapped), instead
+of a champion setting.
 
-The 16-district demo is never run here: it is the held-out panel of ``python -m evaluation.bench.panels``.
+``--scale all`` runs draws of the 16-district demo instead (seeds given with ``--seeds``, which must not
+include the demo's own: that draw is the held-out panel of ``python -m evaluation.bench.panels``).
 Every number printed is measured in the run.
 """
 
@@ -34,17 +36,18 @@ DEFAULT_SEEDS = (None, 1, 2, 3, 4, 5, 6)
 METRICS = ("coverage80", "coverage95", "msis", "crps", "mase", "brier")
 
 
-def build_home(home: Path, seed: int | None) -> None:
+def build_home(home: Path, seed: int | None, scale: str = "two") -> None:
     """A 2-district demo home (``dtscope demo``), the demo's own seed when ``seed`` is ``None``."""
     exe = str(Path(sys.executable).with_name("dtscope"))
     seeded = [] if seed is None else ["--seed", str(seed)]
     subprocess.run(
-        [exe, "demo", "--scale", "two", *seeded, "--home", str(home)], check=True, capture_output=True
+        [exe, "demo", "--scale", scale, *seeded, "--home", str(home)], check=True, capture_output=True
     )
 
 
-def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> pl.DataFrame:
-    """``kind, n, <metric>…`` at horizon 0 of the forecast step's published backtest under the settings."""
+def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``kind, n, <metric>…`` at horizon 0 of the forecast step's published backtest under the settings, and
+    the published ``calibration`` (reliability) table."""
     from evaluation.forecasting.interval_recalibration import DEFAULT_PRIOR, SMOOTH
     from models.champion import ChampionConfig
     from pipelines.io.kpi_registry import load_registry
@@ -59,6 +62,7 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> pl.Dat
     settings_ = dict(overrides)
     prior = settings_.pop("interval_prior", DEFAULT_PRIOR)
     smooth = bool(settings_.pop("interval_smooth", SMOOTH))
+    attainment_prior = settings_.pop("attainment_prior", F.ATTAINMENT_MAP_PRIOR)
     config = ChampionConfig.model_validate({**run.champion, **settings_})
     settings = resolve_settings(home)
     kpis = load_registry(settings.registry_dir).kpis_table()
@@ -69,11 +73,27 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> pl.Dat
         results = F.calibrate_intervals(F.forecast_groups(tasks, ex), prior=prior, smooth=smooth)
     finally:
         ex.close()
-    metrics, _ = F.backtest_tables(results, {t.name: t.specs[0].kind for t in tasks})
+    metrics, calibration = F.backtest_tables(
+        results, {t.name: t.specs[0].kind for t in tasks}, prior=attainment_prior
+    )
     return (
         metrics.filter(pl.col("horizon") == 0)
         .pivot(on="metric", index="kind", values="value")
         .select("kind", "n", *METRICS)
+    ), calibration
+
+
+def pooled_reliability(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The reliability bins summed over the draws: ``bin_lo, n, predicted, observed``."""
+    return (
+        pl.concat(frames)
+        .group_by("bin_lo")
+        .agg(
+            pl.col("n").sum(),
+            ((pl.col("predicted_mean") * pl.col("n")).sum() / pl.col("n").sum()).alias("predicted"),
+            ((pl.col("observed_freq") * pl.col("n")).sum() / pl.col("n").sum()).alias("observed"),
+        )
+        .sort("bin_lo")
     )
 
 
@@ -88,6 +108,28 @@ def pooled(frames: list[pl.DataFrame]) -> pl.DataFrame:
         )
         .sort("kind")
     )
+
+
+def render_reliability(results: dict[str, pl.DataFrame]) -> list[str]:
+    """Per configuration, the pooled bins' gaps in points (observed − predicted), with their rows."""
+    bins = sorted({b for df in results.values() for b in df["bin_lo"].to_list()})
+    lines = [
+        "| configuration | "
+        + " | ".join(f"{b:.1f}–{b + 0.1:.1f}" for b in bins)
+        + " | Brier of the bins' gaps² |",
+        "| --- | " + " | ".join("---" for _ in bins) + " | --- |",
+    ]
+    for label, df in results.items():
+        by = {r["bin_lo"]: r for r in df.iter_rows(named=True)}
+        cells = [
+            f"{100 * (by[b]['observed'] - by[b]['predicted']):+.1f} ({by[b]['n']})" if b in by else "–"
+            for b in bins
+        ]
+        weighted = float(
+            np.average((df["observed"] - df["predicted"]).to_numpy() ** 2, weights=df["n"].to_numpy())
+        )
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {weighted:.5f} |")
+    return ["Reliability pooled over the draws: gap in points (rows).", "", *lines, ""]
 
 
 def render(results: dict[str, pl.DataFrame], seeds: tuple[int | None, ...], seconds: float) -> str:
@@ -111,7 +153,7 @@ def render(results: dict[str, pl.DataFrame], seeds: tuple[int | None, ...], seco
             f"row-weighted CRPS (continuous kinds) {crps:.4f}, Brier (all kinds) {brier:.5f}"
         )
     drawn = ", ".join("demo's own" if s is None else str(s) for s in seeds)
-    return "\n".join([f"2-district demo, seeds: {drawn}; {seconds:.0f} s in all.", "", *lines, "", *gaps, ""])
+    return "\n".join([f"Demo seeds: {drawn}; {seconds:.0f} s in all.", "", *lines, "", *gaps, ""])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seeds", default=None, help="comma-separated demo seeds; 'own' for the demo's own")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scale", choices=("two", "all"), default="two", help="which demo to draw")
     args = parser.parse_args(argv)
     configs: dict[str, dict[str, Any]] = {"pipeline settings": {}}
     for item in args.config:
@@ -135,16 +178,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.seeds is None
         else tuple(None if s == "own" else int(s) for s in args.seeds.split(","))
     )
+    if args.scale == "all" and None in seeds:
+        parser.error("the 16-district demo's own draw is the held-out panel: give other --seeds")
     t0 = time.perf_counter()
     frames: dict[str, list[pl.DataFrame]] = {label: [] for label in configs}
+    bins: dict[str, list[pl.DataFrame]] = {label: [] for label in configs}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             home = Path(tmp) / f"seed-{seed}"
-            build_home(home, seed)
+            build_home(home, seed, args.scale)
             for label, overrides in configs.items():
-                frames[label].append(panel_metrics(home, overrides, args.workers))
+                kinds, reliability = panel_metrics(home, overrides, args.workers)
+                frames[label].append(kinds)
+                bins[label].append(reliability)
                 print(f"seed {seed}, {label}: done at {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     print(render({k: pooled(v) for k, v in frames.items()}, seeds, time.perf_counter() - t0))
+    print("\n".join(render_reliability({k: pooled_reliability(v) for k, v in bins.items()})))
     return 0
 
 

@@ -440,14 +440,39 @@ def calibrate_intervals(
     return out
 
 
-def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``backtest_metrics`` (model, kind, horizon, metric, value) and ``calibration`` (reliability) tables."""
+ATTAINMENT_MAP_PRIOR: float | None = 100.0
+"""The reference weight ``n₀`` of the direct attainment map per kind (:mod:`evaluation.forecasting.recalibration`),
+applied after the interval recalibration (:func:`calibrate_intervals`), which already maps every probability read
+from the distribution (``P(Y ≥ t) = 1 − G(F(t))``); ``None``: no direct map.
+
+Chosen on validation draws, by the attainment map's own criterion, the published (cross-fitted) Brier score over
+every kind, pooled by rows (``python -m pipelines.bench.panel_configs``, configurations
+``{"attainment_prior": …}``): the 2-district demo (the demo's seed and seeds 1–6, 1,309 rows) and, after the
+2-district draws alone had favoured no map, draws of the 16-district demo (seeds 1–3, 4,467 rows; never its own
+draw, the held-out report). 2-district: 0.09569 without the map, 0.09753 at ``n₀ = 25`` (the default before the
+interval recalibration), 0.09643 at 100 (0.09947 / 0.09748 / 0.09883 at 5 / 400 / 2000); 16-district draws:
+0.09044, 0.08769, 0.08750. Pooled: 0.09163, 0.08992, **0.08952**. The rule set before the 16-district runs
+called differences under 0.0005 a tie, broken by the reliability table (row-weighted squared gaps of the
+bins); the map at 100 had the smaller ones on the 16-district draws (0.00051 against 0.00056; without the map
+0.00164). On the thin panel the per-kind maps are fitted on a few dozen pairs per fold (two series per kind for
+amounts and rates) and cost a little; on the larger one they correct a middle of the scale the
+distributions leave flat (bins 0.3–0.5 said 7–9 points too much, 0.7–0.9 7–9 too little)."""
+
+
+def backtest_tables(
+    results: list[GroupResult], kinds: dict[str, str], *, prior: float | None = ATTAINMENT_MAP_PRIOR
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``backtest_metrics`` (model, kind, horizon, metric, value) and ``calibration`` (reliability) tables.
+
+    ``prior``: the direct attainment map's reference weight (:func:`recal.crossfit`); ``None`` publishes the
+    probabilities as the (interval-recalibrated) distributions give them (:data:`ATTAINMENT_MAP_PRIOR`).
+    """
     metric_frames, rel_frames = [], []
     by_kind: dict[str, list[pl.DataFrame]] = {}
     # attainment probabilities as published: each row's recalibrated by the map fitted on other series
-    recalibrated = dict(
-        zip([r.name for r in results], recal.crossfit([r.backtest for r in results]), strict=True)
-    )
+    frames = [r.backtest for r in results]
+    mapped = frames if prior is None else recal.crossfit(frames, prior=prior)
+    recalibrated = dict(zip([r.name for r in results], mapped, strict=True))
     for r in results:
         if r.backtest.height:
             by_kind.setdefault(kinds[r.name], []).append(recalibrated[r.name])
@@ -481,11 +506,16 @@ def backtest_tables(results: list[GroupResult], kinds: dict[str, str]) -> tuple[
 ATTAINMENT_SCHEMA = tables.dtypes(tables.Attainment)
 
 
-def attainment_recalibration(results: list[GroupResult]) -> dict[str, recal.PlattMap]:
-    """The attainment recalibration per KPI kind, fitted on every group's backtest pairs of that kind (with
-    the shipped reference's credibility weight, :mod:`evaluation.forecasting.recalibration`);
-    ``backtest_tables`` publishes the same maps' cross-fitted reliability."""
-    return recal.fit_by_kind([r.backtest for r in results if r.backtest.height])
+def attainment_recalibration(
+    results: list[GroupResult], *, prior: float | None = ATTAINMENT_MAP_PRIOR
+) -> dict[str, recal.PlattMap]:
+    """The direct attainment map per KPI kind, fitted on every group's backtest pairs of that kind (with the
+    shipped reference's credibility weight ``prior``, :mod:`evaluation.forecasting.recalibration`), or none
+    (an empty mapping) when ``prior`` is ``None``; ``backtest_tables`` publishes the same maps' cross-fitted
+    reliability."""
+    if prior is None:
+        return {}
+    return recal.fit_by_kind([r.backtest for r in results if r.backtest.height], prior=prior)
 
 
 def attainment(

@@ -33,7 +33,8 @@ def test_registry_lists_every_metric_with_one_signature_and_a_direction() -> Non
         for n, obj in vars(metrics).items()
         if inspect.isfunction(obj) and obj.__module__ == metrics.__name__ and not n.startswith("_")
     }
-    assert public - {"score", "metric", "evaluate"} == set(METRICS)
+    # besides the metrics: scoring helpers and the PIT reading of a discrete forecast's coverage
+    assert public - {"score", "metric", "evaluate", "pit_coverage"} == set(METRICS)
     for name, fn in METRICS.items():
         assert list(inspect.signature(fn).parameters) == ["rows"], name
         assert name.endswith(("_error", "_loss")) or name.startswith("coverage"), name

@@ -48,7 +48,7 @@ def _worst_gap(calibration: pl.DataFrame, min_n: int = 100) -> float:
 def test_published_reliability_undoes_a_pull_towards_half() -> None:
     frames, _ = _pulled_panel(n_series=40, rows=60, seed=1)
     results = [GroupResult(f"g{i}", "champ", pl.DataFrame(), pl.DataFrame(), f) for i, f in enumerate(frames)]
-    _, calibration = backtest_tables(results, {"g0": "count", "g1": "share"})
+    _, calibration = backtest_tables(results, {"g0": "count", "g1": "share"}, prior=recal.DEFAULT_PRIOR)
     raw = pl.concat(frames).select(pl.col("p_k1.0").alias("p"), pl.col("event_k1.0").alias("e"))
     # the panel as simulated is badly calibrated: bins of 0.3 say about 0.16 happens
     b = np.clip((raw["p"].to_numpy() * 10).astype(int), 0, 9)
