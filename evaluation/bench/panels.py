@@ -117,9 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         "# The product's panels: published calibration and backtest metrics",
         "",
         "Written by `python -m evaluation.bench.panels` (see its docstring for the protocol). Reliability: the "
-        "published `calibration` table (attainment probabilities of the whole-champion backtest, recalibrated "
-        "by `evaluation.forecasting.recalibration`, each row by the map fitted on the other half of the series); "
-        "coverage, MSIS, CRPS, Brier and MASE: the published `backtest_metrics` at horizon 0 (all horizons).",
+        "published `calibration` table (attainment probabilities of the whole-champion backtest, its distributions "
+        "recalibrated by `evaluation.forecasting.interval_recalibration` and the probabilities by "
+        "`evaluation.forecasting.recalibration`, each row by the maps fitted on the other half of the series); "
+        "coverage, MSIS, CRPS, Brier and MASE: the published `backtest_metrics` at horizon 0 (all horizons; a "
+        "level's coverage read on its PIT, `models.metrics.pit_coverage`). Settings are chosen on other draws "
+        "(`python -m pipelines.bench.panel_configs`), never on the 16-district demo's own draw.",
         "",
     ]
     with tempfile.TemporaryDirectory() as tmp:
