@@ -65,16 +65,15 @@ from models.champion.calibration import Recalibration, fit_central, reference_pi
 DEFAULT_PRIOR = 25.0
 """``n₀``, the weight in PITs of the shipped reference (see the module docstring for how it was chosen)."""
 
+SMOOTH = False
+"""Whether the map is the smooth two-parameter one (``fit_central(smooth=True)``) rather than the empirical."""
+
 DISCRETE_KINDS = frozenset({"level"})
 QUANTILE_COLUMNS = {0.025: "q0.025", 0.1: "q0.1", 0.9: "q0.9", 0.975: "q0.975"}
 
 
 def _live(frame: pl.DataFrame) -> bool:
     return frame.height > 0 and "pit" in frame.columns and kind_of(frame) not in DISCRETE_KINDS
-
-
-SMOOTH = False
-"""Whether the map is the smooth two-parameter one (``fit_central(smooth=True)``) rather than the empirical."""
 
 
 def fit(pits: np.ndarray, prior: float = DEFAULT_PRIOR, *, smooth: bool = SMOOTH) -> Recalibration:
