@@ -68,12 +68,12 @@ DEFAULT_PRIOR = 25.0
 SMOOTH = False
 """Whether the map is the smooth two-parameter one (``fit_central(smooth=True)``) rather than the empirical."""
 
-DISCRETE_KINDS = frozenset({"level"})
 QUANTILE_COLUMNS = {0.025: "q0.025", 0.1: "q0.1", 0.9: "q0.9", 0.975: "q0.975"}
 
 
 def _live(frame: pl.DataFrame) -> bool:
-    return frame.height > 0 and "pit" in frame.columns and kind_of(frame) not in DISCRETE_KINDS
+    """Whether a backtest frame has continuous PITs to fit and re-read (an ordinal level's has a PIT range)."""
+    return frame.height > 0 and "pit" in frame.columns and "qd" in frame.columns
 
 
 def fit(pits: np.ndarray, prior: float = DEFAULT_PRIOR, *, smooth: bool = SMOOTH) -> Recalibration:
@@ -141,7 +141,7 @@ def crossfit(
     """``frames`` (whole-champion backtest rows with ``series_id``, ``kind``, ``pit`` and ``qd``) with each row
     re-read by the map of its kind fitted on the other fold of the series; ``qd`` is dropped.
 
-    A frame of a discrete kind, or without PITs, is returned as it is (without ``qd``).
+    A frame without continuous PITs (an ordinal level's backtest) is returned as it is (without ``qd``).
     """
     live = [f for f in frames if _live(f)]
     maps: dict[tuple[str, int], Recalibration] = {}

@@ -121,3 +121,17 @@ def test_the_backtest_pit_says_what_the_closed_intervals_did_even_at_a_bound() -
     rows = ForecastRows.from_frame(bt)
     assert np.array_equal(v <= 0.95, coverage95(rows) == 100)
     assert np.array_equal(v <= 0.8, coverage80(rows) == 100)
+
+
+def test_an_ordinal_level_group_keeps_its_whole_levels() -> None:
+    levels = {f"d{i}": [0, 0, 1, 1, 1, 2, 2][: 5 + i % 3] for i in range(8)}
+    task = group_task(
+        "level:identity", "gov_cloud_level", "level", (0.0, 3.0), 1.0, levels, first_year=2015, horizon=3
+    )
+    count = {f"d{i}": [10 + 3 * t + i for t in range(8)] for i in range(8)}
+    counts = group_task("count:log", "cases", "count", (0.0, None), 1.0, count, first_year=2015, horizon=3)
+    before = [forecast_group(task), forecast_group(counts)]
+    after = calibrate_intervals(before, prior=1.0)
+    assert after[0].forecasts.equals(before[0].forecasts)
+    assert after[0].backtest.equals(before[0].backtest)
+    assert "pit_lo" in after[0].backtest.columns
