@@ -37,16 +37,22 @@ OUT = Path(__file__).with_name("panels.md")
 PANELS = (("2-district demo (validation)", "two"), ("16-district demo (held out)", "all"))
 
 
-def run_panel(scale: str, home: Path, seed: int | None = None) -> float:
-    """Build the demo home (``seed``: the demo's own default if ``None``) and run the pipeline in it; the
-    wall seconds of ``dtscope run``."""
-    exe = [str(Path(sys.executable).with_name("dtscope"))]  # the console script next to this Python
+DTSCOPE = str(Path(sys.executable).with_name("dtscope"))  # the console script next to this Python
+
+
+def build_demo(scale: str, home: Path, seed: int | None = None) -> None:
+    """A demo home of ``scale`` (``dtscope demo``; ``seed``: the demo's own default if ``None``)."""
     seeded = [] if seed is None else ["--seed", str(seed)]
     subprocess.run(
-        [*exe, "demo", "--scale", scale, *seeded, "--home", str(home)], check=True, capture_output=True
+        [DTSCOPE, "demo", "--scale", scale, *seeded, "--home", str(home)], check=True, capture_output=True
     )
+
+
+def run_panel(scale: str, home: Path, seed: int | None = None) -> float:
+    """Build the demo home and run the pipeline in it; the wall seconds of ``dtscope run``."""
+    build_demo(scale, home, seed)
     t0 = time.perf_counter()
-    subprocess.run([*exe, "run", "--home", str(home)], check=True, capture_output=True)
+    subprocess.run([DTSCOPE, "run", "--home", str(home)], check=True, capture_output=True)
     return time.perf_counter() - t0
 
 

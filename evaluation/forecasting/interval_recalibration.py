@@ -93,26 +93,6 @@ def fit_by_kind(
     }
 
 
-def read_levels(
-    dense: np.ndarray, probs: np.ndarray, out_probs: np.ndarray, rec: Recalibration
-) -> np.ndarray:
-    """Quantiles at ``out_probs`` of the recalibrated distribution, from quantiles ``dense`` (``(..., len(probs))``).
-
-    The levels ``rec.levels(out_probs)`` are read off ``dense`` linearly between neighbouring ``probs``
-    (clipped to the grid's ends). The same weights apply to every row, so a path that never decreases over
-    the horizon (a cumulative KPI) or stays inside a bound still does.
-
-    >>> probs = np.array([0.1, 0.5, 0.9])
-    >>> read_levels(np.array([[0.0, 1.0, 2.0]]), probs, np.array([0.1, 0.5]), Recalibration()).tolist()
-    [[0.0, 1.0]]
-    """
-    levels = np.clip(rec.levels(np.asarray(out_probs, dtype=float)), probs[0], probs[-1])
-    idx = np.clip(np.searchsorted(probs, levels), 1, probs.size - 1)
-    w = (levels - probs[idx - 1]) / (probs[idx] - probs[idx - 1])
-    d = np.asarray(dense, dtype=float)
-    return np.asarray(d[..., idx - 1] * (1 - w) + d[..., idx] * w)
-
-
 def apply(frame: pl.DataFrame, rec: Recalibration, probs: np.ndarray) -> pl.DataFrame:
     """Backtest rows re-read under ``rec``: interval bounds from ``qd``, ``pit`` and ``p_k<k>`` through the map.
 
@@ -123,7 +103,7 @@ def apply(frame: pl.DataFrame, rec: Recalibration, probs: np.ndarray) -> pl.Data
         return frame
     dense = np.array(frame["qd"].to_list(), dtype=float)
     out = np.array(sorted(QUANTILE_COLUMNS))
-    q = read_levels(dense, probs, out, rec)
+    q = rec.read(dense, probs, out)
     cols = [pl.Series(QUANTILE_COLUMNS[p], q[:, j]) for j, p in enumerate(out)]
     cols.append(pl.Series("pit", rec.cdf(frame["pit"].to_numpy())))
     for c in [c for c in frame.columns if c.startswith("p_k")]:

@@ -240,16 +240,23 @@ class Recalibration:
         return np.asarray(stats.beta.cdf(x, self.a, self.b), dtype=float)
 
     def read(self, quantiles: np.ndarray, grid: np.ndarray, probs: np.ndarray) -> np.ndarray:
-        """Recalibrated quantiles ``(n, h, len(probs))`` from the pool's ``quantiles`` ``(n, h, len(grid))``.
+        """Recalibrated quantiles ``(..., len(probs))`` from quantiles ``(..., len(grid))`` (the champion's pool
+        ``(n, h, ·)``, a backtest's rows ``(rows, ·)``); the identity needs ``probs`` on the grid.
 
-        Levels beyond the grid take the grid's outermost quantile (the grid reaches 0.25 % and 99.75 %).
+        The levels :meth:`levels` gives are read off linearly between neighbouring grid points, with the same
+        weights for every row: a path that never decreases over the horizon, or stays inside a bound, still
+        does. Levels beyond the grid take the grid's outermost quantile.
+
+        >>> Recalibration().read(np.array([[0.0, 1.0, 2.0]]), np.array([0.1, 0.5, 0.9]), np.array([0.1, 0.5])).tolist()
+        [[0.0, 1.0]]
         """
+        q = np.asarray(quantiles, dtype=float)
         if self.identity:
-            return quantiles[:, :, np.searchsorted(grid, probs)]
+            return q[..., np.searchsorted(grid, probs)]
         u = np.clip(self.levels(probs), grid[0], grid[-1])
         idx = np.clip(np.searchsorted(grid, u), 1, grid.size - 1)
         w = (u - grid[idx - 1]) / (grid[idx] - grid[idx - 1])
-        return quantiles[:, :, idx - 1] * (1 - w) + quantiles[:, :, idx] * w
+        return np.asarray(q[..., idx - 1] * (1 - w) + q[..., idx] * w)
 
 
 def reference_pits() -> np.ndarray:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,17 +31,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from evaluation.bench.panels import build_demo
+
 DEFAULT_SEEDS = (None, 1, 2, 3, 4, 5, 6)
 METRICS = ("coverage80", "coverage95", "msis", "crps", "mase", "brier")
-
-
-def build_home(home: Path, seed: int | None, scale: str = "two") -> None:
-    """A 2-district demo home (``dtscope demo``), the demo's own seed when ``seed`` is ``None``."""
-    exe = str(Path(sys.executable).with_name("dtscope"))
-    seeded = [] if seed is None else ["--seed", str(seed)]
-    subprocess.run(
-        [exe, "demo", "--scale", scale, *seeded, "--home", str(home)], check=True, capture_output=True
-    )
 
 
 def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -186,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             home = Path(tmp) / f"seed-{seed}"
-            build_home(home, seed, args.scale)
+            build_demo(args.scale, home, seed)
             for label, overrides in configs.items():
                 kinds, reliability = panel_metrics(home, overrides, args.workers)
                 frames[label].append(kinds)

@@ -425,8 +425,8 @@ def calibrate_intervals(
         if rec is None or r.dense is None or rec.identity or r.forecasts.height == 0:
             out.append(replace(r, backtest=bt))
             continue
-        q = intervals.read_levels(r.dense, PROBS, np.array(OUT_PROBS), rec).reshape(-1, len(OUT_PROBS))
-        draws = intervals.read_levels(r.dense, PROBS, DENSE, rec).reshape(-1)
+        q = rec.read(r.dense, PROBS, np.array(OUT_PROBS)).reshape(-1, len(OUT_PROBS))
+        draws = rec.read(r.dense, PROBS, DENSE).reshape(-1)
         if q.shape[0] != r.forecasts.height or draws.size != r.samples.height:
             raise RuntimeError(f"group {r.name}: forecasts do not line up with the quantiles they came from")
         forecasts = r.forecasts.with_columns(
