@@ -95,19 +95,29 @@ class Forecast:
         return out if step is None else out[:1]
 
 
-def cdf_from_quantiles(x: float, probs: np.ndarray, q: np.ndarray) -> float:
-    """P(value ≤ x) from one row of quantiles ``q`` at increasing ``probs`` (linear between them).
+def cdf_from_quantiles(x: float, probs: np.ndarray, q: np.ndarray, *, left: bool = False) -> float:
+    """P(value ≤ x) from one row of quantiles ``q`` at increasing ``probs`` (linear between them); with
+    ``left``, P(value < x), the left limit, which differs only on a point mass at ``x``.
 
     Below the lowest stored quantile the CDF is taken as half its probability, above the highest as
-    halfway to 1: a coarse grid never yields certainty.
+    halfway to 1: a coarse grid never yields certainty. ``1 − cdf(t, left=True)`` is the probability of the
+    event ``value ≥ t``, mass at ``t`` included (a cumulative count forecast to stay at its last value, a
+    share forecast to stay on its bound).
 
     >>> cdf_from_quantiles(0.5, np.array([0.1, 0.5, 0.9]), np.array([-1.0, 0.0, 1.0]))
     0.7
+    >>> p, q = np.array([0.1, 0.5, 0.9]), np.array([0.0, 1.0, 1.0])   # a point mass at 1
+    >>> cdf_from_quantiles(1.0, p, q), cdf_from_quantiles(1.0, p, q, left=True)
+    (0.9, 0.5)
     """
     if x < q[0]:
         return float(probs[0]) * 0.5
     if x > q[-1]:
         return float(probs[-1]) + (1.0 - float(probs[-1])) * 0.5
+    tied = q == x
+    if left and tied.sum() > 1:
+        # the mass at x starts at its smallest probability (at the grid's bottom, below it as above)
+        return float(probs[0]) * 0.5 if tied[0] else float(probs[tied].min())
     # np.interp needs strictly increasing x; tied quantiles (a point mass, e.g. on a bound) take the
     # largest probability, so P(value ≤ x) includes the mass at x
     uq = np.unique(q)

@@ -22,6 +22,7 @@ import polars as pl
 from models.backtest import origins
 from models.base import cdf_from_quantiles
 from models.champion import ChampionConfig, fit_champion
+from models.champion.plausible import snap_to_bounds
 from models.metrics import METRICS, evaluate
 from models.transforms import Scale, monotone_quantiles
 
@@ -74,7 +75,9 @@ def champion_backtest(
         training window, for MASE), ``q<p>`` columns for the interval bounds, ``pit`` (:func:`pit_of`) and
         ``qd`` (the quantiles at every ``probs``, for :mod:`evaluation.forecasting.interval_recalibration`),
         and ``p_k<k>`` / ``event_k<k>`` for the attainment events (probability and outcome). Empty when no
-        series is long enough.
+        series is long enough. Everything is read from the quantiles as the forecast step publishes them: a
+        share's are snapped to its bound (:func:`models.champion.plausible.snap_to_bounds`), and the event
+        ``y ≥ target`` counts the point mass at the target (``cdf_from_quantiles(..., left=True)``).
     """
     keep = {0.025: "q0.025", 0.1: "q0.1", 0.5: "q0.5", 0.9: "q0.9", 0.975: "q0.975"}
     rows: list[dict[str, float | int | None]] = []
@@ -87,7 +90,8 @@ def champion_backtest(
         seen = [observed[i][: len(histories[i]) - offset] for i in origin.series]
         champ = fit_champion(train, steps, config, scale, observed=seen)
         _, q = champ.forecast(train, steps, probs)
-        raw_q = np.sort(scale.inverse(q), axis=2)
+        # as published: a share's quantiles at the logit scale's nudged edge are the point mass on its bound
+        raw_q = snap_to_bounds(np.sort(scale.inverse(q), axis=2), scale)
         for j, i in enumerate(origin.series):
             raw = raw_histories[i]
             cut = len(raw) - offset - 1
@@ -122,7 +126,8 @@ def champion_backtest(
                 row["qd"] = row_q.tolist()
                 for k in GROWTH_MULTIPLES:
                     target = last * (1 + k * g) ** h
-                    row[f"p_k{k}"] = 1.0 - cdf_from_quantiles(target, probs, row_q)
+                    # the event is y ≥ target: a point mass at the target counts (a flat window's g = 0)
+                    row[f"p_k{k}"] = 1.0 - cdf_from_quantiles(target, probs, row_q, left=True)
                     row[f"event_k{k}"] = float(y >= target)
                 rows.append(row)
     return pl.DataFrame(rows)
@@ -145,10 +150,9 @@ def pit_of(y: float, probs: np.ndarray, q: np.ndarray) -> float:
     (0.9, 0.5)
     """
     upper = cdf_from_quantiles(y, probs, q)
-    tied = np.flatnonzero(q == y)
-    if tied.size < 2:
+    if np.count_nonzero(q == y) < 2:
         return upper
-    return float(np.clip(0.5, float(probs[tied[0]]), upper))
+    return float(np.clip(0.5, cdf_from_quantiles(y, probs, q, left=True), upper))
 
 
 def series_summary(frame: pl.DataFrame) -> pl.DataFrame:

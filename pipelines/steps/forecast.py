@@ -23,7 +23,7 @@ from evaluation.forecasting import attainment as att
 from evaluation.forecasting import interval_recalibration as intervals
 from evaluation.forecasting import recalibration as recal
 from evaluation.forecasting.ordinal_backtest import ordinal_backtest
-from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, pit_of, reliability
+from evaluation.forecasting.origin_backtest import backtest_summary, champion_backtest, reliability
 from models.base import dense_probs
 from models.champion import ChampionConfig, fit_champion
 from models.champion.chunked import Mapper, Piece, fit_chunked, forecast_piece
@@ -252,12 +252,6 @@ def _forecast_group(task: GroupTask, mapper: Mapper | None = None, chunk: int = 
         probs=PROBS,
         cumulative=[s.cumulative for s in task.specs],
     )
-    if bt.height and scale.name == "logit":  # scored as published: the point mass at a share's bound
-        cols = [c for c in bt.columns if c.startswith("q") and c != "qd"] + ["mean"]
-        bt = bt.with_columns(pl.Series(c, snap_to_bounds(bt[c].to_numpy(), scale)) for c in cols)
-        qd = snap_to_bounds(np.array(bt["qd"].to_list(), dtype=float), scale)
-        pit = [pit_of(y, PROBS, row) for y, row in zip(bt["y"].to_list(), qd, strict=True)]
-        bt = bt.with_columns(pl.Series("qd", qd.tolist()), pl.Series("pit", pit))
     if bt.height:
         ids = [s.key for s in task.specs]
         bt = bt.with_columns(
