@@ -10,8 +10,9 @@ and 95 % coverage, MSIS, MASE and attainment Brier (``backtest_metrics`` at hori
 and the total absolute coverage gap ``Σ_kinds |cov80 − 80| + |cov95 − 95|`` over the continuous kinds, with
 the row-weighted CRPS and Brier score. The key ``interval_prior`` sets the pipeline's interval recalibration
 (:func:`pipelines.steps.forecast.calibrate_intervals`; ``null`` switches it off) and ``interval_smooth`` its
-shape, and ``attainment_prior`` the attainment recalibration's reference weight (``null``: unmapped), instead
-of a champion setting.
+shape, ``attainment_prior`` the attainment recalibration's reference weight (``null``: unmapped) and
+``attainment_horizon_prior`` the weight of the identity in its per-horizon stage (``null``: none), instead of a
+champion setting.
 
 ``--scale all`` runs draws of the 16-district demo instead (seeds given with ``--seeds``, which must not
 include the demo's own: that draw is the held-out panel of ``python -m evaluation.bench.panels``).
@@ -40,6 +41,7 @@ METRICS = ("coverage80", "coverage95", "msis", "crps", "mase", "brier")
 def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``kind, n, <metric>…`` at horizon 0 of the forecast step's published backtest under the settings, and
     the published ``calibration`` (reliability) table."""
+    from evaluation.forecasting import recalibration as recal
     from evaluation.forecasting.interval_recalibration import DEFAULT_PRIOR, SMOOTH
     from models.champion import ChampionConfig
     from pipelines.io.kpi_registry import load_registry
@@ -55,6 +57,7 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[
     prior = settings_.pop("interval_prior", DEFAULT_PRIOR)
     smooth = bool(settings_.pop("interval_smooth", SMOOTH))
     attainment_prior = settings_.pop("attainment_prior", F.ATTAINMENT_MAP_PRIOR)
+    horizon_prior = settings_.pop("attainment_horizon_prior", recal.HORIZON_PRIOR)
     config = ChampionConfig.model_validate({**run.champion, **settings_})
     settings = resolve_settings(home)
     kpis = load_registry(settings.registry_dir).kpis_table()
@@ -66,7 +69,7 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[
     finally:
         ex.close()
     metrics, calibration = F.backtest_tables(
-        results, {t.name: t.specs[0].kind for t in tasks}, prior=attainment_prior
+        results, {t.name: t.specs[0].kind for t in tasks}, prior=attainment_prior, horizon_prior=horizon_prior
     )
     return (
         metrics.filter(pl.col("horizon") == 0)

@@ -452,22 +452,31 @@ bins); the map at 100 had the smaller ones on the 16-district draws (0.00051 aga
 amounts and rates) and cost a little; on the larger one they correct a middle of the scale the
 distributions leave flat (bins 0.3–0.5 said 7–9 points too much, 0.7–0.9 7–9 too little). These figures were
 taken with the smooth interval map first chosen on the 2-district draws; re-checked with the interval map finally
-chosen (empirical, ``n₀ = 25``): pooled 0.09120 without the map, 0.08969 at 25, **0.08934** at 100."""
+chosen (empirical, ``n₀ = 25``): pooled 0.09120 without the map, 0.08969 at 25, **0.08934** at 100. Re-checked
+once more after the backtest's events were read as published (a point mass at the target counted,
+:mod:`evaluation.forecasting.recalibration`), the kind maps alone on the same draws: 0.08271 without, 0.08021
+at 25, **0.07993** at 100, 0.08067 at 400, 0.08285 at 2000. The per-horizon stage after it
+(:data:`evaluation.forecasting.recalibration.HORIZON_PRIOR`) was chosen the same way."""
 
 
 def backtest_tables(
-    results: list[GroupResult], kinds: dict[str, str], *, prior: float | None = ATTAINMENT_MAP_PRIOR
+    results: list[GroupResult],
+    kinds: dict[str, str],
+    *,
+    prior: float | None = ATTAINMENT_MAP_PRIOR,
+    horizon_prior: float | None = recal.HORIZON_PRIOR,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``backtest_metrics`` (model, kind, horizon, metric, value) and ``calibration`` (reliability) tables.
 
     ``prior``: the direct attainment map's reference weight (:func:`recal.crossfit`); ``None`` publishes the
     probabilities as the (interval-recalibrated) distributions give them (:data:`ATTAINMENT_MAP_PRIOR`).
+    ``horizon_prior``: the weight of the identity in its per-horizon stage (``None``: no such stage).
     """
     metric_frames, rel_frames = [], []
     by_kind: dict[str, list[pl.DataFrame]] = {}
     # attainment probabilities as published: each row's recalibrated by the map fitted on other series
     frames = [r.backtest for r in results]
-    mapped = frames if prior is None else recal.crossfit(frames, prior=prior)
+    mapped = frames if prior is None else recal.crossfit(frames, prior=prior, horizon_prior=horizon_prior)
     recalibrated = dict(zip([r.name for r in results], mapped, strict=True))
     for r in results:
         if r.backtest.height:
@@ -503,15 +512,20 @@ ATTAINMENT_SCHEMA = tables.dtypes(tables.Attainment)
 
 
 def attainment_recalibration(
-    results: list[GroupResult], *, prior: float | None = ATTAINMENT_MAP_PRIOR
-) -> dict[str, recal.PlattMap]:
+    results: list[GroupResult],
+    *,
+    prior: float | None = ATTAINMENT_MAP_PRIOR,
+    horizon_prior: float | None = recal.HORIZON_PRIOR,
+) -> dict[str, recal.KindMap]:
     """The direct attainment map per KPI kind, fitted on every group's backtest pairs of that kind (with the
-    shipped reference's credibility weight ``prior``, :mod:`evaluation.forecasting.recalibration`), or none
-    (an empty mapping) when ``prior`` is ``None``; ``backtest_tables`` publishes the same maps' cross-fitted
-    reliability."""
+    shipped reference's credibility weight ``prior``, then per horizon with the identity's weight
+    ``horizon_prior``, :mod:`evaluation.forecasting.recalibration`), or none (an empty mapping) when ``prior``
+    is ``None``; ``backtest_tables`` publishes the same maps' cross-fitted reliability."""
     if prior is None:
         return {}
-    return recal.fit_by_kind([r.backtest for r in results if r.backtest.height], prior=prior)
+    return recal.fit_by_kind(
+        [r.backtest for r in results if r.backtest.height], prior=prior, horizon_prior=horizon_prior
+    )
 
 
 def attainment(
@@ -521,7 +535,7 @@ def attainment(
     kpis: pl.DataFrame,
     *,
     thresholds: att.StatusThresholds | None = None,
-    recalibration: Mapping[str, recal.PlattMap] | None = None,
+    recalibration: Mapping[str, recal.KindMap] | None = None,
 ) -> pl.DataFrame:
     """Judge every registry target that has a series: probability, status, growth view, expected year.
 
@@ -569,7 +583,8 @@ def attainment(
             )
             p = att.p_reach(DENSE, np.sort(draws), target) if draws.size else float("nan")
             if recalibration is not None and spec.kind in recalibration and math.isfinite(p):
-                p = float(recalibration[spec.kind].apply(np.array([p]))[0])
+                # by the map of the target's horizon (years after the last observation)
+                p = float(recalibration[spec.kind].apply(np.array([p]), tyear - last_year)[0])
             if spec.cumulative and target.reached(last_value) and kind != "range":
                 achieved, p = True, 1.0
         medians = fc["q0.5"].to_numpy() if fc.height else np.empty(0)

@@ -267,3 +267,21 @@ def test_flat_training_windows_leave_mase_undefined_not_huge() -> None:
     summary = backtest_summary(bt)
     mase = summary.filter((pl.col("h") == 0) & (pl.col("metric") == "mase"))["value"][0]
     assert mase is not None and np.isfinite(mase) and mase < 100
+
+
+def test_attainment_reads_the_recalibration_of_the_targets_horizon(run) -> None:  # type: ignore[no-untyped-def]
+    from evaluation.forecasting import recalibration as recal
+
+    specs, results = run
+    fc = pl.concat([r.forecasts for r in results])
+    samples = pl.concat([r.samples for r in results])
+    plain = F.attainment(specs, fc, samples, _kpis())
+    up, down = recal.BetaMap(c=2.0), recal.BetaMap(c=-2.0)
+    maps = {"share": recal.KindMap(by_horizon={1: up, 2: down})}
+    mapped = F.attainment(specs, fc, samples, _kpis(), recalibration=maps)
+    before = plain.filter(pl.col("kpi_id") == "online").row(0, named=True)
+    after = mapped.filter(pl.col("kpi_id") == "online").row(0, named=True)
+    # last observed 2021, target 2023: two years ahead, so the horizon-2 map, not the horizon-1 one
+    assert after["target_year"] - after["last_year"] == 2
+    assert after["p_reach"] == pytest.approx(float(down.apply(np.array([before["p_reach"]]))[0]))
+    assert after["p_reach"] < before["p_reach"]

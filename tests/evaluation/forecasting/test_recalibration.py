@@ -107,3 +107,34 @@ def test_beta_map_holds_platts() -> None:
     grid = np.linspace(0.05, 0.95, 19)
     assert platt.a == platt.b
     assert np.abs(beta.apply(grid) - platt.apply(grid)).max() < 0.05
+
+
+def test_the_horizon_stage_undoes_a_pull_that_grows_with_the_horizon() -> None:
+    # calibrated one year ahead, pulled towards ½ further out (as the district panels' backtests are): one
+    # map per kind can only split the difference; its per-horizon stage recovers each horizon's truth
+    rng = np.random.default_rng(4)
+    n = 6000
+    h = rng.integers(1, 4, n)
+    truth = rng.uniform(0.03, 0.97, n)
+    slope = np.array([0.0, 1.0, 0.7, 0.4])[h]
+    p = 1 / (1 + np.exp(-slope * np.log(truth / (1 - truth))))
+    frame = pl.DataFrame(
+        {
+            "series_id": [f"kpi_{i % 300}/district" for i in range(n)],
+            "h": h,
+            "p_k1.0": p,
+            "event_k1.0": (rng.uniform(size=n) < truth).astype(float),
+        }
+    )
+    with_stage = recal.fit_by_kind([frame])[""]
+    kind_only = recal.fit_by_kind([frame], horizon_prior=None)[""]
+    assert set(with_stage.by_horizon) == {1, 2, 3} and not kind_only.by_horizon
+    for k in (1, 2, 3):
+        at = h == k
+        # mean absolute error against the known probabilities, per horizon
+        assert np.abs(with_stage.apply(p[at], k) - truth[at]).mean() < 0.035, k
+    # the kind's map alone leaves the near horizon too sharp and the far one too flat
+    for k in (1, 3):
+        assert np.abs(kind_only.apply(p[h == k]) - truth[h == k]).mean() > 0.04, k
+    # a horizon beyond the longest backtested one is read by the longest's map
+    assert with_stage.apply(p[:5], 7).tolist() == with_stage.apply(p[:5], 3).tolist()
