@@ -459,6 +459,7 @@ def validation_split(
     parts: list[tuple[int, dict[str, float], tuple[float, float]]] = []
     goal: list[tuple[int, float, str, float]] = []
     lengths: list[tuple[str, str, int, float, str, float]] = []
+    paired: dict[str, list[tuple[list[str], np.ndarray, np.ndarray, float]]] = {}
     for cut in VALIDATION_CUTS:
         rows = [
             (sid, y[: y.size - cut], y[y.size - cut : y.size - cut + H], kind)
@@ -485,6 +486,13 @@ def validation_split(
         ]
         table = score([r for _, r in runs], [r[0] for r in rows], short, held, outcome)
         medians += median_rows(cut, runs, configs=briers, short=short, held=held, table=table)
+        best_auto = float(np.min(table.filter(pl.col("method").is_in(list(AUTO_MODELS)))["MASE"].to_numpy()))
+        q50 = {label: r.extra["q50"] for label, r in runs if label in briers}
+        default_mase = series_mase(short, held, np.asarray(q50[configs[0][0]]))
+        for label in briers:
+            paired.setdefault(label, []).append(
+                ([r[0] for r in rows], series_mase(short, held, np.asarray(q50[label])), default_mase, best_auto)
+            )
         for (label, r), m in zip(runs, table.iter_rows(named=True), strict=True):
             brier = float(m["Brier"])
             if label in briers:
@@ -529,6 +537,18 @@ def validation_split(
         *_length_table(lengths),
     ]
     lines += ["", *_median_table(medians)]
+    diffs = {label: paired_difference(w) for label, w in paired.items() if label != configs[0][0]}
+    if diffs:
+        lines += [
+            "",
+            "Each configuration against the default, paired by series: the difference in that mean ratio and its "
+            "bootstrap standard error (series resampled jointly in every window), "
+            "`evaluation.bench.forecast.paired_difference`.",
+            "",
+            "| configuration | difference in the mean ratio | SE |",
+            "| --- | --- | --- |",
+            *[f"| {label} | {d:+.4f} | {se:.4f} |" for label, (d, se) in diffs.items()],
+        ]
     lines += [
         "",
         f"Where the default's Brier score comes from in each window: {DECOMPOSITION_TEXT}",
@@ -536,6 +556,47 @@ def validation_split(
         *_decomposition_table([(f"c = {cut}", d, shift) for cut, d, shift in parts], mean_row=True),
     ]
     return [*lines, ""]
+
+
+def series_mase(short: list[np.ndarray], held: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Each series' MASE of ``points`` (in-sample one-step naive scale of its history ``short``).
+
+    >>> series_mase([np.array([1.0, 2.0, 4.0])], np.array([[5.0, 7.0]]), np.array([[4.0, 4.0]])).round(3).tolist()
+    [1.333]
+    """
+    scale = np.array([float(np.mean(np.abs(np.diff(y)))) for y in short])
+    return np.asarray(np.abs(held - points).mean(axis=1) / scale)
+
+
+def paired_difference(
+    windows: list[tuple[list[str], np.ndarray, np.ndarray, float]], *, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """The difference in the mean-over-windows ratio of MASE to the best Auto model, a configuration minus the
+    default, and its bootstrap standard error: series resampled (Poisson weights) jointly in every window, so
+    a series in several windows counts once.
+
+    Args:
+        windows: per window ``(series ids, the configuration's MASE per series, the default's, the best Auto
+            model's MASE)``.
+
+    >>> w = [(["a", "b"], np.array([1.0, 2.0]), np.array([1.0, 1.0]), 2.0)]
+    >>> round(paired_difference(w)[0], 3)
+    0.25
+    """
+    ids = sorted({s for window_ids, _, _, _ in windows for s in window_ids})
+    where = {s: i for i, s in enumerate(ids)}
+    cols = [np.array([where[s] for s in window_ids]) for window_ids, _, _, _ in windows]
+    point = float(np.mean([(c - d).mean() / best for _, c, d, best in windows]))
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(draws):
+        w = rng.poisson(1.0, len(ids)).astype(float)
+        vals = []
+        for col, (_, c, d, best) in zip(cols, windows, strict=True):
+            ww = w[col]
+            vals.append(float(((c - d) * ww).sum() / max(ww.sum(), 1.0) / best))
+        boots.append(np.mean(vals))
+    return point, float(np.std(boots, ddof=1))
 
 
 def median_rows(
@@ -550,7 +611,6 @@ def median_rows(
     """Per configuration in one window: ``(c, label, MASE of q0.5, sMAPE of q0.5, the median correction's
     out-of-time check, the median correction's slope λ, best Auto model, its MASE)``; the point forecast the
     product writes is q0.5."""
-    scale = np.array([float(np.mean(np.abs(np.diff(y)))) for y in short])
     auto = table.filter(pl.col("method").is_in(list(AUTO_MODELS)))
     best = auto.sort("MASE").row(0, named=True)
     out = []
@@ -559,7 +619,7 @@ def median_rows(
             continue
         q50 = r.extra["q50"]
         assert isinstance(q50, np.ndarray)
-        mase = float((np.abs(held - q50).mean(axis=1) / scale).mean())
+        mase = float(series_mase(short, held, q50).mean())
         smape = float((200 * np.abs(held - q50) / (np.abs(held) + np.abs(q50))).mean())
         check, slope = r.extra.get("location_check"), r.extra.get("location_slope")
         out.append(
