@@ -42,6 +42,7 @@ from evaluation.bench.forecast import (
     run_simple,
     run_statsforecast,
     score,
+    series_mase,
     targets,
 )
 from models.champion import ChampionConfig, member_points
@@ -112,9 +113,8 @@ def as_median(r: Result) -> Result:
 
 
 def mase_by_series(points: np.ndarray, panel: Panel) -> np.ndarray:
-    """Each series' MASE (mean over horizons of ``|error|`` over the in-sample mean absolute step)."""
-    scale = np.array([float(np.mean(np.abs(np.diff(y)))) for y in panel.train])
-    return np.mean(np.abs(panel.test - points), axis=1) / scale
+    """Each series' MASE on the panel's test part (:func:`evaluation.bench.forecast.series_mase`)."""
+    return series_mase(panel.train, panel.test, points)
 
 
 def diagnosis(panel: Panel, champ_result: Result, auto: dict[str, np.ndarray]) -> list[str]:

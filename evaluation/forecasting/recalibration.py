@@ -301,10 +301,9 @@ def kind_of(frame: pl.DataFrame) -> str:
 
 
 def _horizons(frame: pl.DataFrame) -> np.ndarray:
-    """Each attainment pair's horizon (the frame's ``h`` repeated per ``p_k`` column), 0 when it has none."""
+    """Each attainment pair's horizon: the frame's ``h``, once per ``p_k`` column (the order of :func:`_pairs`)."""
     cols = [c for c in frame.columns if c.startswith("p_k")]
-    h = frame["h"].to_numpy().astype(int) if "h" in frame.columns else np.zeros(frame.height, dtype=int)
-    return np.tile(h, len(cols))
+    return np.tile(frame["h"].to_numpy().astype(int), len(cols))
 
 
 def _fit_kind(frames: list[pl.DataFrame], prior: float, horizon_prior: float | None) -> KindMap:
