@@ -9,8 +9,9 @@ prints one markdown table: per configuration and kind, the backtest rows pooled 
 and 95 % coverage, MSIS, MASE and attainment Brier (``backtest_metrics`` at horizon 0, weighted by rows),
 and the total absolute coverage gap ``Σ_kinds |cov80 − 80| + |cov95 − 95|`` over the continuous kinds, with
 the row-weighted CRPS and Brier score. The key ``interval_prior`` sets the pipeline's interval recalibration
-(:func:`pipelines.steps.forecast.calibrate_intervals`; ``null`` switches it off) and ``interval_smooth`` its
-shape, ``attainment_prior`` the attainment recalibration's reference weight (``null``: unmapped) and
+(:func:`pipelines.steps.forecast.calibrate_intervals`; ``null`` switches it off), ``interval_smooth`` its
+shape and ``interval_panel_prior`` what a kind borrows from (``interval_recalibration.PANEL_PRIOR``),
+``attainment_prior`` the attainment recalibration's reference weight (``null``: unmapped) and
 ``attainment_horizon_prior`` the weight of the identity in its per-horizon stage (``null``: none), instead of a
 champion setting.
 
@@ -42,7 +43,7 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[
     """``kind, n, <metric>…`` at horizon 0 of the forecast step's published backtest under the settings, and
     the published ``calibration`` (reliability) table."""
     from evaluation.forecasting import recalibration as recal
-    from evaluation.forecasting.interval_recalibration import DEFAULT_PRIOR, SMOOTH
+    from evaluation.forecasting.interval_recalibration import DEFAULT_PRIOR, PANEL_PRIOR, SMOOTH
     from models.champion import ChampionConfig
     from pipelines.io.kpi_registry import load_registry
     from pipelines.io.warehouse import Warehouse
@@ -56,6 +57,7 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[
     settings_ = dict(overrides)
     prior = settings_.pop("interval_prior", DEFAULT_PRIOR)
     smooth = bool(settings_.pop("interval_smooth", SMOOTH))
+    panel_prior = settings_.pop("interval_panel_prior", PANEL_PRIOR)
     attainment_prior = settings_.pop("attainment_prior", F.ATTAINMENT_MAP_PRIOR)
     horizon_prior = settings_.pop("attainment_horizon_prior", recal.HORIZON_PRIOR)
     config = ChampionConfig.model_validate({**run.champion, **settings_})
@@ -65,7 +67,9 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[
     tasks = F.group_tasks(specs, targets=_targets(kpis), config=config, n_origins=run.n_origins)
     ex = make_executor("processes" if workers > 1 else "inprocess", workers=workers)
     try:
-        results = F.calibrate_intervals(F.forecast_groups(tasks, ex), prior=prior, smooth=smooth)
+        results = F.calibrate_intervals(
+            F.forecast_groups(tasks, ex), prior=prior, smooth=smooth, panel_prior=panel_prior
+        )
     finally:
         ex.close()
     metrics, calibration = F.backtest_tables(

@@ -399,6 +399,7 @@ def calibrate_intervals(
     *,
     prior: float | None = intervals.DEFAULT_PRIOR,
     smooth: bool = intervals.SMOOTH,
+    panel_prior: float | None = intervals.PANEL_PRIOR,
 ) -> list[GroupResult]:
     """Every group's forecasts and backtest re-read under the interval recalibration of its kind
     (:mod:`evaluation.forecasting.interval_recalibration`).
@@ -410,8 +411,9 @@ def calibrate_intervals(
     """
     if prior is None:
         return [replace(r, backtest=r.backtest.drop("qd", strict=False)) for r in results]
-    maps = intervals.fit_by_kind([r.backtest for r in results], prior=prior, smooth=smooth)
-    crossed = intervals.crossfit([r.backtest for r in results], PROBS, prior=prior, smooth=smooth)
+    frames = [r.backtest for r in results]
+    maps = intervals.fit_by_kind(frames, prior=prior, smooth=smooth, panel_prior=panel_prior)
+    crossed = intervals.crossfit(frames, PROBS, prior=prior, smooth=smooth, panel_prior=panel_prior)
     out = []
     for r, bt in zip(results, crossed, strict=True):
         kind = recal.kind_of(r.backtest)

@@ -135,3 +135,23 @@ def test_an_ordinal_level_group_keeps_its_whole_levels() -> None:
     assert after[0].forecasts.equals(before[0].forecasts)
     assert after[0].backtest.equals(before[0].backtest)
     assert "pit_lo" in after[0].backtest.columns
+
+
+def test_a_thin_kind_borrows_from_its_panel_before_the_m3_reference() -> None:
+    # counts (60 series) and amounts (2 series, 8 rows) share a pool that is far too wide; on its own the thin
+    # kind's map is mostly the M3 reference's, pooled with its panel it narrows as the counts do
+    counts = _panel(60, 20, spread=1.6, seed=5)
+    amounts = _panel(2, 4, spread=1.6, seed=6, kind="amount")
+    fresh = _panel(60, 20, spread=1.6, seed=7, kind="amount")
+    alone = ir.fit_by_kind([counts, amounts], panel_prior=None)["amount"]
+    pooled = ir.fit_by_kind([counts, amounts], panel_prior=25.0)["amount"]
+    cov_alone = coverage80(ForecastRows.from_frame(ir.apply(fresh, alone, PROBS))).mean()
+    cov_pooled = coverage80(ForecastRows.from_frame(ir.apply(fresh, pooled, PROBS))).mean()
+    assert cov_alone > 90  # still far too wide: three quarters of its weight is the M3 reference
+    # three quarters of its weight is now the panel's (the counts' map covers about 81 %), a quarter its 8 PITs
+    assert cov_pooled < cov_alone - 5
+    # the counts' own map hardly moves: their PITs outnumber what they borrow
+    own = ir.fit_by_kind([counts, amounts], panel_prior=25.0)["count"].levels(np.array([0.1, 0.9]))
+    assert np.allclose(
+        own, ir.fit_by_kind([counts], panel_prior=None)["count"].levels(np.array([0.1, 0.9])), atol=0.02
+    )
