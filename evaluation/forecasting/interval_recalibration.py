@@ -14,7 +14,8 @@ middle can narrow while the tails stay.
 **Borrowing strength** as the attainment recalibration does (:mod:`evaluation.forecasting.recalibration`):
 ``H`` is estimated from the panel's own PITs plus ``n₀`` pseudo-PITs spread over a reference shipped with
 dtscope (``models/champion/reference_pit.csv``: PITs of the uncalibrated pool on held-out points of
-district-sized panels cut from M3 yearly *training* parts), weight ``n / (n + n₀)`` on the panel's own.
+district-sized panels cut from M3 yearly *training* parts), weight ``n / (n + n₀)`` on the panel's own. Since
+choice 3 below, a kind borrows from its panel's pooled PITs first, and the pool from the M3 reference.
 
 **One map per kind** (shares, counts, amounts, rates are over-covered by different amounts); the ordinal
 ``level`` kind is discrete and has no continuous quantiles to re-read, so it keeps its distribution.
