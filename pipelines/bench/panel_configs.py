@@ -1,4 +1,4 @@
-"""Validation of champion settings on draws of the 2-district demo: the published backtest's coverage by kind.
+"""Validation of pipeline settings on draws of the demos (2-district; 16-district with --scale all), by kind.
 
 Run ``python -m pipelines.bench.panel_configs --config LABEL='{"recalibrate": "small"}' …``. For each demo
 seed (default: the demo's own and seeds 1–6, the validation draws named in ``models.champion``) it builds a
