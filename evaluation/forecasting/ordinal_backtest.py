@@ -27,12 +27,14 @@ def ordinal_backtest(
     n_origins: int = 3,
     horizon: int = 3,
     min_train: int = 4,
+    by_level: bool = True,
 ) -> pl.DataFrame:
     """One row per (series, origin, h) with an observed actual: ``series, offset, h, y, mean`` (the median
     level), ``raw_scale``, ``q<p>``, ``pit_lo`` / ``pit_hi`` (``P(level < y)`` and ``P(level ≤ y)``, which the
     published coverage of a discrete forecast reads: :func:`models.metrics.pit_coverage`) and
     ``p_k<k>`` / ``event_k<k>``; empty when no series is long enough.
 
+    ``by_level``: the chain's setting (:func:`models.champion.ordinal.fit_ordinal`; ``False`` only to compare).
     ``p_k<k>`` is the chain's exact ``P(level ≥ target)`` for the integer levels (a level is reached or
     not, so the event on an integer scale is ``level ≥ ⌈target⌉``).
     """
@@ -45,7 +47,7 @@ def ordinal_backtest(
         filled, horizon=horizon, n_origins=n_origins, min_train=min_train, observed=observed
     ):
         windows = [hist[i][: len(hist[i]) - origin.offset] for i in origin.series]
-        model = fit_ordinal(windows, n_levels=n_levels)
+        model = fit_ordinal(windows, n_levels=n_levels, by_level=by_level)
         dist = model.forecast_levels(origin.steps)
         q = model.quantiles(origin.steps, probs)
         for j, i in enumerate(origin.series):

@@ -35,5 +35,31 @@ def test_p_reach_is_the_mass_at_and_above_the_level() -> None:
 
 def test_a_fast_series_climbs_faster_than_a_still_one() -> None:
     m = fit_ordinal([np.array([0, 1, 2, 3, 4, 5]), np.array([0, 0, 0, 0, 0, 0])], n_levels=10)
-    assert m.series_probs[0, -1] > m.series_probs[1, -1]  # each keeps its own pace, shrunk to the pool
-    assert 0 < m.series_probs[1, -1] < m.pooled[-1]
+    climb = m.transitions()[:, :, :].diagonal(offset=1, axis1=1, axis2=2)  # (series, level) → P(v → v+1)
+    # each keeps its own pace, shrunk to the pool, at its own level and at a level no series has left yet
+    assert climb[0, 5] > m.pooled[-1] > climb[1, 0] > 0
+    assert climb[0, 0] > climb[1, 0] and climb[0, 7] > climb[1, 7]
+
+
+def test_each_level_is_left_at_its_own_rate() -> None:
+    """A simulated panel whose levels are left at known, different yearly rates: the chain learns each one
+    (the chain with one step distribution for every level gave all three the same ~0.15)."""
+    rng = np.random.default_rng(0)
+    true = {0: 0.4, 1: 0.05, 2: 0.3}
+    histories = []
+    for _ in range(40):
+        v, path = 0, [0]
+        for _ in range(9):
+            v += int(v < 3 and rng.random() < true[v])
+            path.append(v)
+        histories.append(np.array(path))
+    climb = fit_ordinal(histories, n_levels=4).transitions().diagonal(offset=1, axis1=1, axis2=2).mean(axis=0)
+    assert climb[0] == pytest.approx(0.4, abs=0.1)
+    assert climb[1] == pytest.approx(0.05, abs=0.04)
+    assert climb[2] == pytest.approx(0.3, abs=0.1)
+
+
+def test_the_chain_before_is_kept_to_compare() -> None:
+    m = fit_ordinal([np.array([0, 0, 1, 1, 1, 1]), np.array([0, 1, 1, 1, 1, 1])], n_levels=3, by_level=False)
+    trans = m.transitions()
+    assert np.allclose(trans[:, 0, 1], trans[:, 1, 2])  # one step distribution at every level
