@@ -43,7 +43,7 @@ MIN_POINTS = 4
 MIN_HORIZON = 3
 MAX_HORIZON = 10
 CHUNK = 1000  # series per chunk of a large group
-ORDINAL_MODEL = "dtscope:ordinal-steps"  # the level chain of models.champion.ordinal
+ORDINAL_MODEL = "dtscope:ordinal-by-level"  # the level chain of models.champion.ordinal (steps by level)
 
 FORECAST_SCHEMA = tables.dtypes(tables.Forecasts)
 SAMPLE_SCHEMA = tables.dtypes(tables.ForecastSamples)
