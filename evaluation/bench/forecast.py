@@ -166,6 +166,7 @@ def run_champion(
             "q50": qr[:, :, col[0.5]],
             "champion": champ,
             "location_check": champ.location_check,
+            "location_check_se": champ.location_check_se,
             "location_slope": champ.location_slope if config.location_shrink is not None else None,
         },
     )
@@ -376,6 +377,12 @@ GATED = "the same, median correction checked out of time (location_gate=3)"
 # the binary gate; the rule was declared before the run (`ChampionConfig.location_shrink`)
 LOCATION_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
     (GATED, ChampionConfig(location_gate=3), True),
+    (
+        "the same, median correction switched off only when it raised the error significantly "
+        "(location_gate=3, location_gate_z=1.645)",
+        ChampionConfig(location_gate=3, location_gate_z=1.645),
+        True,
+    ),
     *(
         (
             f"the same, median correction shrunk by its out-of-time slope (location_shrink={k})",
@@ -455,7 +462,7 @@ def validation_split(
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     briers: dict[str, list[float]] = {label: [] for label, _, _ in configs}
-    medians: list[tuple[int, str, float, float, float | None, float | None, str, float]] = []
+    medians: list[tuple[int, str, float, float, str | None, float | None, str, float]] = []
     parts: list[tuple[int, dict[str, float], tuple[float, float]]] = []
     goal: list[tuple[int, float, str, float]] = []
     lengths: list[tuple[str, str, int, float, str, float]] = []
@@ -607,7 +614,7 @@ def median_rows(
     short: list[np.ndarray],
     held: np.ndarray,
     table: pl.DataFrame,
-) -> list[tuple[int, str, float, float, float | None, float | None, str, float]]:
+) -> list[tuple[int, str, float, float, str | None, float | None, str, float]]:
     """Per configuration in one window: ``(c, label, MASE of q0.5, sMAPE of q0.5, the median correction's
     out-of-time check, the median correction's slope λ, best Auto model, its MASE)``; the point forecast the
     product writes is q0.5."""
@@ -622,13 +629,14 @@ def median_rows(
         mase = float(series_mase(short, held, q50).mean())
         smape = float((200 * np.abs(held - q50) / (np.abs(held) + np.abs(q50))).mean())
         check, slope = r.extra.get("location_check"), r.extra.get("location_slope")
+        se = r.extra.get("location_check_se")
         out.append(
             (
                 cut,
                 label,
                 mase,
                 smape,
-                check if isinstance(check, float) else None,
+                f"{check:.3f} (SE {se:.3f})" if isinstance(check, float) and isinstance(se, float) else None,
                 slope if isinstance(slope, float) else None,
                 best["method"],
                 best["MASE"],
@@ -638,7 +646,7 @@ def median_rows(
 
 
 def _median_table(
-    rows: list[tuple[int, str, float, float, float | None, float | None, str, float]],
+    rows: list[tuple[int, str, float, float, str | None, float | None, str, float]],
 ) -> list[str]:
     labels = list(dict.fromkeys(r[1] for r in rows))
     means = {lab: float(np.mean([r[2] / r[7] for r in rows if r[1] == lab])) for lab in labels}
@@ -646,8 +654,9 @@ def _median_table(
         "The point forecast the product writes (`q0.5`, the predictive median; `dtscope forecast-file` writes it "
         "as `mean` too) in each window, against the best single statsforecast Auto model there (issue 16, item "
         "4). The median correction's out-of-time check (`ChampionConfig.location_gate`): its error ratio on the "
-        "3 most recent backtest origins when learnt on the older rows (computed by the gated configuration only, "
-        "where 1 or more switches the correction off). λ: the factor on the median correction "
+        "3 most recent backtest origins when learnt on the older rows, with its series-clustered SE (computed by the "
+        "gated configurations only, where 1 or more switches the correction off, or 1 + 1.645 SE or more with "
+        "`location_gate_z=1.645`). λ: the factor on the median correction "
         "(`ChampionConfig.location_shrink`), its out-of-time slope on the k most recent origins (the shrunk "
         "configurations only).",
         "",

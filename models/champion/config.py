@@ -107,6 +107,15 @@ class ChampionConfig(BaseModel):
             windows from 0.1801 to 0.1843; a panel's own recent origins are too few to tell a
             correction that travels from one that does not. On Tourism yearly (reporting only,
             ``evaluation/bench/heldout.md``) the check fails and switching the correction off helps.
+        location_gate_z: how sure the check must be before it switches the correction off: off when the
+            ratio reaches ``1 + location_gate_z × SE``, its series-clustered standard error
+            (:class:`models.champion.selection.LocationCheck`); 0 (default): at any rise at all. The gate
+            above failed on M3 by switching the correction off on a window where it had raised the error
+            by 1.3 %, within noise. Pre-declared rule (written before the validation run): ``location_gate =
+            3`` with ``location_gate_z = 1.645`` (a one-sided 5 % test) becomes the default only if, on
+            the M3 yearly validation windows (training data only), its mean ratio of q0.5 MASE to the
+            best Auto model over the windows is not higher than the default's and its mean attainment
+            Brier score is not higher either (the rule of ``location_shrink``).
         location_shrink: shrink the median correction by its out-of-time calibration slope instead of
             keeping or dropping it: learnt on the backtest rows whose targets lie at or before the
             cutoff of origin ``location_shrink`` (difficulty-scaled as the champion learns it, on the
@@ -207,6 +216,7 @@ class ChampionConfig(BaseModel):
     centre: Literal["pool", "chosen"] | Member | Combination = "pool"
     location: bool = True
     location_gate: int | None = Field(default=None, ge=1)
+    location_gate_z: float = Field(default=0.0, ge=0)
     location_shrink: int | None = Field(default=None, ge=1)
     prior_weight: float = Field(default=2.0, ge=0)
     kind_features: bool = True

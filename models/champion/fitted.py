@@ -52,7 +52,8 @@ class Champion:
             champion was fitted without kinds, or ``kind_features`` and ``kind_pools`` were off).
         location_check: the out-of-time check of the median correction (``ChampionConfig.location_gate``,
             :func:`~models.champion.selection.location_holds`): its error ratio on the most recent
-            origins; 1 or more switched the correction off. ``None``: not checked.
+            origins; ``None``: not checked. location_check_se: its series-clustered standard error (the
+            correction was switched off when the ratio reached ``1 + location_gate_z × SE``).
         location_slope: ``λ``, the factor on the median correction at forecast time
             (``ChampionConfig.location_shrink``, :func:`~models.champion.selection.location_slope`); 1
             when not estimated.
@@ -69,6 +70,7 @@ class Champion:
     recalibration: Recalibration = field(default_factory=Recalibration)
     pooled_model: PooledGrowth | None = None
     location_check: float | None = None
+    location_check_se: float | None = None
     location_slope: float = 1.0
 
     @property
@@ -263,11 +265,12 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
     check = None
     if cfg.adaptive and cfg.location and cfg.location_gate is not None and large:
         check = location_holds(bt, _mean_centre(bt, best, best_pts, cfg, large), cfg.location_gate)
-        if check is not None and check >= 1:
+        if check is not None and check.raises_error(cfg.location_gate_z):
             log.info(
-                "median correction off: on the %d most recent origins it raised the error (×%.3f)",
+                "median correction off: on the %d most recent origins it raised the error (×%.3f, SE %.3f)",
                 cfg.location_gate,
-                check,
+                check.ratio,
+                check.se,
             )
             cfg = cfg.model_copy(update={"location": False})
     slope = 1.0
@@ -310,7 +313,8 @@ def finish_champion(reduced: Reduced, plan: Plan, mapper: Mapper) -> Champion:
         vocabulary,
         recal,
         pooled_model=plan.pooled.get(0),
-        location_check=check,
+        location_check=None if check is None else check.ratio,
+        location_check_se=None if check is None else check.se,
         location_slope=slope,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -94,14 +95,36 @@ def out_of_time(
     return errors, older, newer
 
 
-def location_holds(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows: int = 100) -> float | None:
+class LocationCheck(NamedTuple):
+    """The out-of-time check of a median correction (:func:`location_holds`).
+
+    Attributes:
+        ratio: the mean absolute scaled error on the most recent origins with the correction over the one
+            without (below 1: it held up).
+        se: its standard error, clustered by series (the rows of one series share its window): the
+            linearised ratio of sums, ``√(n/(n−1) · Σᵢ (aᵢ − ratio·bᵢ)²) / Σᵢ bᵢ`` over the series ``i`` with
+            ``aᵢ``, ``bᵢ`` their summed absolute errors with and without the correction.
+    """
+
+    ratio: float
+    se: float
+
+    def raises_error(self, z: float) -> bool:
+        """Whether the correction raised the error: ``ratio ≥ 1 + z·se`` (``z = 0``: any rise at all)."""
+        return self.ratio >= 1.0 + z * self.se
+
+
+def location_holds(
+    bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows: int = 100
+) -> LocationCheck | None:
     """Whether a median correction learnt on older backtest rows held up on the most recent origins.
 
     A :class:`models.calibration.LocationModel` is fitted to the scaled errors ``(actual − pts) / s`` of
     the rows whose targets lie at or before the cutoff of origin ``recent`` (``offset − h ≥ recent``)
     and checked on the rows of origins ``1 … recent``, which it never saw. Returns the ratio of the mean
-    absolute scaled error with the correction to the one without (below 1: it held up), or ``None``
-    when either side has fewer than ``min_rows`` rows (too few to tell).
+    absolute scaled error with the correction to the one without and its series-clustered standard error
+    (:class:`LocationCheck`), or ``None`` when either side has fewer than ``min_rows`` rows, or the plain
+    errors there are all 0 (too few to tell).
     """
     from models.calibration import LocationModel
 
@@ -110,9 +133,25 @@ def location_holds(bt: MemberBacktest, pts: np.ndarray, recent: int, *, min_rows
         return None
     errors, older, newer = split
     model = LocationModel().fit(bt.feats[older], bt.h[older], errors[older])
-    corrected = errors[newer] - model.predict(bt.feats[newer], bt.h[newer])
-    plain = float(np.abs(errors[newer]).mean())
-    return float(np.abs(corrected).mean()) / plain if plain > 0 else None
+    corrected = np.abs(errors[newer] - model.predict(bt.feats[newer], bt.h[newer]))
+    plain = np.abs(errors[newer])
+    if plain.sum() <= 0:
+        return None
+    _, series = np.unique(bt.series[newer], return_inverse=True)
+    return ratio_of_sums(np.bincount(series, weights=corrected), np.bincount(series, weights=plain))
+
+
+def ratio_of_sums(a: np.ndarray, b: np.ndarray) -> LocationCheck:
+    """``Σa / Σb`` over clusters and its linearised (delta-method) standard error, the clusters resampled.
+
+    >>> r = ratio_of_sums(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]))
+    >>> r.ratio, r.se
+    (1.0, 0.0)
+    """
+    ratio = float(a.sum() / b.sum())
+    n = a.size
+    se = float(np.sqrt(n / max(n - 1, 1) * np.sum((a - ratio * b) ** 2)) / b.sum())
+    return LocationCheck(ratio, se)
 
 
 def median_slope(realised: np.ndarray, predicted: np.ndarray) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.champion import ChampionConfig, Member, MemberBacktest, fit_champion
-from models.champion.selection import location_holds
+from models.champion.selection import LocationCheck, location_holds, ratio_of_sums
 from models.transforms import Scale
 
 N_SERIES, N_ORIGINS, H = 300, 6, 4
@@ -32,14 +32,16 @@ def _backtest(bias_recent: float, seed: int = 0) -> tuple[MemberBacktest, np.nda
 
 def test_a_bias_that_persists_passes_the_check() -> None:
     bt, pts = _backtest(bias_recent=1.0)
-    ratio = location_holds(bt, pts, 3)
-    assert ratio is not None and ratio < 0.7
+    check = location_holds(bt, pts, 3)
+    assert check is not None and check.ratio < 0.7
+    assert not check.raises_error(0.0)
 
 
 def test_a_bias_that_flips_in_the_recent_origins_fails_it() -> None:
     bt, pts = _backtest(bias_recent=-1.0)
-    ratio = location_holds(bt, pts, 3)
-    assert ratio is not None and ratio > 1.0
+    check = location_holds(bt, pts, 3)
+    assert check is not None and check.ratio > 1.0
+    assert check.raises_error(1.645)  # a flipped bias on 300 series is no accident
 
 
 def test_too_few_rows_on_either_side_says_nothing() -> None:
@@ -58,16 +60,31 @@ def _panel(n: int = 120, seed: int = 1) -> list[np.ndarray]:
     ]
 
 
+def test_the_ratio_s_standard_error_is_the_spread_of_the_ratio_over_resampled_series() -> None:
+    rng = np.random.default_rng(3)
+    b = rng.gamma(2.0, 1.0, 400)
+    a = b * rng.normal(1.02, 0.3, 400)
+    check = ratio_of_sums(a, b)
+    assert check.ratio == pytest.approx(a.sum() / b.sum())
+    idx = rng.integers(0, 400, (4000, 400))
+    boot = a[idx].sum(axis=1) / b[idx].sum(axis=1)
+    assert check.se == pytest.approx(float(boot.std()), rel=0.1)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("ratio", [0.8, 1.2])
+@pytest.mark.parametrize(
+    ("ratio", "z", "kept"),
+    [(0.8, 0.0, True), (1.2, 0.0, False), (1.013, 0.0, False), (1.013, 1.645, True), (1.2, 1.645, False)],
+)
 def test_the_champion_keeps_the_correction_only_when_the_check_passes(
-    ratio: float, monkeypatch: pytest.MonkeyPatch
+    ratio: float, z: float, kept: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A rise of 1.3 % with an SE of 1 % switches the correction off at ``z = 0`` (any rise), not at 1.645."""
     seen: list[int] = []
 
-    def check(bt: MemberBacktest, pts: np.ndarray, recent: int) -> float:
+    def check(bt: MemberBacktest, pts: np.ndarray, recent: int) -> LocationCheck:
         seen.append(recent)
-        return ratio
+        return LocationCheck(ratio, 0.01)
 
     monkeypatch.setattr("models.champion.fitted.location_holds", check)
     cfg = ChampionConfig(
@@ -76,11 +93,12 @@ def test_the_champion_keeps_the_correction_only_when_the_check_passes(
         adaptive_min_rows=500,
         members=(Member("theta_np"), Member("drift"), Member("naive")),
         location_gate=3,
+        location_gate_z=z,
     )
     champ = fit_champion(_panel(), H, cfg, Scale("log"))
     assert seen == [3]
-    assert champ.location_check == ratio
-    assert all(bool(c.location) == (ratio < 1) for c in champ.components)
+    assert champ.location_check == ratio and champ.location_check_se == 0.01
+    assert all(bool(c.location) == kept for c in champ.components)
     assert champ.config.location  # the settings are reported as given; the check decided
 
 
