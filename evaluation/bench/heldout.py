@@ -95,8 +95,12 @@ CONFIGS: tuple[tuple[str, ChampionConfig], ...] = (
     (FILE_LABEL, ChampionConfig(n_origins=6, min_train=4)),
     ("dtscope champion, M3 bench defaults (q0.5)", ChampionConfig()),
     (
-        "for information: forecast-file settings, median correction checked out of time (q0.5)",
-        ChampionConfig(n_origins=6, min_train=4, location_gate=3),
+        "for information: forecast-file settings, median correction never checked (the default before) (q0.5)",
+        ChampionConfig(n_origins=6, min_train=4, location_gate=None),
+    ),
+    (
+        "for information: forecast-file settings, median correction switched off at any rise (q0.5)",
+        ChampionConfig(n_origins=6, min_train=4, location_gate_z=0.0),
     ),
     (
         "for information: forecast-file settings, median correction shrunk by its out-of-time slope (q0.5)",
@@ -216,8 +220,10 @@ def run_panel(panel: Panel) -> tuple[list[str], dict[str, float]]:
         "",
         f"Best Auto model on MASE: {best} ({mase[best]:.3f}). Chosen candidates: "
         + "; ".join(f"{r.name}: `{r.note}`" for r in champs)
-        + ". The median correction's out-of-time check (`ChampionConfig.location_gate`, the checked row only; "
-        f"1 or more switches it off): {_fmt(_extra(champs, 'location_check'), 3)}; its out-of-time slope λ "
+        + ". The median correction's out-of-time check (`ChampionConfig.location_gate`; by default 1 + 1.645 SE "
+        "or more switches it off, 1 or more in the row switched off at any rise): "
+        + "; ".join(_check_phrase(r) for r in champs)
+        + "; its out-of-time slope λ "
         "(`ChampionConfig.location_shrink`, the shrunk row only; the factor on the correction): "
         f"{_fmt(_extra(champs, 'location_slope'), 3)}.",
         "",
@@ -234,6 +240,14 @@ def _extra(champs: list[Result], key: str) -> float | None:
         if isinstance(value, float):
             return value
     return None
+
+
+def _check_phrase(r: Result) -> str:
+    """``label: ratio (SE)`` of a champion run's out-of-time check of its median correction."""
+    check, se = r.extra.get("location_check"), r.extra.get("location_check_se")
+    if isinstance(check, float) and isinstance(se, float):
+        return f"{r.name}: {check:.3f} (SE {se:.3f})"
+    return f"{r.name}: –"
 
 
 def _panel_keys(text: str) -> list[str]:
@@ -274,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             "that run. Protocol in the module docstring of `evaluation/bench/heldout.py`. These panels are for "
             "reporting only: the champion's design is chosen on M3 yearly training windows "
             '(`evaluation/bench/forecast.md`), never here. The rows "for information: …" are options that are '
-            "not defaults (they lost on the M3 validation windows; see `ChampionConfig.location_gate` and "
+            "not defaults (the median correction never checked, the default before 2026-11-29; the others lost "
+            "on the M3 validation windows; see `ChampionConfig.location_gate_z` and "
             "`ChampionConfig.location_shrink`).",
             "",
             f"Run: {when} · {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()} · "

@@ -103,12 +103,37 @@ def test_the_champion_keeps_the_correction_only_when_the_check_passes(
 
 
 @pytest.mark.slow
-def test_by_default_nothing_is_checked() -> None:
+def test_by_default_the_correction_is_checked_at_a_one_sided_five_percent_margin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default checks on the 3 most recent origins and keeps a rise of 1.3 % with an SE of 1 %."""
+    seen: list[int] = []
+
+    def check(bt: MemberBacktest, pts: np.ndarray, recent: int) -> LocationCheck:
+        seen.append(recent)
+        return LocationCheck(1.013, 0.01)
+
+    monkeypatch.setattr("models.champion.fitted.location_holds", check)
     cfg = ChampionConfig(
         n_origins=6,
         min_train=4,
         adaptive_min_rows=500,
         members=(Member("theta_np"), Member("drift"), Member("naive")),
+    )
+    assert (cfg.location_gate, cfg.location_gate_z) == (3, 1.645)
+    champ = fit_champion(_panel(), H, cfg, Scale("log"))
+    assert seen == [3]
+    assert all(c.location for c in champ.components)
+
+
+@pytest.mark.slow
+def test_without_a_gate_nothing_is_checked() -> None:
+    cfg = ChampionConfig(
+        n_origins=6,
+        min_train=4,
+        adaptive_min_rows=500,
+        members=(Member("theta_np"), Member("drift"), Member("naive")),
+        location_gate=None,
     )
     champ = fit_champion(_panel(), H, cfg, Scale("log"))
     assert champ.location_check is None
