@@ -390,7 +390,7 @@ LOCATION_CONFIGS: tuple[tuple[str, ChampionConfig, bool], ...] = (
     *(
         (
             f"the same, median correction shrunk by its out-of-time slope (location_shrink={k})",
-            ChampionConfig(location_shrink=k),
+            ChampionConfig(location_gate=None, location_shrink=k),
             True,
         )
         for k in (3, 4)

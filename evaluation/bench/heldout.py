@@ -104,7 +104,7 @@ CONFIGS: tuple[tuple[str, ChampionConfig], ...] = (
     ),
     (
         "for information: forecast-file settings, median correction shrunk by its out-of-time slope (q0.5)",
-        ChampionConfig(n_origins=6, min_train=4, location_shrink=3),
+        ChampionConfig(n_origins=6, min_train=4, location_gate=None, location_shrink=3),
     ),
 )
 
