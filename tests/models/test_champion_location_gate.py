@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.champion import ChampionConfig, Member, MemberBacktest, fit_champion
+from models.champion import Champion, ChampionConfig, Member, MemberBacktest, fit_champion
 from models.champion.selection import LocationCheck, location_holds, ratio_of_sums
 from models.transforms import Scale
 
@@ -71,6 +71,28 @@ def test_the_ratio_s_standard_error_is_the_spread_of_the_ratio_over_resampled_se
     assert check.se == pytest.approx(float(boot.std()), rel=0.1)
 
 
+def _config(**settings: object) -> ChampionConfig:
+    """A small champion whose backtest is large enough (500 rows) for the median correction."""
+    members = (Member("theta_np"), Member("drift"), Member("naive"))
+    return ChampionConfig.model_validate(
+        {"n_origins": 6, "min_train": 4, "adaptive_min_rows": 500, "members": members, **settings}
+    )
+
+
+def _fit_checked(
+    monkeypatch: pytest.MonkeyPatch, ratio: float, cfg: ChampionConfig
+) -> tuple[Champion, list[int]]:
+    """Fit with the out-of-time check replaced by one that returns ``ratio`` with an SE of 0.01."""
+    seen: list[int] = []
+
+    def check(bt: MemberBacktest, pts: np.ndarray, recent: int) -> LocationCheck:
+        seen.append(recent)
+        return LocationCheck(ratio, 0.01)
+
+    monkeypatch.setattr("models.champion.fitted.location_holds", check)
+    return fit_champion(_panel(), H, cfg, Scale("log")), seen
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("ratio", "z", "kept"),
@@ -80,22 +102,7 @@ def test_the_champion_keeps_the_correction_only_when_the_check_passes(
     ratio: float, z: float, kept: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rise of 1.3 % with an SE of 1 % switches the correction off at ``z = 0`` (any rise), not at 1.645."""
-    seen: list[int] = []
-
-    def check(bt: MemberBacktest, pts: np.ndarray, recent: int) -> LocationCheck:
-        seen.append(recent)
-        return LocationCheck(ratio, 0.01)
-
-    monkeypatch.setattr("models.champion.fitted.location_holds", check)
-    cfg = ChampionConfig(
-        n_origins=6,
-        min_train=4,
-        adaptive_min_rows=500,
-        members=(Member("theta_np"), Member("drift"), Member("naive")),
-        location_gate=3,
-        location_gate_z=z,
-    )
-    champ = fit_champion(_panel(), H, cfg, Scale("log"))
+    champ, seen = _fit_checked(monkeypatch, ratio, _config(location_gate=3, location_gate_z=z))
     assert seen == [3]
     assert champ.location_check == ratio and champ.location_check_se == 0.01
     assert all(bool(c.location) == kept for c in champ.components)
@@ -107,34 +114,15 @@ def test_by_default_the_correction_is_checked_at_a_one_sided_five_percent_margin
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The default checks on the 3 most recent origins and keeps a rise of 1.3 % with an SE of 1 %."""
-    seen: list[int] = []
-
-    def check(bt: MemberBacktest, pts: np.ndarray, recent: int) -> LocationCheck:
-        seen.append(recent)
-        return LocationCheck(1.013, 0.01)
-
-    monkeypatch.setattr("models.champion.fitted.location_holds", check)
-    cfg = ChampionConfig(
-        n_origins=6,
-        min_train=4,
-        adaptive_min_rows=500,
-        members=(Member("theta_np"), Member("drift"), Member("naive")),
-    )
+    cfg = _config()
     assert (cfg.location_gate, cfg.location_gate_z) == (3, 1.645)
-    champ = fit_champion(_panel(), H, cfg, Scale("log"))
+    champ, seen = _fit_checked(monkeypatch, 1.013, cfg)
     assert seen == [3]
     assert all(c.location for c in champ.components)
 
 
 @pytest.mark.slow
 def test_without_a_gate_nothing_is_checked() -> None:
-    cfg = ChampionConfig(
-        n_origins=6,
-        min_train=4,
-        adaptive_min_rows=500,
-        members=(Member("theta_np"), Member("drift"), Member("naive")),
-        location_gate=None,
-    )
-    champ = fit_champion(_panel(), H, cfg, Scale("log"))
+    champ = fit_champion(_panel(), H, _config(location_gate=None), Scale("log"))
     assert champ.location_check is None
     assert all(c.location for c in champ.components)
