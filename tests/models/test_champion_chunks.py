@@ -35,15 +35,22 @@ def _forecast(panel: list[np.ndarray], size: int, cfg: ChampionConfig, horizon: 
 
 
 @pytest.mark.slow
-def test_chunk_sizes_give_the_same_quantiles_with_pooled_and_adaptive_parts_on() -> None:
+@pytest.mark.parametrize("gate", [None, 3])
+def test_chunk_sizes_give_the_same_quantiles_with_pooled_and_adaptive_parts_on(gate: int | None) -> None:
     panel = _panel(160)
     # small caps so both samples are taken (pooled rows and calibration rows) on a test-sized panel
-    cfg = ChampionConfig(n_origins=6, min_train=4, max_pool_rows=4000, max_calibration_rows=1500)
+    cfg = ChampionConfig(
+        n_origins=6, min_train=4, max_pool_rows=4000, max_calibration_rows=1500, location_gate=gate
+    )
     plan = plan_fit([len(z) for z in panel], 4, cfg, Scale("log"))
     assert plan.calib_rate < 1 and min(plan.pool_rate.values()) < 1
     whole = _forecast(panel, len(panel), cfg)
     champ = fit_champion(panel, 4, cfg, Scale("log"))
-    assert champ.difficulty and champ.location  # the adaptive parts are on (≥ adaptive_min_rows rows)
+    assert champ.difficulty  # the adaptive parts are on (≥ adaptive_min_rows rows)
+    if gate is None:
+        assert champ.location  # the median correction, unchecked
+    else:  # the default: checked, and on this panel switched off (ratio 1.049, SE 0.029); every chunking agrees
+        assert champ.location_check is not None and not champ.location
     np.testing.assert_allclose(champ.forecast(panel, 4, PROBS)[1], whole, rtol=0, atol=1e-9)
     for size in (1, 37, 64):
         np.testing.assert_allclose(_forecast(panel, size, cfg), whole, rtol=0, atol=1e-9)
