@@ -83,6 +83,8 @@ def draw_rows(scale: str, seed: int | None) -> dict[str, pl.DataFrame]:
         home = Path(tmp) / "home"
         build_demo(scale, home, seed)
         groups = level_groups(home)
+    if not groups:
+        raise SystemExit(f"the {scale} demo (seed {seed}) has no level KPI to backtest")
     return {
         label: pl.concat(
             [ordinal_backtest(h, n, n_origins=o, horizon=hz, by_level=by) for h, n, o, hz in groups],
