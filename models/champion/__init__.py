@@ -18,7 +18,9 @@ model scale ``z`` (log for counts and amounts, logit for shares):
    By default one distribution per centre (the chosen candidate and every member) is calibrated and they
    are pooled linearly with equal weights. With enough rows each error is first divided by its predicted
    difficulty and has its predicted median removed, both cross-fitted so no error is normalised by a
-   model that saw its series. Series given with kinds add their kind to both models' features and get one
+   model that saw its series; that median correction is kept only if, learnt on older origins, it did not
+   raise the error on the 3 most recent ones beyond noise (``ChampionConfig.location_gate_z``). Series
+   given with kinds add their kind to both models' features and get one
    error pool per kind (Mondrian conformal).
 4. **Forecast** (:class:`~models.champion.fitted.Champion`) every series from its full history; the
    caller maps the quantiles back to the original scale. The point forecast stays the chosen candidate's.
