@@ -53,25 +53,14 @@ HELD_OUT = (("all", None), ("two", None))
 def level_groups(home: Path) -> list[tuple[list[np.ndarray], int, int, int]]:
     """``(histories, n_levels, n_origins, horizon)`` of each ``level`` group of the forecast step, as it
     backtests them."""
-    from pipelines.io.kpi_registry import load_registry
-    from pipelines.io.warehouse import Warehouse
-    from pipelines.run.pipeline import RunConfig, _targets
-    from pipelines.settings import resolve_settings
-    from pipelines.steps import forecast as F
-    from pipelines.steps.series import annual_series
+    from models.champion import ChampionConfig
+    from pipelines.bench.panel_configs import demo_tasks
+    from pipelines.run.pipeline import RunConfig
+    from pipelines.steps.forecast import _trim
 
-    run = RunConfig()
-    settings = resolve_settings(home)
-    kpis = load_registry(settings.registry_dir).kpis_table()
-    specs, _ = F.build_specs(annual_series(Warehouse(settings.warehouse_path).observations()), kpis)
-    tasks = F.group_tasks(
-        specs,
-        targets=_targets(kpis),
-        config=F.ChampionConfig.model_validate(run.champion),
-        n_origins=run.n_origins,
-    )
+    tasks = demo_tasks(home, ChampionConfig.model_validate(RunConfig().champion))
     return [
-        ([F._trim(s) for s in t.specs], int(t.specs[0].upper) + 1, t.n_origins, min(t.horizon, 3))
+        ([_trim(s) for s in t.specs], int(t.specs[0].upper) + 1, t.n_origins, min(t.horizon, 3))
         for t in tasks
         if t.specs[0].kind == "level" and t.specs[0].upper is not None
     ]

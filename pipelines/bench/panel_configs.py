@@ -28,15 +28,34 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from evaluation.bench.panels import build_demo
 
+if TYPE_CHECKING:
+    from models.champion import ChampionConfig
+    from pipelines.steps.forecast import GroupTask
+
 DEFAULT_SEEDS = (None, 1, 2, 3, 4, 5, 6)
 METRICS = ("coverage80", "coverage95", "msis", "crps", "mase", "brier")
+
+
+def demo_tasks(home: Path, config: ChampionConfig) -> list[GroupTask]:
+    """The forecast step's groups of a demo home's warehouse, as ``dtscope run`` forms them."""
+    from pipelines.io.kpi_registry import load_registry
+    from pipelines.io.warehouse import Warehouse
+    from pipelines.run.pipeline import RunConfig, _targets
+    from pipelines.settings import resolve_settings
+    from pipelines.steps import forecast as F
+    from pipelines.steps.series import annual_series
+
+    settings = resolve_settings(home)
+    kpis = load_registry(settings.registry_dir).kpis_table()
+    specs, _ = F.build_specs(annual_series(Warehouse(settings.warehouse_path).observations()), kpis)
+    return F.group_tasks(specs, targets=_targets(kpis), config=config, n_origins=RunConfig().n_origins)
 
 
 def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -45,13 +64,9 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[
     from evaluation.forecasting import recalibration as recal
     from evaluation.forecasting.interval_recalibration import DEFAULT_PRIOR, PANEL_PRIOR, SMOOTH
     from models.champion import ChampionConfig
-    from pipelines.io.kpi_registry import load_registry
-    from pipelines.io.warehouse import Warehouse
     from pipelines.run.executors import make_executor
-    from pipelines.run.pipeline import RunConfig, _targets
-    from pipelines.settings import resolve_settings
+    from pipelines.run.pipeline import RunConfig
     from pipelines.steps import forecast as F
-    from pipelines.steps.series import annual_series
 
     run = RunConfig()
     settings_ = dict(overrides)
@@ -60,11 +75,7 @@ def panel_metrics(home: Path, overrides: dict[str, Any], workers: int) -> tuple[
     panel_prior = settings_.pop("interval_panel_prior", PANEL_PRIOR)
     attainment_prior = settings_.pop("attainment_prior", F.ATTAINMENT_MAP_PRIOR)
     horizon_prior = settings_.pop("attainment_horizon_prior", recal.HORIZON_PRIOR)
-    config = ChampionConfig.model_validate({**run.champion, **settings_})
-    settings = resolve_settings(home)
-    kpis = load_registry(settings.registry_dir).kpis_table()
-    specs, _ = F.build_specs(annual_series(Warehouse(settings.warehouse_path).observations()), kpis)
-    tasks = F.group_tasks(specs, targets=_targets(kpis), config=config, n_origins=run.n_origins)
+    tasks = demo_tasks(home, ChampionConfig.model_validate({**run.champion, **settings_}))
     ex = make_executor("processes" if workers > 1 else "inprocess", workers=workers)
     try:
         results = F.calibrate_intervals(
