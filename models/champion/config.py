@@ -192,7 +192,11 @@ class ChampionConfig(BaseModel):
             one fit are not the coverage the published whole-champion backtest measures (on the
             16-district demo they say counts cover 88 / 97 where the published backtest says 83 / 94.5).
             The product recalibrates the published intervals on the published backtest's own PITs instead
-            (:mod:`evaluation.forecasting.interval_recalibration`).
+            (:mod:`evaluation.forecasting.interval_recalibration`). On large panels neither shape helps
+            either: on the M3 yearly validation windows (``python -m evaluation.bench.forecast
+            --validation-only --rows recalibration --out F``) ``recalibrate="always"`` took the mean
+            coverage from 77.9 / 94.2 to 73.3 / 93.5 (central) and 74.6 / 92.1 (symmetric), mean Brier
+            0.1801 → 0.1822 / 0.1812: the member backtest's PITs are wider than the errors out of time.
         recal_prior: ``n₀``, the weight in PITs of the shipped reference PITs (M3 yearly training parts,
             ``models/champion/reference_pit.csv``) in that fit: the panel's own PITs weigh
             ``n / (n + n₀)``, so a thin panel borrows the reference's map and a long one its own.
