@@ -196,7 +196,8 @@ class ChampionConfig(BaseModel):
             either: on the M3 yearly validation windows (``python -m evaluation.bench.forecast
             --validation-only --rows recalibration --out F``) ``recalibrate="always"`` took the mean
             coverage from 77.9 / 94.2 to 73.3 / 93.5 (central) and 74.6 / 92.1 (symmetric), mean Brier
-            0.1801 → 0.1822 / 0.1812: the member backtest's PITs are wider than the errors out of time.
+            0.1801 → 0.1822 / 0.1812: on the member backtest the pool looks wider than it needs to be, out of
+            time it is not.
         recal_prior: ``n₀``, the weight in PITs of the shipped reference PITs (M3 yearly training parts,
             ``models/champion/reference_pit.csv``) in that fit: the panel's own PITs weigh
             ``n / (n + n₀)``, so a thin panel borrows the reference's map and a long one its own.
