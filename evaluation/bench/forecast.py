@@ -469,6 +469,7 @@ def validation_split(
     train: list[np.ndarray],
     categories: list[str],
     configs: tuple[tuple[str, ChampionConfig, bool], ...] = VALIDATION_CONFIGS,
+    cuts: tuple[int, ...] = VALIDATION_CUTS,
 ) -> list[str]:
     """The champion's choices checked inside the training data, on several hold-out windows.
 
@@ -478,7 +479,7 @@ def validation_split(
     differences between calibration variants swing from one window to the next on M3 yearly, so the
     variants are compared by their mean over the windows. statsforecast's three Auto models run on every
     window too, so the Brier goal (≤ 0.9 × the best peer) can be read per window. ``configs[0]`` is the
-    default the per-window goal is read on.
+    default the per-window goal is read on; ``cuts`` the windows (``VALIDATION_CUTS`` in the bench).
     """
     lines = [
         "## Validation windows (training data only)",
@@ -506,7 +507,7 @@ def validation_split(
     goal: list[tuple[int, float, str, float]] = []
     lengths: list[tuple[str, str, int, float, str, float]] = []
     paired: dict[str, list[tuple[list[str], np.ndarray, np.ndarray, float]]] = {}
-    for cut in VALIDATION_CUTS:
+    for cut in cuts:
         rows = [
             (sid, y[: y.size - cut], y[y.size - cut : y.size - cut + H], kind)
             for sid, y, kind in zip(ids, train, categories, strict=True)
@@ -569,8 +570,8 @@ def validation_split(
         "",
         "Mean attainment Brier over the windows (equal weight per window):",
         "",
-        "| configuration | mean Brier | " + " | ".join(f"c = {c}" for c in VALIDATION_CUTS) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in VALIDATION_CUTS) + " |",
+        "| configuration | mean Brier | " + " | ".join(f"c = {c}" for c in cuts) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in cuts) + " |",
     ]
     for label, values in briers.items():
         lines.append(f"| {label} | {np.mean(values):.4f} | " + " | ".join(f"{v:.4f}" for v in values) + " |")
@@ -1098,7 +1099,20 @@ def main(argv: list[str] | None = None) -> int:
         help="with --validation-only: the candidate members (default), the median correction's variants "
         "(the out-of-time gate and the shrinkage) or the recalibration of every panel's linear pool",
     )
+    parser.add_argument(
+        "--cuts",
+        type=int,
+        nargs="+",
+        default=list(VALIDATION_CUTS),
+        help="with --validation-only: the windows c (each history is the training part minus its last c points)",
+    )
     args = parser.parse_args(argv)
+    if tuple(args.cuts) != VALIDATION_CUTS and not args.validation_only:
+        parser.error(
+            "--cuts goes with --validation-only (the whole bench runs the windows of VALIDATION_CUTS)"
+        )
+    if min(args.cuts) < H:
+        parser.error(f"--cuts: every window needs c ≥ {H} so its test part lies inside the training part")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.validation_only:
         if args.out == OUT:
@@ -1109,7 +1123,9 @@ def main(argv: list[str] | None = None) -> int:
             "location": LOCATION_CONFIGS,
             "recalibration": RECALIBRATION_CONFIGS,
         }[args.rows]
-        text = "\n".join(validation_split(ids, train, categories, (VALIDATION_CONFIGS[0], *rows)))
+        text = "\n".join(
+            validation_split(ids, train, categories, (VALIDATION_CONFIGS[0], *rows), tuple(args.cuts))
+        )
         args.out.write_text(text, encoding="utf-8")
         print(text)
         return 0
