@@ -49,3 +49,21 @@ def test_goal_by_length_takes_the_best_peer_per_band_and_skips_small_bands() -> 
     assert c_short == pytest.approx(0.09) and c_long == pytest.approx(0.09)
     assert best_short == "short-sighted" and b_short == pytest.approx(0.01)
     assert b_long == pytest.approx(0.25)  # both peers say 0.5 on long series; either is best
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cuts", "6", "7"], "--cuts goes with --validation-only"),
+        (["--validation-only", "--cuts", "3", "--out", "x.md"], "needs c ≥ 6"),
+    ],
+)
+def test_validation_windows_are_checked_before_anything_runs(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evaluation.bench.forecast import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
