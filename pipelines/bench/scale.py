@@ -137,12 +137,17 @@ def projection(stream: Path, wall: float, workers: int = 16) -> tuple[str, float
     return "\n".join(lines), total, reduce_s
 
 
-def write_table(results: list[dict[str, Any]], notes: list[str]) -> None:
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def write_table(results: list[dict[str, Any]], notes: list[str], load_at_start: str) -> None:
     lines = [
         "# forecast-file at scale",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} CPUs shared with "
-        "other sessions; the load average was well above 2 during the runs, so wall times are pessimistic). "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} CPUs, shared "
+        f"with other sessions; load average (1, 5, 15 min) {load_at_start} at the start of the runs and "
+        f"{_load()} when this table was written: a load above the CPU count makes wall times pessimistic). "
         f"Command: `python -m pipelines.bench.scale`; each row is one `dtscope forecast-file IN --horizon "
         f"{HORIZON} --chunk {CHUNK} --executor …` child process. Panels: M3 yearly (645 series) copied with a "
         "random level and 2 % multiplicative noise.",
@@ -166,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
     notes: list[str] = []
+    load_at_start = _load()
     largest = max(args.sizes)
     with tempfile.TemporaryDirectory(prefix="dtscope-scale-") as tmp:
         root = Path(tmp)
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
                         f"steps take {reduce_s:.1f} s of it ({100 * reduce_s / total:.0f} %). Transfers and "
                         "scheduling are left out; the driver's part does not shrink with workers.",
                     ]
-                write_table(results, notes)
+                write_table(results, notes, load_at_start)
                 print(f"{n} {ex}: {r}", flush=True)
 
 
