@@ -19,6 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.champion.candidates import Combination, Member, MemberField, Selection, read_label
 
+# Members tried on the M3 yearly validation windows (training data only) and not adopted, because none
+# lowers the mean ratio of q0.5 MASE to the best Auto model: ``theta_auto`` (AutoTheta's family, on either
+# scale or both) and ``drift@raw`` (the random walk with drift on the original scale); rows "the same, …"
+# in ``evaluation/bench/forecast.md``, and over nine windows with ``python -m evaluation.bench.forecast
+# --validation-only --rows members --cuts 6 7 8 9 10 11 12 13 14 --out F``.
 DEFAULT_MEMBERS = (
     Member("theta_np"),
     Member("damped_np"),
