@@ -129,8 +129,8 @@ class ChampionConfig(BaseModel):
             out after the adoption (forecast-file settings): Tourism's check is 1.085 (SE 0.014), the
             correction is switched off, q0.5 MASE / AutoTheta 1.126 → 1.035, but 80 % coverage 79.5 →
             83.8 (95 %: 95.3 → 96.2; Brier 0.1918 → 0.1899); most likely the error pools, learnt with the
-            errors the correction would have centred, stay wide without it (not tested). M1 (0.926, SE 0.026) and the M3 test part (1.012, SE 0.011)
-            keep it, their figures unchanged.
+            errors the correction would have centred, stay wide without it (not tested). M1 (0.926,
+            SE 0.026) and the M3 test part (1.012, SE 0.011) keep it, their figures unchanged.
         location_shrink: shrink the median correction by its out-of-time calibration slope instead of
             keeping or dropping it: learnt on the backtest rows whose targets lie at or before the
             cutoff of origin ``location_shrink`` (difficulty-scaled as the champion learns it, on the
