@@ -67,3 +67,18 @@ def test_validation_windows_are_checked_before_anything_runs(
         main(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_benches_forecast_file_rows_run_the_settings_forecast_file_uses() -> None:
+    """The benches live below the pipelines layer, so they restate ``FILE_CONFIG``; this keeps them equal."""
+    from evaluation.bench.forecast import GATE_OFF_CONFIGS
+    from evaluation.bench.heldout import CONFIGS, FILE_LABEL
+    from pipelines.steps.forecast_files import FILE_CONFIG
+
+    assert CONFIGS[0] == (FILE_LABEL, FILE_CONFIG)
+    file_rows = [(cfg, told) for label, cfg, told in GATE_OFF_CONFIGS if "forecast-file settings" in label]
+    assert len(file_rows) == 3
+    for cfg, told in file_rows:
+        assert not told  # forecast-file is never told a category
+        same = cfg.model_copy(update={"location": True, "recalibrate": "never", "recalibrate_shape": "free"})
+        assert same == FILE_CONFIG
