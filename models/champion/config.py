@@ -202,7 +202,12 @@ class ChampionConfig(BaseModel):
             --validation-only --rows recalibration --out F``) ``recalibrate="always"`` took the mean
             coverage from 77.9 / 94.2 to 73.3 / 93.5 (central) and 74.6 / 92.1 (symmetric), mean Brier
             0.1801 → 0.1822 / 0.1812: on the member backtest the pool looks wider than it needs to be, out of
-            time it is not.
+            time it is not. Nor only where the out-of-time gate has switched the median correction off
+            (``--rows gate-off``, the correction off as when the gate fires; rule: closer to nominal
+            coverage without a higher mean Brier score): told the category the pool already covers
+            80.3 / 94.9 and recalibrating moves it away; with ``dtscope forecast-file``'s settings, untold,
+            it covers 82.1 / 95.8 and the central map brings that to 77.6 / 95.0, but the mean Brier score
+            rises from 0.1984 to 0.1990 (symmetric: 78.6 / 93.6, 0.1987).
         recal_prior: ``n₀``, the weight in PITs of the shipped reference PITs (M3 yearly training parts,
             ``models/champion/reference_pit.csv``) in that fit: the panel's own PITs weigh
             ``n / (n + n₀)``, so a thin panel borrows the reference's map and a long one its own.
