@@ -72,6 +72,7 @@ bench: install browser
 	$(BIN)/python -m pipelines.bench.ingest
 	$(BIN)/python -m pipelines.bench.scale
 	$(BIN)/python -m pipelines.bench.levels
+	$(BIN)/python -m pipelines.bench.plausible
 	$(BIN)/python -m service.bench
 
 clean:
