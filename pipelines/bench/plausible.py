@@ -86,6 +86,15 @@ def check(ids: list[str], train: list[np.ndarray], out: pl.DataFrame, multiple: 
     }
 
 
+def _size(v: float) -> str:
+    """A value for the table: three significant digits below 100, thousands separated above.
+
+    >>> _size(0.365), _size(52002944.0)
+    ('0.365', '52,002,944')
+    """
+    return f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     from pipelines.steps.forecast_files import FILE_CONFIG, forecast_file
 
@@ -122,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds = time.perf_counter() - t0
             r = check(ids, train, out, multiple)
             lines.append(
-                f"| {name} (h = {horizon}) | {r['series']:.0f} | {r['size_min']:,.0f} / {r['size_max']:,.0f} | "
+                f"| {name} (h = {horizon}) | {r['series']:.0f} | {_size(r['size_min'])} / {_size(r['size_max'])} | "
                 f"{r['rows']:.0f} | {r['ratio_max']:.3f} | {r['above']:.0f} | {r['binding']:.0f} | "
                 f"{r['wild']:.0f} | {seconds:.1f} |"
             )
