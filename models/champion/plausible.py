@@ -89,8 +89,8 @@ def cap_quantiles(
     zcap = np.full(caps.shape, np.inf)
     # one series' caps at a time: the log scale floors each row at 0.1 % of its largest value, so caps mapped
     # as one row would lift a small series' caps to 0.1 % of the largest series' (no cap at all)
-    for i in np.flatnonzero(binding.any(axis=1)):
-        zcap[i, binding[i]] = np.asarray(scale.forward(caps[i, binding[i]]), dtype=float)
+    for row in np.flatnonzero(binding.any(axis=1)).tolist():
+        zcap[row, binding[row]] = np.asarray(scale.forward(caps[row, binding[row]]), dtype=float)
     out = np.minimum(quantiles, zcap[:, :, None])
     if scale.name == "identity":  # log and logit scales already stay above their lower bound
         floors = np.stack([lower_floors(np.asarray(z, dtype=float), horizon, multiple) for z in histories])
