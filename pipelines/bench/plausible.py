@@ -11,9 +11,9 @@ checks every OUT row against issue 16, item 3:
   rule acting, not failing);
 * the issue's own measure: series whose ``q0.975`` within 4 periods exceeds 10 × the largest value observed.
 
-Each panel mixes series of very different sizes (M3 yearly from tens to hundreds of thousands), which is
-where the rule once did nothing for the small series (caps mapped to the log scale as one row). Nothing is
-chosen here; every number printed is measured in the run.
+The panels mix series of very different sizes (M1 and Tourism span more than 1,000×; the table prints each
+panel's range), which is where the rule once did nothing for the small series (caps mapped to the log scale as
+one row). Nothing is chosen here; every number printed is measured in the run.
 """
 
 from __future__ import annotations
